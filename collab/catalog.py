@@ -1,0 +1,76 @@
+"""The channels in a directory (``collab ls``), most recent activity first."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from collab.channel import Channel
+from collab.errors import ChannelNotFound, CollabError
+from collab.grammar import format_timestamp
+
+
+@dataclass(frozen=True, slots=True)
+class Listing:
+    """One channel as ``collab ls`` shows it; ``last_activity`` is UTC ``YYYY-MM-DDTHH:MM:SSZ``.
+
+    ``problem`` is set (and the other fields may be empty) when the file could not be read as a channel.
+    """
+
+    id: str
+    path: Path
+    task: str
+    state: str
+    entries: int
+    last_activity: str
+    problem: str | None = None
+
+    def to_json(self) -> dict[str, object]:
+        """The contract's ``ls`` item shape (plus ``problem`` when the channel is unreadable)."""
+        item: dict[str, object] = {
+            "id": self.id, "path": str(self.path), "task": self.task, "state": self.state,
+            "entries": self.entries, "last_activity": self.last_activity,
+        }
+        if self.problem:
+            item["problem"] = self.problem
+        return item
+
+
+def list_channels(directory: Path) -> list[Listing]:
+    """Every ``collab-*.md`` file in ``directory`` (not recursive), most recent activity first.
+
+    Last activity is the newest of the channel's creation, entry and closing timestamps, or the
+    file's mtime when none is readable. Unreadable files are listed with ``problem`` set.
+
+    Raises:
+        ChannelNotFound: ``directory`` does not exist or is not a directory.
+    """
+    if not directory.is_dir():
+        raise ChannelNotFound(f"directory {directory} does not exist: check --dir or COLLAB_DIR")
+    listings = []
+    with os.scandir(directory) as found:
+        names = sorted(e.name for e in found if e.name.startswith("collab-") and e.name.endswith(".md"))
+    for name in names:
+        channel = Channel(directory / name)
+        try:
+            mtime = os.stat(channel.path, follow_symlinks=False).st_mtime
+        except FileNotFoundError:
+            continue
+        fallback = format_timestamp(datetime.fromtimestamp(mtime, UTC))
+        try:
+            document = channel.read()
+        except CollabError as exc:
+            listings.append(Listing(channel.id, channel.path, "", "unreadable", 0, fallback, str(exc)))
+            continue
+        stamps = [e.timestamp for e in document.entries if e.timestamp]
+        stamps += [s for s in (document.header.created, document.closed and document.closed.timestamp) if s]
+        listings.append(
+            Listing(
+                channel.id, channel.path, document.header.task.split("\n", 1)[0], document.state,
+                len(document.entries), max(stamps) if stamps else fallback,
+            )
+        )
+    listings.sort(key=lambda item: item.last_activity, reverse=True)
+    return listings

@@ -1,0 +1,9 @@
+"""The ``collab`` command line: a thin layer over the library (see :mod:`collab.cli.app`).
+
+Each module below registers its commands on the one :data:`app`.
+"""
+
+from collab.cli import channels  # noqa: F401  (registers commands)
+from collab.cli.app import app
+
+__all__ = ["app"]

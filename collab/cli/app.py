@@ -1,0 +1,96 @@
+"""The typer application, its shared options, and the one place errors become exit codes.
+
+Exit codes are contract section 4: 0 success, 1 error, 2 usage, 3 ``wait`` timed out, 4 integrity.
+Every error is one line on stderr (``collab: <what is wrong and what to do>``), or under ``--json``
+one JSON document ``{"error": {"code": int, "message": str}}``; a traceback is shown only when
+``COLLAB_DEBUG`` is set.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from collab.errors import CollabError, UsageError
+from collab.files import MAX_ENTRY_BYTES
+
+app = typer.Typer(
+    name="collab",
+    help="Coordinate two agent sessions through one append-only markdown channel file.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+ChannelArg = Annotated[str, typer.Argument(help="Channel path, or its id (looked up in the channel directory).")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout (errors as JSON on stderr).")]
+AsOpt = Annotated[
+    str | None,
+    typer.Option("--as", help="Your name in the channel. Default: $COLLAB_AS, else the git top-level or cwd name."),
+]
+DirOpt = Annotated[
+    Path | None,
+    typer.Option("--dir", help="Channel directory for ids and new channels. Default: $COLLAB_DIR, else /tmp."),
+]
+
+
+def emit_json(document: Any) -> None:
+    """Write one JSON document and a newline to stdout."""
+    sys.stdout.write(json.dumps(document, ensure_ascii=False, indent=2) + "\n")
+    sys.stdout.flush()
+
+
+def fail(message: str, code: int, as_json: bool) -> typer.Exit:
+    """Print an error the contract's way and return the :class:`typer.Exit` to raise."""
+    if as_json:
+        sys.stderr.write(json.dumps({"error": {"code": code, "message": message}}, ensure_ascii=False) + "\n")
+    else:
+        sys.stderr.write(f"collab: {message}\n")
+    return typer.Exit(code)
+
+
+@contextmanager
+def reporting(as_json: bool = False) -> Iterator[None]:
+    """Run a command body, turning every failure into one line (or JSON) and the contract's exit code."""
+    try:
+        yield
+    except typer.Exit:
+        raise
+    except CollabError as exc:
+        raise fail(str(exc), exc.exit_code, as_json) from None
+    except OSError as exc:
+        where = f" ({exc.filename})" if exc.filename else ""
+        raise fail(f"{exc.strerror or exc}{where}", 1, as_json) from None
+    except Exception as exc:
+        if os.environ.get("COLLAB_DEBUG"):
+            raise
+        raise fail(f"internal error: {type(exc).__name__}: {exc} (set COLLAB_DEBUG=1 for details)", 1, as_json) from None
+
+
+def read_text_arg(text: str | None, what: str) -> str:
+    """The body of an entry: ``text``, or standard input when ``text`` is ``-`` or absent.
+
+    Raises:
+        UsageError: no text and stdin is a terminal (collab never prompts), or stdin is not UTF-8,
+            or it is over the entry limit.
+    """
+    if text is not None and text != "-":
+        return text
+    if sys.stdin is None or sys.stdin.isatty():
+        raise UsageError(f"no {what} given: pass it as an argument, or pipe it on stdin with '-'")
+    data = sys.stdin.buffer.read(MAX_ENTRY_BYTES + 1)
+    if len(data) > MAX_ENTRY_BYTES:
+        raise UsageError(f"the {what} on stdin is over the {MAX_ENTRY_BYTES // 1048576} MiB entry limit; split it")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"the {what} on stdin is not UTF-8 (bad byte at offset {exc.start})") from None

@@ -1,0 +1,147 @@
+"""Commands that create, join, append to, close, list and install: ``start join answer ask close ls install``."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from collab import config
+from collab.catalog import list_channels
+from collab.channel import Channel
+from collab.cli.app import AsOpt, ChannelArg, DirOpt, JsonOpt, app, emit_json, read_text_arg, reporting
+from collab.errors import UsageError
+from collab.grammar import Ref, parse_re
+
+ReOpt = Annotated[
+    str | None,
+    typer.Option("--re", help="What this replies to: request:N, question:N or answer:N.", metavar="KIND:N"),
+]
+TextArg = Annotated[str | None, typer.Argument(help="The markdown body; '-' or absent reads stdin.", show_default=False)]
+
+
+def _ref(value: str | None) -> Ref | None:
+    if value is None:
+        return None
+    try:
+        return parse_re(value)
+    except ValueError as exc:
+        raise UsageError(f"--re: {exc}") from None
+
+
+@app.command()
+def start(
+    task: Annotated[str, typer.Argument(help="The task for the other session; '-' reads it from stdin.")],
+    context: Annotated[str, typer.Option("--context", help="Background the other session needs.")] = "",
+    request: Annotated[
+        list[str] | None, typer.Option("--request", "-r", help="A numbered request (repeat for more).")
+    ] = None,
+    directory: DirOpt = None,
+    name: AsOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Create a channel and print its path, id and the join message for the other session."""
+    with reporting(as_json):
+        text = read_text_arg(None, "task") if task == "-" else task
+        channel = Channel.create(
+            text, author=config.identity(name), context=context, requests=request or [],
+            directory=config.channel_dir(directory),
+        )
+        message = channel.join_message()
+        if as_json:
+            emit_json({"id": channel.id, "path": str(channel.path), "join_message": message})
+            return
+        print(f"Created channel {channel.id}: {channel.path}")
+        print(f"Watch it live in a spare terminal: collab watch {channel.path}")
+        print("\nPaste this into the other session:\n")
+        print(message)
+
+
+@app.command()
+def join(channel: ChannelArg, directory: DirOpt = None, as_json: JsonOpt = False) -> None:
+    """Print the join message for a session joining CHANNEL (writes nothing)."""
+    with reporting(as_json):
+        opened = Channel.open(channel, config.channel_dir(directory))
+        message = opened.join_message()
+        if as_json:
+            emit_json({"id": opened.id, "path": str(opened.path), "join_message": message})
+        else:
+            print(message)
+
+
+def _append(kind: str, channel: str, text: str | None, re: str | None, name: str | None,
+            directory: object, as_json: bool) -> None:
+    with reporting(as_json):
+        reply_to = _ref(re)
+        author = config.identity(name)
+        opened = Channel.open(channel, config.channel_dir(directory))  # type: ignore[arg-type]
+        entry = opened.append(kind, read_text_arg(text, kind), author=author, re=reply_to)
+        if as_json:
+            emit_json(entry.to_json() | {"path": str(opened.path)})
+        else:
+            print(f"{entry.label} appended to {opened.path}")
+
+
+@app.command()
+def answer(
+    channel: ChannelArg, text: TextArg = None, re: ReOpt = None, name: AsOpt = None,
+    directory: DirOpt = None, as_json: JsonOpt = False,
+) -> None:
+    """Append '### Answer N' to CHANNEL: TEXT, or stdin when TEXT is '-' or absent."""
+    _append("answer", channel, text, re, name, directory, as_json)
+
+
+@app.command()
+def ask(
+    channel: ChannelArg, text: TextArg = None, re: ReOpt = None, name: AsOpt = None,
+    directory: DirOpt = None, as_json: JsonOpt = False,
+) -> None:
+    """Append '### Question N' to CHANNEL (adding '## Questions' first if missing)."""
+    _append("question", channel, text, re, name, directory, as_json)
+
+
+@app.command()
+def close(channel: ChannelArg, name: AsOpt = None, directory: DirOpt = None, as_json: JsonOpt = False) -> None:
+    """Append '## Closed' to CHANNEL: writers then refuse, and waiting readers return."""
+    with reporting(as_json):
+        opened = Channel.open(channel, config.channel_dir(directory))
+        closed_now = opened.close(author=config.identity(name))
+        if as_json:
+            emit_json({"id": opened.id, "path": str(opened.path), "closed": True, "already_closed": not closed_now})
+        else:
+            print(f"Closed {opened.path}" if closed_now else f"{opened.path} was already closed")
+
+
+@app.command("ls")
+def list_command(directory: DirOpt = None, as_json: JsonOpt = False) -> None:
+    """List the channels in the channel directory, most recent activity first."""
+    with reporting(as_json):
+        listings = list_channels(config.channel_dir(directory))
+        if as_json:
+            emit_json({"channels": [item.to_json() for item in listings]})
+            return
+        if not listings:
+            print(f"No channels in {config.channel_dir(directory)}", file=sys.stderr)
+        for item in listings:
+            task = item.problem or item.task
+            task = task if len(task) <= 60 else task[:59] + "…"
+            print(f"{item.id}  {item.last_activity}  {item.state:<10} {item.entries:>4} entries  {task}")
+
+
+@app.command()
+def install(
+    project: Annotated[bool, typer.Option("--project", help="Install into ./.claude/commands instead.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Replace a different collab.md already there.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Write the /collab slash command for Claude Code (user-wide, or --project)."""
+    from collab import install as installer
+
+    with reporting(as_json):
+        target = installer.command_path(project)
+        outcome = installer.install(target, force=force)
+        if as_json:
+            emit_json({"path": str(target), "outcome": outcome})
+        else:
+            print(f"/collab {outcome}: {target}")

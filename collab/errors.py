@@ -1,0 +1,46 @@
+"""The one error hierarchy of collab.
+
+Every failure a user can act on is a subclass of :class:`CollabError`. Each carries the exit code that
+the contract (``shared/design/contract.md`` section 4) assigns to it, so the command line maps errors to
+exit codes in one place.
+"""
+
+from __future__ import annotations
+
+
+class CollabError(Exception):
+    """A failure the user can act on; the message is one line that says what to do next."""
+
+    exit_code = 1
+
+
+class UsageError(CollabError):
+    """An argument or option has a value collab cannot use."""
+
+    exit_code = 2
+
+
+class ChannelNotFound(CollabError):
+    """No channel exists at the path, or under the id, that was given."""
+
+
+class ChannelRefused(CollabError):
+    """The path exists but is not a channel collab may open (symlink, directory, other owner...)."""
+
+
+class ChannelFormatError(CollabError):
+    """The file is not a readable channel (not UTF-8 text, no answers line, over the size limit)."""
+
+
+class ChannelClosed(CollabError):
+    """The channel has a ``## Closed`` line, so nothing more may be appended."""
+
+
+class EntryTooLarge(CollabError):
+    """An entry body is over the per-entry limit."""
+
+
+class IntegrityError(CollabError):
+    """History that was already accepted has been edited, replaced or removed."""
+
+    exit_code = 4

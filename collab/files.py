@@ -1,0 +1,172 @@
+"""Opening channel files safely, and appending to them under an exclusive lock.
+
+The rules are contract section 3. A channel is created with ``O_CREAT|O_EXCL|O_NOFOLLOW`` and mode
+0600, so nothing already at the path (a file, a planted symlink) is followed or overwritten. Every
+later open uses ``O_NOFOLLOW`` and then checks with ``fstat`` that the file is a regular file, owned by
+this user, with one link (a planted hard link passes ``O_NOFOLLOW``). Writers take ``flock(LOCK_EX)``
+(flock(2): the lock belongs to the open file description, so another descriptor being closed does not
+drop it, unlike ``lockf``) and then check that the path still names the locked inode.
+"""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import os
+import stat
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from collab.errors import ChannelFormatError, ChannelNotFound, ChannelRefused
+
+#: Largest channel file collab reads, in bytes (documented in the README).
+MAX_CHANNEL_BYTES = 32 * 1024 * 1024
+#: Largest entry body collab appends, in bytes of UTF-8 (documented in the README).
+MAX_ENTRY_BYTES = 4 * 1024 * 1024
+
+_READ_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+_APPEND_FLAGS = os.O_RDWR | os.O_APPEND | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+
+
+def _refusal(path: Path, exc: OSError) -> Exception:
+    if exc.errno == errno.ENOENT:
+        return ChannelNotFound(f"no channel at {path}: check the path or id (`collab ls` lists channels)")
+    if exc.errno == errno.ELOOP:
+        return ChannelRefused(f"{path} is a symbolic link: collab does not follow links; give the real path")
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return ChannelRefused(f"permission denied for {path}: collab only opens channels you own")
+    if exc.errno == errno.EISDIR:
+        return ChannelRefused(f"{path} is a directory, not a channel file")
+    if exc.errno == errno.ENOTDIR:
+        return ChannelNotFound(f"no channel at {path}: a part of the path is not a directory")
+    return ChannelRefused(f"cannot open {path}: {exc.strerror}")
+
+
+def check_fd(fd: int, path: Path) -> os.stat_result:
+    """Check that an open descriptor is a regular file of this user with one link; return its stat.
+
+    Raises:
+        ChannelRefused: naming what is wrong (directory, FIFO, other owner, hard link).
+    """
+    st = os.fstat(fd)
+    if stat.S_ISDIR(st.st_mode):
+        raise ChannelRefused(f"{path} is a directory, not a channel file")
+    if not stat.S_ISREG(st.st_mode):
+        raise ChannelRefused(f"{path} is not a regular file (a FIFO, socket or device): not a channel")
+    if st.st_uid != os.getuid():
+        raise ChannelRefused(f"{path} belongs to another user (uid {st.st_uid}): collab only opens your own channels")
+    if st.st_nlink != 1:
+        raise ChannelRefused(f"{path} has {st.st_nlink} hard links: collab refuses a channel that is linked elsewhere")
+    return st
+
+
+def open_checked(path: Path, *, append: bool = False) -> int:
+    """Open ``path`` without following links and check it (see :func:`check_fd`); return the descriptor.
+
+    Raises:
+        ChannelNotFound: nothing is at ``path``.
+        ChannelRefused: a link, directory, FIFO, another user's file, or no permission.
+    """
+    try:
+        fd = os.open(path, _APPEND_FLAGS if append else _READ_FLAGS)
+    except OSError as exc:
+        raise _refusal(path, exc) from None
+    try:
+        check_fd(fd, path)
+        os.set_blocking(fd, True)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def read_fd(fd: int, path: Path, start: int = 0, limit: int = MAX_CHANNEL_BYTES) -> bytes:
+    """Read from byte ``start`` to the end of an open file.
+
+    Raises:
+        ChannelFormatError: the file is larger than ``limit`` bytes.
+    """
+    size = os.fstat(fd).st_size
+    if size > limit:
+        raise ChannelFormatError(
+            f"{path} is {size / 1048576:.1f} MiB, over collab's {limit // 1048576} MiB channel limit; start a new channel"
+        )
+    chunks: list[bytes] = []
+    offset = start
+    while True:
+        chunk = os.pread(fd, max(size - offset, 65536), offset)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        offset += len(chunk)
+        if offset - start > limit:
+            raise ChannelFormatError(f"{path} grew past collab's {limit // 1048576} MiB channel limit")
+    return b"".join(chunks)
+
+
+def read_checked(path: Path, start: int = 0) -> bytes:
+    """Open ``path`` safely and return its bytes from ``start`` (see :func:`open_checked`, :func:`read_fd`)."""
+    fd = open_checked(path)
+    try:
+        return read_fd(fd, path, start)
+    finally:
+        os.close(fd)
+
+
+def create_exclusive(path: Path, data: bytes) -> None:
+    """Create ``path`` with mode 0600 holding ``data``; never follow or replace anything already there.
+
+    Raises:
+        ChannelRefused: something (a file, a link) is already at ``path``, or the directory refuses.
+        ChannelNotFound: the directory does not exist.
+    """
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+    except FileExistsError:
+        raise ChannelRefused(f"{path} already exists: collab never overwrites a file; pick another id") from None
+    except OSError as exc:
+        if exc.errno == errno.ENOENT:
+            raise ChannelNotFound(f"directory {path.parent} does not exist: create it or pick another --dir") from None
+        raise _refusal(path, exc) from None
+    try:
+        write_all(fd, data)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_all(fd: int, data: bytes) -> None:
+    """Write all of ``data`` (os.write may write less than asked, e.g. when interrupted)."""
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        view = view[written:]
+
+
+@contextmanager
+def locked_for_append(path: Path) -> Iterator[int]:
+    """Open ``path`` for reading and appending and hold ``flock(LOCK_EX)`` on it; yield the descriptor.
+
+    After the lock is taken, the path must still name the same inode: if the file was replaced while
+    we waited, the lock is retaken on the new file (a few times, then refused).
+
+    Raises:
+        ChannelNotFound, ChannelRefused: as :func:`open_checked`.
+    """
+    for _attempt in range(5):
+        fd = open_checked(path, append=True)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            held = os.fstat(fd)
+            try:
+                now = os.stat(path, follow_symlinks=False)
+            except FileNotFoundError:
+                now = None
+            if now is not None and (now.st_ino, now.st_dev) == (held.st_ino, held.st_dev):
+                check_fd(fd, path)
+                yield fd
+                return
+        finally:
+            os.close(fd)
+    raise ChannelRefused(f"{path} keeps being replaced while collab waits for its lock; try again")

@@ -1,0 +1,344 @@
+"""The channel file format: parse a channel's bytes, compose what a writer appends.
+
+The format is contract section 2. Parsing is lenient (hand-written entries, CRLF, a BOM, no final
+newline, stray text all read, with warnings); composing is strict (the writer's grammar, bodies
+neutralised by :func:`collab.blocks.neutralise`). Offsets in the parsed result are byte offsets
+into the file, so callers can read only what is new.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from collab import blocks
+from collab.errors import ChannelFormatError
+from collab.grammar import Ref, compose_heading, format_timestamp, parse_heading, parse_timestamp
+
+BOM = b"\xef\xbb\xbf"
+ANSWERS_LINE = "## Answers"
+QUESTIONS_LINE = "## Questions"
+
+_META = re.compile(r"^\s*[-*]\s*(Channel|Created)\s*:\s*(.+?)\s*$", re.MULTILINE | re.IGNORECASE)
+_BY = re.compile(r"\bby\s+@?([A-Za-z0-9][A-Za-z0-9._@+-]*)", re.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """A numbered request from the header (numbers from 1, as the markdown list gives them)."""
+
+    number: int
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Header:
+    """What the header (everything above the answers line) says."""
+
+    title: str
+    task: str
+    context: str
+    requests: tuple[Request, ...]
+    channel_id: str | None
+    created: str | None
+    creator: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One ``### Answer N`` or ``### Question N`` section.
+
+    ``start``/``end`` are byte offsets of the section in the file (heading to the next boundary);
+    ``index`` is the 1-based position among entries; ``body`` is normalised and unwrapped, i.e. the
+    text as its author meant it.
+    """
+
+    kind: str
+    number: int
+    timestamp: str | None
+    author: str | None
+    re: Ref | None
+    body: str
+    index: int
+    start: int
+    end: int
+    heading: str
+
+    def to_json(self) -> dict[str, object]:
+        """The contract's entry shape (section 4)."""
+        return {
+            "kind": self.kind,
+            "number": self.number,
+            "timestamp": self.timestamp,
+            "author": self.author,
+            "re": {"kind": self.re.kind, "number": self.re.number} if self.re else None,
+            "body": self.body,
+            "index": self.index,
+        }
+
+    @property
+    def label(self) -> str:
+        """``Answer 3`` or ``Question 1``."""
+        return f"{self.kind.capitalize()} {self.number}"
+
+
+@dataclass(frozen=True, slots=True)
+class Closed:
+    """The ``## Closed (<timestamp>)[ by <author>]`` line; ``start`` is its byte offset."""
+
+    timestamp: str | None
+    author: str | None
+    start: int
+
+
+@dataclass(slots=True)
+class Counters:
+    """Numbering state carried from one part of a file to the next (for reading only what is new)."""
+
+    answers: int = 0
+    questions: int = 0
+    index: int = 0
+    seen: dict[str, set[int]] = field(default_factory=lambda: {"answer": set(), "question": set()})
+    has_questions_line: bool = False
+
+
+@dataclass(slots=True)
+class Tail:
+    """What :func:`parse_entries` found below the answers line (or below a known boundary)."""
+
+    entries: list[Entry]
+    closed: Closed | None
+    warnings: list[str]
+    counters: Counters
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """A parsed channel. ``answers_offset`` is the byte offset of the answers line; ``size`` the file size."""
+
+    header: Header
+    answers_offset: int
+    entries: tuple[Entry, ...]
+    closed: Closed | None
+    warnings: tuple[str, ...]
+    counters: Counters
+    size: int
+
+    @property
+    def state(self) -> str:
+        """``open`` or ``closed``."""
+        return "closed" if self.closed else "open"
+
+
+def decode(data: bytes) -> tuple[str, int]:
+    """Decode channel bytes as UTF-8 and return ``(text, base)``; ``base`` is 3 after a BOM, else 0.
+
+    Raises:
+        ChannelFormatError: the bytes are not UTF-8 or hold NUL bytes (binary data).
+    """
+    base = len(BOM) if data.startswith(BOM) else 0
+    try:
+        text = data[base:].decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ChannelFormatError(
+            f"not UTF-8 text (bad byte at offset {exc.start + base}): this is not a collab channel"
+        ) from None
+    if "\x00" in text:
+        raise ChannelFormatError(
+            f"holds a NUL byte at offset {base + len(text[: text.index(chr(0))].encode())}: binary data, not a channel"
+        )
+    return text, base
+
+
+class _ByteOffsets:
+    """Converts increasing character offsets of ``text`` into byte offsets, in one pass overall."""
+
+    def __init__(self, text: str, base: int) -> None:
+        self._text = text
+        self._base = base
+        self._char = 0
+        self._byte = base
+
+    def __call__(self, char_offset: int) -> int:
+        if char_offset < self._char:
+            self._char, self._byte = 0, self._base
+        self._byte += len(self._text[self._char : char_offset].encode())
+        self._char = char_offset
+        return self._byte
+
+
+def _section_text(text: str) -> str:
+    return blocks.unwrap(blocks.normalize_body(text))
+
+
+def _parse_requests(section: str) -> tuple[Request, ...]:
+    requests: list[Request] = []
+    for token in blocks.scan_tokens(blocks.scan_text(section)):
+        if token["type"] != "list":
+            continue
+        first = int(token["attrs"].get("start", 1)) if token["attrs"].get("ordered") else 1
+        for offset, item in enumerate(token["children"]):
+            parts = [c.get("text") or c.get("raw") or "" for c in item["children"]]
+            text = "\n\n".join(p.strip() for p in parts if p and p.strip())
+            requests.append(Request(first + offset, text))
+        break
+    return tuple(requests)
+
+
+def _parse_header(text: str, headings: list[blocks.TopHeading], end: int) -> Header:
+    title = ""
+    sections: dict[str, str] = {}
+    top = [h for h in headings if h.start < end and h.level <= 2]
+    for i, h in enumerate(top):
+        stop = top[i + 1].start if i + 1 < len(top) else end
+        if h.level == 1 and not title:
+            title = h.text
+            meta_region = text[h.body_start : stop]
+        elif h.level == 2:
+            sections.setdefault(h.text.strip().lower(), text[h.body_start : stop])
+    if not title:
+        meta_region = text[: top[0].start] if top else text[:end]
+    meta = {k.lower(): v for k, v in _META.findall(meta_region)}
+    created = meta.get("created")
+    creator_match = _BY.search(created) if created else None
+    created_at = parse_timestamp(created) if created else None
+    return Header(
+        title=title,
+        task=_section_text(sections.get("task", "")),
+        context=_section_text(sections.get("context", "")),
+        requests=_parse_requests(sections.get("requests", "")),
+        channel_id=meta.get("channel"),
+        created=format_timestamp(created_at) if created_at else None,
+        creator=creator_match.group(1) if creator_match else None,
+    )
+
+
+def _line_number(text: str, offset: int) -> int:
+    return text.count("\n", 0, offset) + 1
+
+
+def parse_entries(text: str, to_bytes: _ByteOffsets | None = None, counters: Counters | None = None) -> Tail:
+    """Parse the part of a channel below the answers line (or below any entry boundary).
+
+    Args:
+        text: decoded text that starts at an entry boundary (a structural heading or the line after
+            the answers line). CRLF is accepted.
+        to_bytes: maps character offsets of ``text`` to file byte offsets; identity+UTF-8 if omitted.
+        counters: numbering carried over from the part of the file above ``text``.
+
+    Returns:
+        The entries, the closing line if any, and warnings (line numbers are relative to ``text``).
+    """
+    to_bytes = to_bytes or _ByteOffsets(text, 0)
+    counters = counters or Counters()
+    scan = blocks.scan_text(text)
+    headings = [h for h in blocks.scan_headings(scan) if blocks.is_structural(h.level, h.text)]
+    entries: list[Entry] = []
+    warnings: list[str] = []
+    closed: Closed | None = None
+    stray_from = 0
+    for i, h in enumerate(headings):
+        stop = headings[i + 1].start if i + 1 < len(headings) else len(text)
+        if text[stray_from : h.start].strip():
+            warnings.append(f"line {_line_number(text, stray_from)}: text outside any entry")
+        stray_from = stop
+        if h.level == 3:
+            entries.append(_entry(text, h, stop, to_bytes, counters, warnings))
+            continue
+        if h.level == 2 and h.text == "Questions":
+            counters.has_questions_line = True
+        elif h.level == 2 and h.text.split("(")[0].strip() == "Closed":
+            moment = parse_timestamp(h.text)
+            by = _BY.search(h.text)
+            closed = closed or Closed(
+                format_timestamp(moment) if moment else None, by.group(1) if by else None, to_bytes(h.start)
+            )
+        elif h.level == 2 and h.text == "Answers":
+            warnings.append(f"line {_line_number(text, h.start)}: a second '## Answers' line (ignored)")
+        else:
+            stray_from = h.start
+            warnings.append(f"line {_line_number(text, h.start)}: unexpected heading {'#' * h.level} {h.text}")
+    if text[stray_from:].strip():
+        warnings.append(f"line {_line_number(text, stray_from)}: text outside any entry")
+    if closed and any(e.start > closed.start for e in entries):
+        warnings.append("entries appended after the channel was closed")
+    return Tail(entries, closed, warnings, counters)
+
+
+def _entry(
+    text: str, h: blocks.TopHeading, stop: int, to_bytes: _ByteOffsets, counters: Counters, warnings: list[str]
+) -> Entry:
+    parsed = parse_heading(h.text)
+    last = counters.answers if parsed.kind == "answer" else counters.questions
+    where = f"line {_line_number(text, h.start)}"
+    number = parsed.number
+    if number is None:
+        number = last + 1
+        warnings.append(f"{where}: heading '{h.text}' has no number; read as {parsed.kind.capitalize()} {number}")
+    elif number in counters.seen[parsed.kind]:
+        warnings.append(f"{where}: {parsed.kind.capitalize()} {number} appears twice")
+    elif number != last + 1:
+        warnings.append(f"{where}: {parsed.kind.capitalize()} {number} follows {parsed.kind.capitalize()} {last}")
+    counters.seen[parsed.kind].add(number)
+    if parsed.kind == "answer":
+        counters.answers = max(counters.answers, number)
+    else:
+        counters.questions = max(counters.questions, number)
+    counters.index += 1
+    body = blocks.unwrap(blocks.normalize_body(text[h.body_start : stop]))
+    start = to_bytes(h.start)
+    return Entry(
+        kind=parsed.kind,
+        number=number,
+        timestamp=parsed.timestamp,
+        author=parsed.author,
+        re=parsed.re,
+        body=body,
+        index=counters.index,
+        start=start,
+        end=to_bytes(stop),
+        heading=text[h.start : h.body_start].strip(),
+    )
+
+
+def parse(data: bytes) -> Document:
+    """Parse a whole channel file.
+
+    Raises:
+        ChannelFormatError: not UTF-8, NUL bytes, or no ``## Answers`` line (contract section 2).
+    """
+    text, base = decode(data)
+    scan = blocks.scan_text(text)
+    headings = blocks.scan_headings(scan)
+    answers = next((h for h in headings if h.level == 2 and h.text == "Answers"), None)
+    if answers is None:
+        raise ChannelFormatError("no '## Answers' line: this is not a collab channel (or its header was damaged)")
+    to_bytes = _ByteOffsets(text, base)
+    header = _parse_header(text, headings, answers.start)
+    answers_offset = to_bytes(answers.start)
+    body_start = to_bytes(answers.body_start)
+    tail_text = text[answers.body_start :]
+    tail = parse_entries(tail_text, _ByteOffsets(tail_text, body_start))
+    line_shift = _line_number(text, answers.body_start) - 1
+    warnings = [_shift_line(w, line_shift) for w in tail.warnings]
+    return Document(header, answers_offset, tuple(tail.entries), tail.closed, tuple(warnings),
+                    tail.counters, len(data))
+
+
+def _shift_line(warning: str, shift: int) -> str:
+    m = re.match(r"line (\d+):", warning)
+    return f"line {int(m.group(1)) + shift}:{warning[m.end():]}" if m else warning
+
+
+def compose_entry(kind: str, number: int, moment: datetime, author: str | None, re_ref: Ref | None, body: str) -> str:
+    """The text a writer appends for one entry: a blank line, the heading, the neutralised body.
+
+    ``body`` must be normalised (:func:`collab.blocks.normalize_body`) and non-empty.
+    """
+    return f"\n{compose_heading(kind, number, moment, author, re_ref)}\n{blocks.neutralise(body)}\n"
+
+
+def compose_closed(moment: datetime, author: str | None) -> str:
+    """The text that closes a channel: ``## Closed (<timestamp>)[ by <author>]``."""
+    return f"\n## Closed ({format_timestamp(moment)})" + (f" by {author}" if author else "") + "\n"

@@ -1,0 +1,164 @@
+"""The entry heading grammar: compose strictly, read leniently.
+
+The writer emits exactly (contract section 2)::
+
+    ### <Kind> <N> (<YYYY-MM-DDTHH:MM:SSZ>)[ from <author>][ re <Request|Question|Answer> <M>]
+
+The reader accepts what agents write by hand: no timestamp, minute precision, other separators,
+brackets, extra words. A heading that starts with ``Answer`` or ``Question`` is always an entry; what
+cannot be read from it is reported as a warning, never raised.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+KINDS = ("answer", "question")
+RE_KINDS = ("request", "question", "answer")
+
+#: Characters allowed in an author name; anything else would make the heading ambiguous.
+_AUTHOR_OK = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}$")
+_AUTHOR_BAD_CHARS = re.compile(r"[^A-Za-z0-9._@+-]+")
+
+_ENTRY_START = re.compile(r"^\s*(answer|question)\b", re.IGNORECASE)
+_NUMBER = re.compile(r"^\s*(?:no\.?|#|n[°º])?\s*(\d{1,9})\b", re.IGNORECASE)
+_TIMESTAMP = re.compile(
+    r"(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?\s*(Z|UTC|[+-]\d{2}:?\d{2})?",
+    re.IGNORECASE,
+)
+_AUTHOR = re.compile(r"\bfrom\s+@?([A-Za-z0-9][A-Za-z0-9._@+-]*)", re.IGNORECASE)
+_RE = re.compile(
+    r"\b(?:re|in\s+reply\s+to|replying\s+to|reply\s+to|answers?|for|to)\b\s*:?\s*"
+    r"(request|question|answer)\s*(?:#|no\.?)?\s*(\d{1,9})\b",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Ref:
+    """What an entry replies to: ``kind`` is ``request``, ``question`` or ``answer``; ``number`` from 1."""
+
+    kind: str
+    number: int
+
+    def label(self) -> str:
+        """The reference as it reads in a heading, e.g. ``Request 2``."""
+        return f"{self.kind.capitalize()} {self.number}"
+
+
+@dataclass(frozen=True, slots=True)
+class Heading:
+    """What a level-3 entry heading says.
+
+    ``number`` is None when the heading has none; ``timestamp`` is normalised to
+    ``YYYY-MM-DDTHH:MM:SSZ`` (UTC) or None; ``warnings`` lists what could not be read.
+    """
+
+    kind: str
+    number: int | None
+    timestamp: str | None
+    author: str | None
+    re: Ref | None
+    warnings: tuple[str, ...] = ()
+
+
+def format_timestamp(moment: datetime) -> str:
+    """Format an aware datetime as the writer's UTC form, ``YYYY-MM-DDTHH:MM:SSZ`` (RFC 3339, no fraction)."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_timestamp(text: str) -> datetime | None:
+    """Find the first ISO 8601 date-time in ``text`` and return it as an aware UTC datetime.
+
+    Minute precision (``2026-06-22T14:02Z``) and offsets (``+02:00``) are accepted; a time with no
+    zone is taken as UTC. Returns None when there is no readable date-time.
+    """
+    m = _TIMESTAMP.search(text)
+    if not m:
+        return None
+    year, month, day, hour, minute, second, zone = m.groups()
+    try:
+        moment = datetime(int(year), int(month), int(day), int(hour), int(minute), int(second or 0), tzinfo=UTC)
+    except ValueError:
+        return None
+    if zone and zone.upper() not in ("Z", "UTC"):
+        sign = 1 if zone[0] == "+" else -1
+        digits = zone[1:].replace(":", "")
+        offset_minutes = int(digits[:2]) * 60 + int(digits[2:])
+        moment -= sign * timedelta(minutes=offset_minutes)
+    return moment
+
+
+def check_author(name: str) -> str:
+    """Return ``name`` if it can stand in a heading as an author, else raise ValueError saying why."""
+    if not _AUTHOR_OK.match(name):
+        raise ValueError(
+            f"name {name!r} cannot be used: use 1-64 letters, digits or . _ @ + - (starting with a letter or digit)"
+        )
+    return name
+
+
+def author_from_label(label: str) -> str:
+    """Turn a free label (a directory name) into a valid author name, e.g. ``my site`` -> ``my-site``."""
+    cleaned = _AUTHOR_BAD_CHARS.sub("-", label).strip("-._@+")[:64]
+    return cleaned or "anonymous"
+
+
+def compose_heading(kind: str, number: int, moment: datetime, author: str | None, re_ref: Ref | None) -> str:
+    """Compose an entry heading line (no newline) in the writer's strict grammar."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown entry kind {kind!r}")
+    line = f"### {kind.capitalize()} {number} ({format_timestamp(moment)})"
+    if author:
+        line += f" from {check_author(author)}"
+    if re_ref:
+        line += f" re {re_ref.label()}"
+    return line
+
+
+def is_entry_heading(text: str) -> bool:
+    """True when a level-3 heading's text starts with ``Answer`` or ``Question`` (any case)."""
+    return bool(_ENTRY_START.match(text))
+
+
+def parse_heading(text: str) -> Heading:
+    """Read an entry heading's text (without the ``###``) leniently.
+
+    Raises:
+        ValueError: when the text does not start with ``Answer`` or ``Question``; callers check
+            :func:`is_entry_heading` first.
+    """
+    m = _ENTRY_START.match(text)
+    if not m:
+        raise ValueError(f"not an entry heading: {text!r}")
+    kind = m.group(1).lower()
+    rest = text[m.end() :]
+    warnings: list[str] = []
+    number: int | None = None
+    nm = _NUMBER.match(rest)
+    if nm:
+        number = int(nm.group(1))
+        rest = rest[nm.end() :]
+    else:
+        warnings.append("no number")
+    moment = parse_timestamp(rest)
+    timestamp = format_timestamp(moment) if moment else None
+    am = _AUTHOR.search(rest)
+    author = am.group(1).rstrip(".,;:)") if am else None
+    rm = _RE.search(rest)
+    re_ref = Ref(rm.group(1).lower(), int(rm.group(2))) if rm else None
+    return Heading(kind, number, timestamp, author, re_ref, tuple(warnings))
+
+
+def parse_re(value: str) -> Ref:
+    """Parse a ``--re`` value such as ``request:2``, ``question:1`` or ``Request 2``.
+
+    Raises:
+        ValueError: with a message naming the accepted forms.
+    """
+    m = re.fullmatch(r"\s*(request|question|answer)\s*[:\s#]?\s*(\d{1,9})\s*", value, re.IGNORECASE)
+    if not m or int(m.group(2)) < 1:
+        raise ValueError(f"cannot read {value!r}: use request:N, question:N or answer:N with N from 1")
+    return Ref(m.group(1).lower(), int(m.group(2)))
