@@ -193,7 +193,7 @@ def _parse_header(text: str, headings: list[blocks.TopHeading], end: int) -> Hea
     for i, h in enumerate(top):
         stop = top[i + 1].start if i + 1 < len(top) else end
         if h.level == 1 and not title:
-            title = h.text
+            title = re.sub(r"^Collab:\s*", "", h.text, flags=re.IGNORECASE)
             meta_region = text[h.body_start : stop]
         elif h.level == 2:
             sections.setdefault(h.text.strip().lower(), text[h.body_start : stop])

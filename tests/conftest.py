@@ -1,0 +1,56 @@
+"""Shared fixtures: every test gets its own channel directory and a clean environment."""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from collab.channel import Channel
+
+NOW = datetime(2026, 6, 22, 13, 58, 4, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def _clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for name in ("COLLAB_DIR", "COLLAB_AS", "CLAUDE_CONFIG_DIR", "NO_COLOR", "COLLAB_DEBUG"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("COLLAB_DIR", str(tmp_path))
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+@pytest.fixture
+def channel(tmp_path: Path) -> Channel:
+    """A fresh channel with two requests, created by ``site-a``."""
+    ids = iter(["k3x9q2ab"])
+    return Channel.create(
+        "Align the auth handshake between site A and site B",
+        author="site-a",
+        context="Both sides run plugin X.",
+        requests=["Which version of plugin X is active on your side?", "Send the exact header names."],
+        directory=tmp_path,
+        now=NOW,
+        id_source=lambda: next(ids),
+    )
+
+
+def collab_bin() -> str:
+    """The installed ``collab`` console script next to the running interpreter."""
+    import sys
+
+    candidate = Path(sys.executable).parent / "collab"
+    return str(candidate) if candidate.exists() else "collab"
+
+
+@pytest.fixture
+def subprocess_env(tmp_path: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COLLAB_")}
+    env["COLLAB_DIR"] = str(tmp_path)
+    return env
