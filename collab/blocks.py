@@ -110,9 +110,7 @@ def _ends_open(text: str) -> bool:
     probe = text.rstrip("\n") + "\n\n" + _SENTINEL + "\n"
     expected = len(text.rstrip("\n")) + 2
     headings = scan_headings(probe)
-    if not headings or headings[-1].start != expected or headings[-1].text != _SENTINEL[4:]:
-        return True
-    return False
+    return not headings or headings[-1].start != expected or headings[-1].text != _SENTINEL[4:]
 
 
 def body_is_safe(body: str) -> bool:
@@ -145,7 +143,7 @@ def unwrap(body: str) -> str:
     if not m:
         return body
     fence, inner = m.group(1), m.group(2)
-    if re.search(r"^ {0,3}`{%d,}[ \t]*$" % len(fence), inner, re.MULTILINE):
+    if re.search(rf"^ {{0,3}}`{{{len(fence)},}}[ \t]*$", inner, re.MULTILINE):
         return body
     return inner
 

@@ -30,8 +30,12 @@ class Listing:
     def to_json(self) -> dict[str, object]:
         """The contract's ``ls`` item shape (plus ``problem`` when the channel is unreadable)."""
         item: dict[str, object] = {
-            "id": self.id, "path": str(self.path), "task": self.task, "state": self.state,
-            "entries": self.entries, "last_activity": self.last_activity,
+            "id": self.id,
+            "path": str(self.path),
+            "task": self.task,
+            "state": self.state,
+            "entries": self.entries,
+            "last_activity": self.last_activity,
         }
         if self.problem:
             item["problem"] = self.problem
@@ -68,8 +72,12 @@ def list_channels(directory: Path) -> list[Listing]:
         stamps += [s for s in (document.header.created, document.closed and document.closed.timestamp) if s]
         listings.append(
             Listing(
-                channel.id, channel.path, document.header.task.split("\n", 1)[0], document.state,
-                len(document.entries), max(stamps) if stamps else fallback,
+                channel.id,
+                channel.path,
+                document.header.task.split("\n", 1)[0],
+                document.state,
+                len(document.entries),
+                max(stamps) if stamps else fallback,
             )
         )
     listings.sort(key=lambda item: item.last_activity, reverse=True)

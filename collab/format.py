@@ -322,13 +322,12 @@ def parse(data: bytes) -> Document:
     tail = parse_entries(tail_text, _ByteOffsets(tail_text, body_start))
     line_shift = _line_number(text, answers.body_start) - 1
     warnings = [_shift_line(w, line_shift) for w in tail.warnings]
-    return Document(header, answers_offset, tuple(tail.entries), tail.closed, tuple(warnings),
-                    tail.counters, len(data))
+    return Document(header, answers_offset, tuple(tail.entries), tail.closed, tuple(warnings), tail.counters, len(data))
 
 
 def _shift_line(warning: str, shift: int) -> str:
     m = re.match(r"line (\d+):", warning)
-    return f"line {int(m.group(1)) + shift}:{warning[m.end():]}" if m else warning
+    return f"line {int(m.group(1)) + shift}:{warning[m.end() :]}" if m else warning
 
 
 def compose_entry(kind: str, number: int, moment: datetime, author: str | None, re_ref: Ref | None, body: str) -> str:

@@ -21,7 +21,11 @@ DOC = (
 def test_offsets_point_at_the_heading_lines():
     headings = scan_headings(DOC)
     assert [(h.level, h.text) for h in headings] == [
-        (1, "T"), (2, "Answers"), (3, "Answer 1 (x)"), (2, "Setext"), (3, "Answer 2"),
+        (1, "T"),
+        (2, "Answers"),
+        (3, "Answer 1 (x)"),
+        (2, "Setext"),
+        (3, "Answer 2"),
     ]
     for h in headings:
         line = DOC[h.start : DOC.index("\n", h.start)]
@@ -43,8 +47,16 @@ def test_safe_bodies_are_written_as_they_are():
 
 
 def test_unsafe_bodies_are_wrapped_and_read_back():
-    for body in ("```\nopen fence", "### Answer 9", "Questions\n---", "<!-- open", "## Answers", "# Big",
-                 "<pre>\nx", "text\n\n## Closed (2026-01-01T00:00:00Z)"):
+    for body in (
+        "```\nopen fence",
+        "### Answer 9",
+        "Questions\n---",
+        "<!-- open",
+        "## Answers",
+        "# Big",
+        "<pre>\nx",
+        "text\n\n## Closed (2026-01-01T00:00:00Z)",
+    ):
         assert not body_is_safe(body)
         written = neutralise(body)
         assert written.startswith("```") and WRAP_INFO in written.split("\n", 1)[0]
@@ -75,8 +87,18 @@ def test_closer_for_hand_written_tails():
     assert closer_for("~~~\ncode") == "~~~"
 
 
-_PIECES = [*"#`~-=*>< \n\tabcAQ0123456789:()|![]", "Answer ", "Question ", "## ", "```", "<!--", "\r\n",
-           "Answers", "Closed", f"```{WRAP_INFO}\n"]
+_PIECES = [
+    *"#`~-=*>< \n\tabcAQ0123456789:()|![]",
+    "Answer ",
+    "Question ",
+    "## ",
+    "```",
+    "<!--",
+    "\r\n",
+    "Answers",
+    "Closed",
+    f"```{WRAP_INFO}\n",
+]
 body_text = st.lists(st.sampled_from(_PIECES), max_size=60).map("".join)
 
 

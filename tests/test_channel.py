@@ -105,7 +105,8 @@ def test_append_after_a_file_without_final_newline(tmp_path):
     path.write_bytes(ORIGINAL.rstrip(b"\n"))
     Channel(path).answer("next", author="b", now=LATER)
     assert [e.body for e in Channel(path).read().entries] == [
-        "Plugin X is active. Version 2.1.0. Matches mine.", "next",
+        "Plugin X is active. Version 2.1.0. Matches mine.",
+        "next",
     ]
 
 

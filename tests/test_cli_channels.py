@@ -15,8 +15,9 @@ from tests.test_format import ORIGINAL
 
 
 def _start(runner, *args):
-    result = runner.invoke(app, ["start", "Align the auth", "-r", "Which version?", "-r", "Headers?",
-                                 "--as", "site-a", "--json", *args])
+    result = runner.invoke(
+        app, ["start", "Align the auth", "-r", "Which version?", "-r", "Headers?", "--as", "site-a", "--json", *args]
+    )
     assert result.exit_code == 0, result.stderr
     return json.loads(result.stdout)
 
@@ -69,7 +70,9 @@ def test_full_exchange(runner):
     assert json.loads(again.stdout)["already_closed"] is True
     late = runner.invoke(app, ["answer", cid, "late", "--json"])
     assert late.exit_code == 1
-    assert json.loads(late.stderr) == {"error": {"code": 1, "message": f"channel {cid} is closed: nothing more can be appended"}}
+    assert json.loads(late.stderr) == {
+        "error": {"code": 1, "message": f"channel {cid} is closed: nothing more can be appended"}
+    }
 
 
 @pytest.mark.parametrize(
@@ -182,14 +185,26 @@ def test_unknown_option_is_a_usage_error(runner):
 
 def test_installed_script_runs_the_main_job(tmp_path, subprocess_env):
     exe = collab_bin()
-    started = subprocess.run([exe, "start", "-", "--json", "--as", "site-a"], input="Real task $(id)",
-                             capture_output=True, text=True, env=subprocess_env, check=True)
+    started = subprocess.run(
+        [exe, "start", "-", "--json", "--as", "site-a"],
+        input="Real task $(id)",
+        capture_output=True,
+        text=True,
+        env=subprocess_env,
+        check=True,
+    )
     path = json.loads(started.stdout)["path"]
-    answered = subprocess.run([exe, "answer", path, "-", "--as", "site-b", "--re", "request:1"],
-                              input="from a real process", capture_output=True, text=True, env=subprocess_env)
+    answered = subprocess.run(
+        [exe, "answer", path, "-", "--as", "site-b", "--re", "request:1"],
+        input="from a real process",
+        capture_output=True,
+        text=True,
+        env=subprocess_env,
+    )
     assert answered.returncode == 0, answered.stderr
-    failed = subprocess.run([exe, "answer", str(tmp_path / "collab-none.md"), "x"], capture_output=True, text=True,
-                            env=subprocess_env)
+    failed = subprocess.run(
+        [exe, "answer", str(tmp_path / "collab-none.md"), "x"], capture_output=True, text=True, env=subprocess_env
+    )
     assert failed.returncode == 1
     assert failed.stderr.startswith("collab: no channel at") and "Traceback" not in failed.stderr
     module = subprocess.run([sys.executable, "-m", "collab", "--help"], capture_output=True, text=True)

@@ -29,7 +29,11 @@ def test_original_collab_style_parses():
     ]
     [entry] = document.entries
     assert (entry.kind, entry.number, entry.timestamp, entry.author, entry.re) == (
-        "answer", 1, "2026-06-22T14:02:00Z", None, None,
+        "answer",
+        1,
+        "2026-06-22T14:02:00Z",
+        None,
+        None,
     )
     assert entry.body == "Plugin X is active. Version 2.1.0. Matches mine."
     assert ORIGINAL[entry.start : entry.end].startswith(b"### Answer 1")
@@ -80,7 +84,9 @@ def test_questions_closed_and_re():
     )
     document = parse(data)
     assert [(e.kind, e.number, e.index) for e in document.entries] == [
-        ("answer", 1, 1), ("question", 1, 2), ("answer", 2, 3),
+        ("answer", 1, 1),
+        ("question", 1, 2),
+        ("answer", 2, 3),
     ]
     assert document.entries[2].re is not None and document.entries[2].re.label() == "Question 1"
     assert document.closed is not None
@@ -88,8 +94,13 @@ def test_questions_closed_and_re():
     assert document.state == "closed"
     assert document.counters.has_questions_line
     assert document.entries[1].to_json() == {
-        "kind": "question", "number": 1, "timestamp": "2026-06-22T14:03:40Z", "author": "site-b", "re": None,
-        "body": "Sign the body?", "index": 2,
+        "kind": "question",
+        "number": 1,
+        "timestamp": "2026-06-22T14:03:40Z",
+        "author": "site-b",
+        "re": None,
+        "body": "Sign the body?",
+        "index": 2,
     }
 
 

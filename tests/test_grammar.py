@@ -33,21 +33,43 @@ def test_compose_rejects_unknown_kind_and_bad_author():
 @pytest.mark.parametrize(
     ("text", "kind", "number", "timestamp", "author", "re"),
     [
-        ("Answer 1 (2026-06-22T14:02:11Z) from site-b re Request 1", "answer", 1, "2026-06-22T14:02:11Z", "site-b",
-         Ref("request", 1)),
+        (
+            "Answer 1 (2026-06-22T14:02:11Z) from site-b re Request 1",
+            "answer",
+            1,
+            "2026-06-22T14:02:11Z",
+            "site-b",
+            Ref("request", 1),
+        ),
         ("Answer 1 (2026-06-22T14:02Z)", "answer", 1, "2026-06-22T14:02:00Z", None, None),
         ("Answer 2", "answer", 2, None, None, None),
-        ("question 4 — 2026-06-22 16:05 +02:00 from @bob (re: question 2)", "question", 4, "2026-06-22T14:05:00Z",
-         "bob", Ref("question", 2)),
+        (
+            "question 4 — 2026-06-22 16:05 +02:00 from @bob (re: question 2)",
+            "question",
+            4,
+            "2026-06-22T14:05:00Z",
+            "bob",
+            Ref("question", 2),
+        ),
         ("Answer #7 to Request 3, from site-a", "answer", 7, None, "site-a", Ref("request", 3)),
-        ("ANSWER 5 [2026-06-22T14:02:11.123Z] re Answer 4", "answer", 5, "2026-06-22T14:02:11Z", None,
-         Ref("answer", 4)),
+        (
+            "ANSWER 5 [2026-06-22T14:02:11.123Z] re Answer 4",
+            "answer",
+            5,
+            "2026-06-22T14:02:11Z",
+            None,
+            Ref("answer", 4),
+        ),
     ],
 )
 def test_parse_is_lenient(text, kind, number, timestamp, author, re):
     heading = parse_heading(text)
     assert (heading.kind, heading.number, heading.timestamp, heading.author, heading.re) == (
-        kind, number, timestamp, author, re,
+        kind,
+        number,
+        timestamp,
+        author,
+        re,
     )
     assert heading.warnings == ()
 

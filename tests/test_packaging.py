@@ -36,8 +36,20 @@ def test_a_non_editable_wheel_finds_its_templates(tmp_path):
     shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(".git", ".venv", "__pycache__", "*.egg-info"))
     wheels = tmp_path / "wheels"
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(wheels), str(source)],
-        check=True, capture_output=True,
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(wheels),
+            str(source),
+        ],
+        check=True,
+        capture_output=True,
     )
     [wheel] = wheels.glob("collab-*.whl")
     with zipfile.ZipFile(wheel) as archive:
@@ -50,7 +62,11 @@ def test_a_non_editable_wheel_finds_its_templates(tmp_path):
         "print(collab.__file__); print(t._template_dir()); print(len(i.render_command()))"
     )
     out = subprocess.run(
-        [sys.executable, "-c", probe], cwd=tmp_path, capture_output=True, text=True, check=True,
+        [sys.executable, "-c", probe],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=True,
         env={"PYTHONPATH": str(tmp_path / "site"), "PATH": "/usr/bin:/bin"},
     ).stdout.splitlines()
     assert out[0].startswith(str(tmp_path / "site"))

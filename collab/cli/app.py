@@ -73,7 +73,9 @@ def reporting(as_json: bool = False) -> Iterator[None]:
     except Exception as exc:
         if os.environ.get("COLLAB_DEBUG"):
             raise
-        raise fail(f"internal error: {type(exc).__name__}: {exc} (set COLLAB_DEBUG=1 for details)", 1, as_json) from None
+        raise fail(
+            f"internal error: {type(exc).__name__}: {exc} (set COLLAB_DEBUG=1 for details)", 1, as_json
+        ) from None
 
 
 def read_text_arg(text: str | None, what: str) -> str:

@@ -18,7 +18,9 @@ ReOpt = Annotated[
     str | None,
     typer.Option("--re", help="What this replies to: request:N, question:N or answer:N.", metavar="KIND:N"),
 ]
-TextArg = Annotated[str | None, typer.Argument(help="The markdown body; '-' or absent reads stdin.", show_default=False)]
+TextArg = Annotated[
+    str | None, typer.Argument(help="The markdown body; '-' or absent reads stdin.", show_default=False)
+]
 
 
 def _ref(value: str | None) -> Ref | None:
@@ -45,7 +47,10 @@ def start(
     with reporting(as_json):
         text = read_text_arg(None, "task") if task == "-" else task
         channel = Channel.create(
-            text, author=config.identity(name), context=context, requests=request or [],
+            text,
+            author=config.identity(name),
+            context=context,
+            requests=request or [],
             directory=config.channel_dir(directory),
         )
         message = channel.join_message()
@@ -70,8 +75,9 @@ def join(channel: ChannelArg, directory: DirOpt = None, as_json: JsonOpt = False
             print(message)
 
 
-def _append(kind: str, channel: str, text: str | None, re: str | None, name: str | None,
-            directory: object, as_json: bool) -> None:
+def _append(
+    kind: str, channel: str, text: str | None, re: str | None, name: str | None, directory: object, as_json: bool
+) -> None:
     with reporting(as_json):
         reply_to = _ref(re)
         author = config.identity(name)
@@ -85,8 +91,12 @@ def _append(kind: str, channel: str, text: str | None, re: str | None, name: str
 
 @app.command()
 def answer(
-    channel: ChannelArg, text: TextArg = None, re: ReOpt = None, name: AsOpt = None,
-    directory: DirOpt = None, as_json: JsonOpt = False,
+    channel: ChannelArg,
+    text: TextArg = None,
+    re: ReOpt = None,
+    name: AsOpt = None,
+    directory: DirOpt = None,
+    as_json: JsonOpt = False,
 ) -> None:
     """Append '### Answer N' to CHANNEL: TEXT, or stdin when TEXT is '-' or absent."""
     _append("answer", channel, text, re, name, directory, as_json)
@@ -94,8 +104,12 @@ def answer(
 
 @app.command()
 def ask(
-    channel: ChannelArg, text: TextArg = None, re: ReOpt = None, name: AsOpt = None,
-    directory: DirOpt = None, as_json: JsonOpt = False,
+    channel: ChannelArg,
+    text: TextArg = None,
+    re: ReOpt = None,
+    name: AsOpt = None,
+    directory: DirOpt = None,
+    as_json: JsonOpt = False,
 ) -> None:
     """Append '### Question N' to CHANNEL (adding '## Questions' first if missing)."""
     _append("question", channel, text, re, name, directory, as_json)
