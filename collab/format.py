@@ -271,8 +271,9 @@ def _entry(
 ) -> Entry:
     parsed = parse_heading(h.text)
     last = counters.answers if parsed.kind == "answer" else counters.questions
-    where = f"line {_line_number(text, h.start)}"
     number = parsed.number
+    if number is None or number in counters.seen[parsed.kind] or number != last + 1:
+        where = f"line {_line_number(text, h.start)}"
     if number is None:
         number = last + 1
         warnings.append(f"{where}: heading '{h.text}' has no number; read as {parsed.kind.capitalize()} {number}")
@@ -309,11 +310,7 @@ def parse(data: bytes) -> Document:
         ChannelFormatError: not UTF-8, NUL bytes, or no ``## Answers`` line (contract section 2).
     """
     text, base = decode(data)
-    scan = blocks.scan_text(text)
-    headings = blocks.scan_headings(scan)
-    answers = next((h for h in headings if h.level == 2 and h.text == "Answers"), None)
-    if answers is None:
-        raise ChannelFormatError("no '## Answers' line: this is not a collab channel (or its header was damaged)")
+    headings, answers = _find_answers_line(blocks.scan_text(text))
     to_bytes = _ByteOffsets(text, base)
     header = _parse_header(text, headings, answers.start)
     answers_offset = to_bytes(answers.start)
@@ -323,6 +320,25 @@ def parse(data: bytes) -> Document:
     line_shift = _line_number(text, answers.body_start) - 1
     warnings = [_shift_line(w, line_shift) for w in tail.warnings]
     return Document(header, answers_offset, tuple(tail.entries), tail.closed, tuple(warnings), tail.counters, len(data))
+
+
+_ANSWERS_CANDIDATE = re.compile(r"^ {0,3}(?:##[ \t]+Answers[ \t]*#*[ \t]*|Answers[ \t]*\n {0,3}-+[ \t]*)$", re.MULTILINE)
+
+
+def _find_answers_line(scan: str) -> tuple[list[blocks.TopHeading], blocks.TopHeading]:
+    """The header's top-level headings and the answers line, scanning only as far as the answers line.
+
+    A candidate line found by a regex is confirmed by a block parse of the text up to it (it may sit
+    inside a code fence, say); text after a top-level heading cannot change how the text before it
+    parses, so the entries below need not be scanned here.
+    """
+    for candidate in _ANSWERS_CANDIDATE.finditer(scan):
+        headings = blocks.scan_headings(scan[: candidate.end() + 1])
+        if headings and headings[-1].level == 2 and headings[-1].text == "Answers" and (
+            headings[-1].start == candidate.start()
+        ):
+            return headings, headings[-1]
+    raise ChannelFormatError("no '## Answers' line: this is not a collab channel (or its header was damaged)")
 
 
 def _shift_line(warning: str, shift: int) -> str:

@@ -136,3 +136,11 @@ def test_unreadable_and_odd_headings_warn_but_parse():
 def test_not_a_channel(data, message):
     with pytest.raises(ChannelFormatError, match=message):
         parse(data)
+
+
+def test_the_answers_line_is_the_first_top_level_one():
+    data = b"# t\n\n## Context\n```\n## Answers\n```\n\nAnswers\n-------\n\n### Answer 1\nx\n"
+    document = parse(data)
+    assert [e.body for e in document.entries] == ["x"]
+    assert data[document.answers_offset :].startswith(b"Answers\n---")
+    assert "## Answers" in document.header.context
