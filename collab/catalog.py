@@ -10,6 +10,7 @@ from pathlib import Path
 from collab.channel import Channel
 from collab.errors import ChannelNotFound, CollabError
 from collab.grammar import format_timestamp
+from collab.status import last_activity
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,8 +69,6 @@ def list_channels(directory: Path) -> list[Listing]:
         except CollabError as exc:
             listings.append(Listing(channel.id, channel.path, "", "unreadable", 0, fallback, str(exc)))
             continue
-        stamps = [e.timestamp for e in document.entries if e.timestamp]
-        stamps += [s for s in (document.header.created, document.closed and document.closed.timestamp) if s]
         listings.append(
             Listing(
                 channel.id,
@@ -77,7 +76,7 @@ def list_channels(directory: Path) -> list[Listing]:
                 document.header.task.split("\n", 1)[0],
                 document.state,
                 len(document.entries),
-                max(stamps) if stamps else fallback,
+                last_activity(document) or fallback,
             )
         )
     listings.sort(key=lambda item: item.last_activity, reverse=True)

@@ -1,0 +1,103 @@
+"""Commands that read a channel for review: ``show`` and ``status``."""
+
+from __future__ import annotations
+
+import sys
+from datetime import UTC, datetime
+from typing import Annotated
+
+import typer
+
+from collab import config
+from collab.channel import Channel
+from collab.cli.app import ChannelArg, DirOpt, JsonOpt, app, emit_json, reporting
+from collab.errors import UsageError
+from collab.grammar import parse_timestamp
+from collab.status import compute, select_entries
+
+
+def _since(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    moment = parse_timestamp(value)
+    if moment is None:
+        try:
+            moment = datetime.strptime(value.strip(), "%Y-%m-%d").replace(tzinfo=UTC)
+        except ValueError:
+            raise UsageError(f"--since: cannot read {value!r}: use YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS]Z") from None
+    return moment
+
+
+def _console():  # type: ignore[no-untyped-def]
+    from rich.console import Console
+
+    return Console(highlight=False)
+
+
+@app.command()
+def show(
+    channel: ChannelArg,
+    since: Annotated[
+        str | None, typer.Option("--since", help="Only entries at or after this UTC time or date.")
+    ] = None,
+    author: Annotated[str | None, typer.Option("--author", help="Only entries by this author.")] = None,
+    kind: Annotated[str | None, typer.Option("--kind", help="Only 'answer' or 'question' entries.")] = None,
+    directory: DirOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Show the whole transcript: rendered on a terminal, plain text when piped, or --json."""
+    with reporting(as_json):
+        if kind is not None and kind not in ("answer", "question"):
+            raise UsageError(f"--kind: {kind!r} is not 'answer' or 'question'")
+        opened = Channel.open(channel, config.channel_dir(directory))
+        document = opened.read()
+        entries = select_entries(document.entries, since=_since(since), author=author, kind=kind)
+        if as_json:
+            header = document.header
+            emit_json(
+                {
+                    "id": opened.id,
+                    "path": str(opened.path),
+                    "state": document.state,
+                    "header": {
+                        "title": header.title,
+                        "task": header.task,
+                        "context": header.context,
+                        "requests": [{"number": r.number, "text": r.text} for r in header.requests],
+                    },
+                    "entries": [e.to_json() for e in entries],
+                    "warnings": list(document.warnings),
+                }
+            )
+            return
+        status = compute(document, opened.id, opened.path, _integrity(opened))
+        if sys.stdout.isatty():
+            from collab.render_term import print_transcript
+
+            print_transcript(_console(), document, status, entries)
+        else:
+            from collab.render_text import transcript
+
+            sys.stdout.write(transcript(document, status, entries))
+
+
+def _integrity(opened: Channel) -> str:
+    return "unchecked"
+
+
+@app.command()
+def status(channel: ChannelArg, directory: DirOpt = None, as_json: JsonOpt = False) -> None:
+    """What is still open: requests answered or open, open questions, participants, counts."""
+    with reporting(as_json):
+        opened = Channel.open(channel, config.channel_dir(directory))
+        result = compute(opened.read(), opened.id, opened.path, _integrity(opened))
+        if as_json:
+            emit_json(result.to_json())
+        elif sys.stdout.isatty():
+            from collab.render_term import print_status
+
+            print_status(_console(), result)
+        else:
+            from collab.render_text import status_text
+
+            sys.stdout.write(status_text(result))

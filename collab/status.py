@@ -1,0 +1,147 @@
+"""What is still open in a channel: the data behind ``collab status`` (contract section 4).
+
+A request is answered by an answer that says ``re Request N``, or by an answer with no ``re`` whose
+number equals the request's number (the original /collab convention of answering in order). A
+question is open until an answer says ``re Question N``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from collab.format import Document, Entry
+from collab.grammar import parse_timestamp
+
+
+@dataclass(frozen=True, slots=True)
+class RequestState:
+    """A header request and the numbers of the answers that resolve it."""
+
+    number: int
+    text: str
+    answers: tuple[int, ...]
+
+    @property
+    def answered(self) -> bool:
+        """True when at least one answer resolves the request."""
+        return bool(self.answers)
+
+
+@dataclass(frozen=True, slots=True)
+class Participant:
+    """An author, how many entries they wrote and the timestamp of their last one (or None)."""
+
+    name: str
+    entries: int
+    last_entry: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Status:
+    """The state of a channel at a glance."""
+
+    id: str
+    path: Path
+    task: str
+    state: str
+    requests: tuple[RequestState, ...]
+    open_questions: tuple[int, ...]
+    participants: tuple[Participant, ...]
+    answers: int
+    questions: int
+    last_activity: str | None
+    integrity: str
+
+    def to_json(self) -> dict[str, Any]:
+        """The contract's ``status`` shape."""
+        return {
+            "id": self.id,
+            "path": str(self.path),
+            "task": self.task,
+            "state": self.state,
+            "requests": [
+                {"number": r.number, "text": r.text, "answered": r.answered, "answers": list(r.answers)}
+                for r in self.requests
+            ],
+            "open_questions": list(self.open_questions),
+            "participants": [
+                {"name": p.name, "entries": p.entries, "last_entry": p.last_entry} for p in self.participants
+            ],
+            "counts": {"answers": self.answers, "questions": self.questions},
+            "last_activity": self.last_activity,
+            "integrity": self.integrity,
+        }
+
+
+def resolving_answers(document: Document) -> dict[int, list[int]]:
+    """Map each request number to the numbers of the answers that resolve it, in file order."""
+    numbers = {r.number for r in document.header.requests}
+    resolved: dict[int, list[int]] = {n: [] for n in numbers}
+    for entry in document.entries:
+        if entry.kind != "answer":
+            continue
+        if entry.re is not None and entry.re.kind == "request" and entry.re.number in numbers:
+            resolved[entry.re.number].append(entry.number)
+        elif entry.re is None and entry.number in numbers:
+            resolved[entry.number].append(entry.number)
+    return resolved
+
+
+def open_questions(entries: tuple[Entry, ...]) -> list[int]:
+    """Numbers of questions that no answer replies to with ``re Question N``."""
+    answered = {e.re.number for e in entries if e.kind == "answer" and e.re and e.re.kind == "question"}
+    return [e.number for e in entries if e.kind == "question" and e.number not in answered]
+
+
+def last_activity(document: Document) -> str | None:
+    """The newest timestamp of the channel's creation, entries and closing line, or None."""
+    stamps = [e.timestamp for e in document.entries if e.timestamp]
+    stamps += [s for s in (document.header.created, document.closed and document.closed.timestamp) if s]
+    return max(stamps) if stamps else None
+
+
+def select_entries(
+    entries: tuple[Entry, ...], *, since: datetime | None = None, author: str | None = None, kind: str | None = None
+) -> tuple[Entry, ...]:
+    """The entries that match every filter given: written at or after ``since`` (entries without a
+    timestamp never match ``since``), by ``author`` (case-insensitive), of ``kind``."""
+    chosen = []
+    for entry in entries:
+        if kind and entry.kind != kind:
+            continue
+        if author and (entry.author or "").lower() != author.lower():
+            continue
+        if since:
+            moment = parse_timestamp(entry.timestamp) if entry.timestamp else None
+            if moment is None or moment < since:
+                continue
+        chosen.append(entry)
+    return tuple(chosen)
+
+
+def compute(document: Document, channel_id: str, path: Path, integrity: str = "unchecked") -> Status:
+    """Build the :class:`Status` of a parsed channel; ``integrity`` is ``ok``, ``violated`` or ``unchecked``."""
+    resolved = resolving_answers(document)
+    people: dict[str, list[Entry]] = {}
+    for entry in document.entries:
+        people.setdefault(entry.author or "unknown", []).append(entry)
+    participants = tuple(
+        Participant(name, len(entries), max((e.timestamp for e in entries if e.timestamp), default=None))
+        for name, entries in people.items()
+    )
+    return Status(
+        id=channel_id,
+        path=path,
+        task=document.header.task,
+        state=document.state,
+        requests=tuple(RequestState(r.number, r.text, tuple(resolved[r.number])) for r in document.header.requests),
+        open_questions=tuple(open_questions(document.entries)),
+        participants=participants,
+        answers=sum(1 for e in document.entries if e.kind == "answer"),
+        questions=sum(1 for e in document.entries if e.kind == "question"),
+        last_activity=last_activity(document),
+        integrity=integrity,
+    )
