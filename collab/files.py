@@ -13,6 +13,7 @@ from __future__ import annotations
 import errno
 import fcntl
 import os
+import secrets
 import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -134,6 +135,32 @@ def create_exclusive(path: Path, data: bytes) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def replace_atomic(path: Path, data: bytes, mode: int = 0o600) -> None:
+    """Replace ``path`` with ``data`` atomically: a new file beside it, then ``os.replace`` (rename(2)).
+
+    A reader sees the old bytes or the new ones, never a mix. The temporary file is created with
+    ``O_CREAT|O_EXCL|O_NOFOLLOW`` and ``mode``; a symlink at ``path`` is replaced, never followed.
+
+    Raises:
+        ChannelNotFound: the directory does not exist. OSError: the directory refuses the write.
+    """
+    temporary = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
+    try:
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, mode)
+    except FileNotFoundError:
+        raise ChannelNotFound(f"directory {path.parent} does not exist") from None
+    try:
+        try:
+            write_all(fd, data)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
 
 
 def write_all(fd: int, data: bytes) -> None:

@@ -266,6 +266,28 @@ def parse_entries(text: str, to_bytes: _ByteOffsets | None = None, counters: Cou
     return Tail(entries, closed, warnings, counters)
 
 
+def parse_tail(data: bytes, offset: int, counters: Counters) -> Tail:
+    """Parse bytes read from ``offset`` of a channel file, which must be an entry boundary.
+
+    ``counters`` (numbering so far) is updated in place; entry spans are file byte offsets.
+
+    Raises:
+        ChannelFormatError: not UTF-8 or NUL bytes (see :func:`decode`).
+    """
+    text, base = decode(data) if offset == 0 else (_decode_part(data, offset), 0)
+    return parse_entries(text, _ByteOffsets(text, offset + base), counters)
+
+
+def _decode_part(data: bytes, offset: int) -> str:
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ChannelFormatError(f"not UTF-8 text (bad byte at offset {offset + exc.start})") from None
+    if "\x00" in text:
+        raise ChannelFormatError("holds a NUL byte: binary data, not a channel")
+    return text
+
+
 def _entry(
     text: str, h: blocks.TopHeading, stop: int, to_bytes: _ByteOffsets, counters: Counters, warnings: list[str]
 ) -> Entry:
