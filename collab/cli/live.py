@@ -1,0 +1,170 @@
+"""Commands that follow a channel as it grows: ``wait`` (for agents) and ``watch`` (for people)."""
+
+from __future__ import annotations
+
+import sys
+import threading
+from typing import Annotated, Any
+
+import typer
+
+from collab import config, cursors
+from collab.channel import Channel
+from collab.cli.app import AsOpt, ChannelArg, DirOpt, JsonOpt, app, emit_json, fail, reporting
+from collab.errors import IntegrityError, UsageError
+from collab.format import Entry
+from collab.watch import WatchSettings, follow
+
+EXIT_TIMEOUT = 3
+
+
+@app.command()
+def wait(
+    channel: ChannelArg,
+    timeout: Annotated[
+        float | None,
+        typer.Option("--timeout", help="Give up after S seconds with exit 3. Default: wait until something lands.",
+                     metavar="S"),
+    ] = None,
+    after: Annotated[
+        int | None,
+        typer.Option("--after", help="Return entries after the K-th entry, instead of after this reader's cursor.",
+                     metavar="K"),
+    ] = None,
+    include_own: Annotated[bool, typer.Option("--all", help="Include your own entries.")] = False,
+    name: AsOpt = None,
+    directory: DirOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Block until entries you have not seen land (from others unless --all), print them, exit 0.
+
+    Exit 3 when --timeout passes first; a closed channel returns at once (exit 0) once nothing unseen is
+    left. Your cursor is kept per --as name beside the channel, so two waits in a row miss nothing.
+    """
+    with reporting(as_json):
+        if timeout is not None and timeout < 0:
+            raise UsageError("--timeout: give a number of seconds, 0 or more")
+        if after is not None and after < 0:
+            raise UsageError("--after: give an entry count, 0 or more")
+        opened = Channel.open(channel, config.channel_dir(directory))
+        reader = config.identity(name)
+        seen, warning = cursors.load(opened.path, reader)
+        if warning:
+            sys.stderr.write(f"collab: warning: {warning}\n")
+        stop = threading.Event()
+        timer = threading.Timer(timeout, stop.set) if timeout is not None else None
+        if timeout == 0:
+            stop.set()
+        elif timer:
+            timer.daemon = True
+            timer.start()
+        wanted: list[Entry] = []
+        closed = False
+        try:
+            for update in follow(
+                opened.path, after=seen if after is None else after, stop_event=stop, settings=WatchSettings.from_env()
+            ):
+                if update.edited:
+                    raise IntegrityError(
+                        f"{'; '.join(update.notices)}: run `collab verify {opened.path}` to see what changed"
+                    )
+                wanted += [e for e in update.entries if include_own or e.author != reader]
+                seen, closed = max(seen, update.seen), update.closed
+                if wanted or closed:
+                    break
+        except KeyboardInterrupt:
+            raise fail("interrupted", 130, as_json) from None
+        finally:
+            if timer:
+                timer.cancel()
+        cursors.advance(opened.path, reader, seen)
+        timed_out = not wanted and not closed
+        _print_wait(wanted, closed, timed_out, as_json)
+        if timed_out:
+            raise typer.Exit(EXIT_TIMEOUT)
+
+
+def _print_wait(entries: list[Entry], closed: bool, timed_out: bool, as_json: bool) -> None:
+    if as_json:
+        emit_json({"entries": [e.to_json() for e in entries], "closed": closed, "timed_out": timed_out})
+        return
+    from collab.render_text import entry_text
+
+    sys.stdout.write("\n".join(entry_text(e) for e in entries))
+    if closed:
+        sys.stdout.write("The channel is closed: nothing more will be appended. Stop waiting.\n")
+    sys.stdout.flush()
+    if timed_out:
+        sys.stderr.write("collab: nothing new yet (timed out): run the same `collab wait` again to keep waiting\n")
+
+
+@app.command()
+def watch(
+    channel: ChannelArg,
+    from_start: Annotated[bool, typer.Option("--from-start", help="Show every entry already there first.")] = False,
+    directory: DirOpt = None,
+) -> None:
+    """Show each new entry as it lands (rendered on a terminal, plain text when piped) until Ctrl+C.
+
+    Survives the file being replaced or rewritten, and says so when history above was edited.
+    """
+    with reporting():
+        opened = Channel.open(channel, config.channel_dir(directory))
+        settings = WatchSettings.from_env()
+        show = _Screen()
+        try:
+            updates = follow(opened.path, after=0 if from_start else None, settings=settings)
+            first = next(updates)
+            show.notice(f"watching {opened.path} ({first.seen} entries so far); Ctrl+C to stop")
+            show.update(first.entries, first.notices, first.closed)
+            for update in updates:
+                show.update(update.entries, update.notices, update.closed)
+        except KeyboardInterrupt:
+            show.notice("stopped")
+        except BrokenPipeError:
+            sys.stderr.close()
+
+
+class _Screen:
+    """Where ``watch`` writes: rich renderables on a terminal, plain text on a pipe; notices on stderr."""
+
+    def __init__(self) -> None:
+        self.closed = False
+        self.console: Any = None
+        self.errors: Any = None
+        if sys.stdout.isatty():
+            from rich.console import Console
+
+            self.console = Console(highlight=False)
+        if sys.stderr.isatty():
+            from rich.console import Console
+
+            self.errors = Console(stderr=True, highlight=False)
+
+    def notice(self, text: str) -> None:
+        from collab.sanitize import for_terminal
+
+        if self.errors is not None:
+            from rich.text import Text
+
+            self.errors.print(Text(f"collab: {for_terminal(text)}", style="yellow"))
+        else:
+            sys.stderr.write(f"collab: {for_terminal(text)}\n")
+            sys.stderr.flush()
+
+    def update(self, entries: tuple[Entry, ...], notices: tuple[str, ...], closed: bool) -> None:
+        for text in notices:
+            self.notice(text)
+        for entry in entries:
+            if self.console is not None:
+                from collab.render_term import entry_renderable
+
+                self.console.print(entry_renderable(entry))
+            else:
+                from collab.render_text import entry_text
+
+                sys.stdout.write(entry_text(entry) + "\n")
+                sys.stdout.flush()
+        if closed and not self.closed:
+            self.notice("the channel is closed: nothing more will be appended (Ctrl+C to stop watching)")
+        self.closed = closed
