@@ -369,7 +369,7 @@ def test_wait_reports_history_edited_while_waiting_as_exit_4(
         replace(channel.path, original.replace(b"original", f"rewritten {attempt}".encode()))
         if _wait_for_exit(waiter, 0.5):
             break
-    out, err = waiter.communicate(timeout=10)
+    _out, err = waiter.communicate(timeout=10)
     assert waiter.returncode == 4, err
     assert err.startswith("collab: history was edited: Answer 1 was edited")
 
@@ -437,7 +437,7 @@ def test_watch_streams_plain_entries_and_notices_when_piped(
 
 def test_watch_ctrl_c_exits_0_without_a_traceback(watcher: subprocess.Popen[bytes]) -> None:
     watcher.send_signal(signal.SIGINT)
-    out, err = watcher.communicate(timeout=20)
+    _out, err = watcher.communicate(timeout=20)
     assert watcher.returncode == 0
     assert b"Traceback" not in err and b"KeyboardInterrupt" not in err
 
@@ -451,7 +451,7 @@ def test_wait_ctrl_c_exits_130_without_a_traceback(channel: Channel, subprocess_
     while not watchfiles_loaded(process) and time.monotonic() < deadline:
         time.sleep(0.05)
     process.send_signal(signal.SIGINT)
-    out, err = process.communicate(timeout=20)
+    _out, err = process.communicate(timeout=20)
     assert process.returncode == 130
     assert err == b"collab: interrupted\n"
 
