@@ -33,9 +33,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import machine, summary, table  # noqa: E402
+from common import machine, summary, table
 
-from collab.channel import Channel  # noqa: E402
+from collab.channel import Channel
 
 COLLAB = str(Path(sys.executable).parent / "collab")
 POLLER = str(Path(__file__).resolve().parent / "poller.py")
@@ -106,9 +106,9 @@ def armed(pid: int) -> bool:
     """True once process ``pid`` holds an inotify descriptor with a watch on it (watchfiles is armed)."""
     try:
         for fd in os.listdir(f"/proc/{pid}/fd"):
-            if os.readlink(f"/proc/{pid}/fd/{fd}") == "anon_inode:inotify":
-                if "inotify wd:" in Path(f"/proc/{pid}/fdinfo/{fd}").read_text():
-                    return True
+            link = os.readlink(f"/proc/{pid}/fd/{fd}")
+            if link == "anon_inode:inotify" and "inotify wd:" in Path(f"/proc/{pid}/fdinfo/{fd}").read_text():
+                return True
     except OSError:
         return False
     return False
@@ -213,9 +213,9 @@ def wait_run(directory: Path, rounds: int) -> list[list[object]]:
     for _ in range(rounds):
         reader = collector.add(Reader("collab wait", [COLLAB, "wait", str(channel.path), "--as", "reader",
                                                       "--timeout", "30"], env))
-        assert until(lambda: armed(reader.process.pid), 20), "collab wait never armed"
+        assert until(lambda r=reader: armed(r.process.pid), 20), "collab wait never armed"  # type: ignore[misc]
         label = writer.append()
-        until(lambda: label in reader.arrivals, 30)
+        until(lambda r=reader, x=label: x in r.arrivals, 30)  # type: ignore[misc]
         reader.process.wait(30)
         found.append(reader)
     collector.done.set()
@@ -265,12 +265,12 @@ def step_run(directory: Path, steps: list[int], appends: int) -> dict[int, dict[
         collector.start()
         env = env_with(COLLAB_DIR=str(directory), COLLAB_WATCH_STEP_MS=str(step))
         reader = collector.add(Reader("watch", [COLLAB, "watch", str(channel.path)], env))
-        assert until(lambda: armed(reader.process.pid), 20)
+        assert until(lambda r=reader: armed(r.process.pid), 20)  # type: ignore[misc]
         writer = Writer(channel)
         for _ in range(appends):
             time.sleep(random.uniform(0.05, 0.15))
             writer.append()
-        until(lambda: len(reader.arrivals) >= appends, 15)
+        until(lambda r=reader: len(r.arrivals) >= appends, 15)  # type: ignore[misc]
         collector.done.set()
         reader.stop()
         results[step] = summary(latencies(reader, writer))
@@ -287,7 +287,7 @@ def run(appends: int = 200, idle: float = 60, step_appends: int = 60) -> str:
         idle_rows, idle_by_step = idle_run(directory, idle, steps)
         by_step = step_run(directory, steps, step_appends)
     reference = medians["collab watch"]
-    rows = [[*row, f"{row[3] / reference:.0f}×" if row[1] == "all" else ""] for row in stream_rows + wait_rows]
+    rows = [[*row, f"{row[3] / reference:.0f}x" if row[1] == "all" else ""] for row in stream_rows + wait_rows]
     step_rows = [
         [step, by_step[step]["median"], by_step[step]["p99"], f"{idle_by_step[step]:.2f}"] for step in steps
     ]
