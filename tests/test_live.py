@@ -423,9 +423,11 @@ def watcher(channel: Channel, subprocess_env: dict[str, str]) -> Iterator[subpro
 
 
 def test_watch_streams_plain_entries_and_notices_when_piped(
-    channel: Channel, watcher: subprocess.Popen[bytes]
+    channel: Channel, watcher: subprocess.Popen[bytes], subprocess_env: dict[str, str]
 ) -> None:
-    channel.answer("**bold** text and `code`", author="site-b", re=Ref("request", 1))
+    answered = run(["answer", str(channel.path), "**bold** text and `code`", "--re", "request:1", "--as", "site-b"],
+                   subprocess_env)
+    assert answered.returncode == 0, answered.stderr
     out = _await_line(watcher, b"code")
     assert b"Answer 1 from site-b at " in out and b"  **bold** text and `code`\n" in out
     assert b"\x1b[" not in out
