@@ -464,3 +464,46 @@ def watchfiles_loaded(process: subprocess.Popen[bytes]) -> bool:
         return "_rust_notify" in Path(f"/proc/{process.pid}/maps").read_text()
     except OSError:
         return False
+
+
+def test_watch_on_a_terminal_renders_markdown_and_keeps_control_sequences_inert(
+    channel: Channel, subprocess_env: dict[str, str]
+) -> None:
+    import pty
+
+    master, slave = pty.openpty()
+    env = dict(subprocess_env, COLLAB_WATCH_IDLE_MS="50", COLUMNS="100", TERM="xterm-256color")
+    process = subprocess.Popen(
+        [collab_bin(), "watch", str(channel.path)], env=env, stdin=slave, stdout=slave, stderr=slave
+    )
+    os.close(slave)
+    try:
+        screen = _read_pty(master, b"Ctrl+C to stop")
+        channel.answer("# Title\n\n- **item** [bold]x[/bold]\n\x1b]52;c;aGk=\x07\x1b[2J end", author="site-b")
+        screen += _read_pty(master, b"end")
+        assert b"Answer 1 from site-b" in screen
+        assert b"\x1b[1m" in screen  # rich styles the entry on a terminal
+        assert b"[bold]x[/bold]" in screen  # console markup from a body is shown, not interpreted
+        assert b"\x1b]52" not in screen and b"\x1b[2J" not in screen
+        process.send_signal(signal.SIGINT)
+        assert process.wait(20) == 0
+        assert b"Traceback" not in screen + _read_pty(master, b"stopped")
+    finally:
+        if process.poll() is None:
+            process.kill()
+        os.close(master)
+
+
+def _read_pty(master: int, needle: bytes, seconds: float = 30) -> bytes:
+    seen = b""
+    deadline = time.monotonic() + seconds
+    while needle not in seen:
+        remaining = deadline - time.monotonic()
+        assert remaining > 0, f"never saw {needle!r}; got {seen!r}"
+        ready, _, _ = select.select([master], [], [], remaining)
+        if ready:
+            try:
+                seen += os.read(master, 65536)
+            except OSError:
+                break
+    return seen

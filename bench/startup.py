@@ -1,0 +1,103 @@
+"""Cold start: wall time of ``collab answer`` and ``collab wait`` against a minimal typer app.
+
+    python bench/startup.py [--runs 21]
+
+Each command runs as a fresh process, the commands interleaved round by round so that noise on this
+shared machine falls on all of them alike. The baseline is a typer app with one no-op command, with
+the same typer (and settings) that collab uses; ``python -c pass`` is the floor.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from common import machine, summary, table
+
+from collab.channel import Channel
+
+COLLAB = str(Path(sys.executable).parent / "collab")
+
+MINIMAL_APP = """
+import typer
+
+app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, rich_markup_mode=None)
+
+
+@app.command()
+def noop(channel: str, text: str = "") -> None:
+    pass
+
+
+@app.command()
+def other() -> None:
+    pass
+
+
+app()
+"""
+
+
+def timed(argv: list[str], env: dict[str, str]) -> float:
+    """Wall time of one run in milliseconds (the run must succeed)."""
+    started = time.perf_counter()
+    subprocess.run(argv, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return (time.perf_counter() - started) * 1000
+
+
+def run(runs: int = 21) -> str:
+    """Time every command ``runs`` times; return the report."""
+    import typer
+
+    with tempfile.TemporaryDirectory(prefix="collab-startup-") as tmp:
+        directory = Path(tmp)
+        channel = Channel.create("startup bench", author="bench", requests=["one"], directory=directory)
+        channel.answer("something to read", author="other")
+        app = directory / "minimal_app.py"
+        app.write_text(MINIMAL_APP)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("COLLAB_")}
+        env["COLLAB_DIR"] = tmp
+        commands = {
+            "python -c pass": [sys.executable, "-c", "pass"],
+            f"minimal typer {typer.__version__} app, no-op command": [sys.executable, str(app), "noop", "x"],
+            "collab answer (small channel)": [COLLAB, "answer", channel.id, "an answer", "--as", "bench"],
+            "collab wait (returns at once)": [COLLAB, "wait", channel.id, "--as", "reader", "--after", "0",
+                                              "--timeout", "5"],
+            "collab --help": [COLLAB, "--help"],
+        }
+        times: dict[str, list[float]] = {name: [] for name in commands}
+        for name, argv in commands.items():
+            timed(argv, env)  # warm the page cache and the bytecode cache
+        for _ in range(runs):
+            for name, argv in commands.items():
+                times[name].append(timed(argv, env))
+    baseline = statistics.median(times[next(n for n in commands if n.startswith("minimal"))])
+    rows = []
+    for name, values in times.items():
+        stats = summary(values)
+        rows.append([name, stats["median"], stats["p99"], f"{stats['median'] / baseline:.2f}"])
+    return "\n\n".join(
+        [
+            f"Machine: {machine()}",
+            f"Cold start, wall ms, {runs} runs each (interleaved):",
+            table(["command", "median", "max" if runs < 100 else "p99", "vs minimal app"], rows),
+        ]
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--runs", type=int, default=21, help="runs per command (default 21)")
+    print(run(parser.parse_args().runs))
+
+
+if __name__ == "__main__":
+    main()
