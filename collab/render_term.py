@@ -14,7 +14,7 @@ from rich.rule import Rule
 from rich.text import Text
 
 from collab.format import Document, Entry
-from collab.render_text import describe
+from collab.render_text import counts_line, describe
 from collab.sanitize import for_terminal
 from collab.status import Status
 
@@ -80,11 +80,7 @@ def print_status(console: Console, status: Status) -> None:
         ", ".join(map(str, status.open_questions)) or "none", style="yellow" if status.open_questions else "green"
     )
     console.print(line)
-    console.print(
-        f"{status.answers} answers, {status.questions} questions; last activity {status.last_activity or '-'}",
-        markup=False,
-        highlight=False,
-    )
+    console.print(Text(counts_line(status)))
     people = ", ".join(f"{for_terminal(p.name)} ({p.entries})" for p in status.participants) or "none yet"
     console.print(Text(f"participants: {people}"))
     console.print(Text(f"integrity: {status.integrity}", style="red" if status.integrity == "violated" else "dim"))

@@ -58,6 +58,16 @@ def transcript(document: Document, status: Status, entries: tuple[Entry, ...]) -
     return "\n".join(out).rstrip("\n") + "\n"
 
 
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" + ("" if count == 1 else "s")
+
+
+def counts_line(status: Status) -> str:
+    """``3 answers, 1 question; last activity <time>``."""
+    answers, questions = _plural(status.answers, "answer"), _plural(status.questions, "question")
+    return f"{answers}, {questions}; last activity {status.last_activity or '-'}"
+
+
 def status_text(status: Status) -> str:
     """``collab status`` for people: what is open first, then the counts."""
     open_requests = [r.number for r in status.requests if not r.answered]
@@ -67,7 +77,7 @@ def status_text(status: Status) -> str:
     summary = "open requests: " + (", ".join(map(str, open_requests)) or "none")
     summary += "; open questions: " + (", ".join(map(str, status.open_questions)) or "none")
     out.append(summary)
-    out.append(f"{status.answers} answers, {status.questions} questions; last activity {status.last_activity or '-'}")
+    out.append(counts_line(status))
     people = ", ".join(f"{for_terminal(p.name)} ({p.entries}, last {p.last_entry or '-'})" for p in status.participants)
     out.append(f"participants: {people or 'none yet'}")
     out.append(f"integrity: {status.integrity}")

@@ -131,6 +131,17 @@ def test_status_plain_text(runner, exchange):
     assert "integrity:" in result.stdout
 
 
+def test_counts_agree_in_number(channel):
+    from collab.render_text import counts_line
+    from collab.status import compute
+
+    channel.answer("one", author="site-b")
+    channel.ask("one?", author="site-b")
+    assert counts_line(compute(channel.read(), channel.id, channel.path)).startswith("1 answer, 1 question;")
+    channel.answer("two", author="site-b")
+    assert counts_line(compute(channel.read(), channel.id, channel.path)).startswith("2 answers, 1 question;")
+
+
 def test_rich_rendering_keeps_bodies_inert(exchange):
     from rich.console import Console
 
