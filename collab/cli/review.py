@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -14,6 +14,9 @@ from collab.cli.app import ChannelArg, DirOpt, JsonOpt, app, emit_json, reportin
 from collab.errors import UsageError
 from collab.grammar import parse_timestamp
 from collab.status import compute, select_entries
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 
 def _since(value: str | None) -> datetime | None:
@@ -28,7 +31,7 @@ def _since(value: str | None) -> datetime | None:
     return moment
 
 
-def _console():  # type: ignore[no-untyped-def]
+def _console() -> Console:
     from rich.console import Console
 
     return Console(highlight=False)
