@@ -116,7 +116,8 @@ class Channel:
         """Parse the whole channel.
 
         Raises:
-            ChannelNotFound, ChannelRefused, ChannelFormatError: see :mod:`collab.files` and :func:`collab.format.parse`.
+            ChannelNotFound, ChannelRefused, ChannelFormatError: see :mod:`collab.files` and
+                :func:`collab.format.parse`.
         """
         return format.parse(files.read_checked(self.path))
 
@@ -169,7 +170,8 @@ class Channel:
             payload = (prefix + text).encode("utf-8")
             if len(data) + len(payload) > files.MAX_CHANNEL_BYTES:
                 raise EntryTooLarge(
-                    f"appending would take the channel past {files.MAX_CHANNEL_BYTES // 1048576} MiB; start a new channel"
+                    f"appending would take the channel past {files.MAX_CHANNEL_BYTES // 1048576} MiB; "
+                    "start a new channel"
                 )
             files.write_all(fd, payload)
         written = format.parse_entries(text).entries[0]

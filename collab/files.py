@@ -91,7 +91,8 @@ def read_fd(fd: int, path: Path, start: int = 0, limit: int = MAX_CHANNEL_BYTES)
     size = os.fstat(fd).st_size
     if size > limit:
         raise ChannelFormatError(
-            f"{path} is {size / 1048576:.1f} MiB, over collab's {limit // 1048576} MiB channel limit; start a new channel"
+            f"{path} is {size / 1048576:.1f} MiB, over collab's {limit // 1048576} MiB channel limit; "
+            "start a new channel"
         )
     chunks: list[bytes] = []
     offset = start

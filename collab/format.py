@@ -344,7 +344,9 @@ def parse(data: bytes) -> Document:
     return Document(header, answers_offset, tuple(tail.entries), tail.closed, tuple(warnings), tail.counters, len(data))
 
 
-_ANSWERS_CANDIDATE = re.compile(r"^ {0,3}(?:##[ \t]+Answers[ \t]*#*[ \t]*|Answers[ \t]*\n {0,3}-+[ \t]*)$", re.MULTILINE)
+_ANSWERS_CANDIDATE = re.compile(
+    r"^ {0,3}(?:##[ \t]+Answers[ \t]*#*[ \t]*|Answers[ \t]*\n {0,3}-+[ \t]*)$", re.MULTILINE
+)
 
 
 def _find_answers_line(scan: str) -> tuple[list[blocks.TopHeading], blocks.TopHeading]:
