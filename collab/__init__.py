@@ -1,33 +1,50 @@
 """collab: two agent sessions coordinate through one append-only markdown channel file.
 
-The few names a Python user needs; everything else is internal.
+The few names a Python user needs; everything else is internal. They are imported on first use
+(PEP 562 module ``__getattr__``), so that ``import collab.grammar`` or the command line does not
+pay for modules it does not need.
 """
 
-from collab.channel import Channel
-from collab.errors import (
-    ChannelClosed,
-    ChannelFormatError,
-    ChannelNotFound,
-    ChannelRefused,
-    CollabError,
-    EntryTooLarge,
-    IntegrityError,
-    UsageError,
-)
-from collab.format import Document, Entry
-from collab.grammar import Ref
+from __future__ import annotations
 
-__all__ = [
-    "Channel",
-    "ChannelClosed",
-    "ChannelFormatError",
-    "ChannelNotFound",
-    "ChannelRefused",
-    "CollabError",
-    "Document",
-    "Entry",
-    "EntryTooLarge",
-    "IntegrityError",
-    "Ref",
-    "UsageError",
-]
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collab.channel import Channel
+    from collab.errors import (
+        ChannelClosed,
+        ChannelFormatError,
+        ChannelNotFound,
+        ChannelRefused,
+        CollabError,
+        EntryTooLarge,
+        IntegrityError,
+        UsageError,
+    )
+    from collab.format import Document, Entry
+    from collab.grammar import Ref
+
+_HOMES = {
+    "Channel": "collab.channel",
+    "ChannelClosed": "collab.errors",
+    "ChannelFormatError": "collab.errors",
+    "ChannelNotFound": "collab.errors",
+    "ChannelRefused": "collab.errors",
+    "CollabError": "collab.errors",
+    "Document": "collab.format",
+    "Entry": "collab.format",
+    "EntryTooLarge": "collab.errors",
+    "IntegrityError": "collab.errors",
+    "Ref": "collab.grammar",
+    "UsageError": "collab.errors",
+}
+
+__all__ = sorted(_HOMES)
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'collab' has no attribute {name!r}")
+    return getattr(importlib.import_module(home), name)
