@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -47,11 +48,22 @@ def show(
     kind: Annotated[str | None, typer.Option("--kind", help="Only 'answer' or 'question' entries.")] = None,
     directory: DirOpt = None,
     as_json: JsonOpt = False,
+    as_html: Annotated[
+        bool, typer.Option("--html", help="One standalone HTML page (escaped bodies, no scripts), on stdout or -o.")
+    ] = False,
+    output: Annotated[
+        Path | None,
+        typer.Option("-o", "--output", help="With --html: write the page to FILE atomically; never over a channel."),
+    ] = None,
 ) -> None:
-    """Show the whole transcript: rendered on a terminal, plain text when piped, or --json."""
+    """Show the whole transcript: rendered on a terminal, plain text when piped, --json, or --html."""
     with reporting(as_json):
         if kind is not None and kind not in ("answer", "question"):
             raise UsageError(f"--kind: {kind!r} is not 'answer' or 'question'")
+        if as_html and as_json:
+            raise UsageError("--html and --json cannot be combined: pick one")
+        if output is not None and not as_html:
+            raise UsageError("-o/--output writes the HTML page: add --html")
         opened = Channel.open(channel, config.channel_dir(directory))
         document = opened.read()
         entries = select_entries(document.entries, since=_since(since), author=author, kind=kind)
@@ -74,7 +86,15 @@ def show(
             )
             return
         status = compute(document, opened.id, opened.path, _integrity(opened))
-        if sys.stdout.isatty():
+        if as_html:
+            from collab.render_html import render_page, write_page
+
+            page = render_page(document, status, entries)
+            if output is None:
+                sys.stdout.write(page)
+            else:
+                sys.stdout.write(f"{write_page(output, page, opened.path)}\n")
+        elif sys.stdout.isatty():
             from collab.render_term import print_transcript
 
             print_transcript(_console(), document, status, entries)
