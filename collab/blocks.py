@@ -5,6 +5,12 @@ each time a top-level token is started. That is the character offset where the b
 (CommonMark block structure, as mistune implements it). This leans on mistune's ``BlockState``
 internals; ``pyproject.toml`` pins the mistune range and ``tests/test_blocks.py`` checks the offsets.
 
+Most bodies are plain: every line starts at column 0 with something that opens no container and no
+multi-line block (no indentation, fence, HTML, blockquote, or setext underline). In such text every
+top-level heading is an ATX heading line, so :func:`scan_headings` reads those with one regex and
+does not load mistune at all; anything else goes to mistune. ``tests/test_blocks.py`` checks, with
+Hypothesis, that both paths agree on plain text.
+
 A *structural* heading is one the channel parser treats as a boundary: any level-1 or level-2
 heading (ATX or setext), or a level-3 heading whose text starts with ``Answer`` or ``Question``.
 A body may contain none at top level, and must not leave a code fence, HTML block or similar open
@@ -14,12 +20,10 @@ fence whose info string is :data:`WRAP_INFO` and unwrapped on reading, so it rea
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from typing import Any
-
-import mistune
-from mistune.core import BlockState
 
 from collab.grammar import is_entry_heading
 
@@ -30,7 +34,11 @@ _SENTINEL = "### collab-sentinel"
 _BACKTICK_RUN = re.compile(r"`+")
 _BLANK_LINES_AT_START = re.compile(r"\A(?:[ \t]*\n)+")
 
-_markdown = mistune.create_markdown(renderer=None)
+# A line that makes text not plain: indented, a fence, HTML, a blockquote, or a setext underline.
+_NOT_PLAIN = re.compile(r"^(?:[ \t\f\v]|`{3}|~{3}|<|>|=+[ \t]*$|-+[ \t]*$)", re.MULTILINE)
+# An ATX heading at column 0 (CommonMark 4.2), as mistune reads it: 1-6 '#', then space or the end.
+_ATX = re.compile(r"^(#{1,6})(?!#)([ \t]*|[ \t]+.*?)$", re.MULTILINE)
+_ATX_CLOSING = re.compile(r"(\s+|^)#+\s*$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,18 +55,26 @@ class TopHeading:
     style: str
 
 
-class _PositionedState(BlockState):
-    """A BlockState that stamps each token it starts with the parser's cursor (a character offset)."""
+@functools.cache
+def _parser() -> tuple[Any, type[Any]]:
+    """mistune's block parser and a state class that records offsets (imported on first use)."""
+    import mistune
+    from mistune.core import BlockState
 
-    def append_token(self, token: dict[str, Any]) -> None:
-        token["_start"] = self.cursor
-        super().append_token(token)
+    class PositionedState(BlockState):
+        """A BlockState that stamps each token it starts with the parser's cursor (a character offset)."""
 
-    def add_paragraph(self, text: str) -> None:
-        last = self.last_token()
-        if not (last and last["type"] == "paragraph"):
-            self.tokens.append({"type": "paragraph", "text": "", "_start": self.cursor})
-        super().add_paragraph(text)
+        def append_token(self, token: dict[str, Any]) -> None:
+            token["_start"] = self.cursor
+            super().append_token(token)
+
+        def add_paragraph(self, text: str) -> None:
+            last = self.last_token()
+            if not (last and last["type"] == "paragraph"):
+                self.tokens.append({"type": "paragraph", "text": "", "_start": self.cursor})
+            super().add_paragraph(text)
+
+    return mistune.create_markdown(renderer=None).block, PositionedState
 
 
 def scan_tokens(text: str) -> list[dict[str, Any]]:
@@ -67,14 +83,27 @@ def scan_tokens(text: str) -> list[dict[str, Any]]:
     Each token carries ``_start``, its character offset in ``text``. ``text`` should use ``\\n`` line
     endings (see :func:`scan_text`).
     """
-    state = _PositionedState()
+    block, state_class = _parser()
+    state = state_class()
     state.process(text if text.endswith("\n") else text + "\n")
-    _markdown.block.parse(state)
-    return state.tokens
+    block.parse(state)
+    tokens: list[dict[str, Any]] = state.tokens
+    return tokens
+
+
+def is_plain(text: str) -> bool:
+    """True when no line of ``text`` is indented, opens a fence, HTML or a blockquote, or underlines."""
+    return _NOT_PLAIN.search(text) is None
 
 
 def scan_headings(text: str) -> list[TopHeading]:
     """Return the top-level headings of ``text`` in order, with their character offsets."""
+    if is_plain(text):
+        return [_atx(m, len(text)) for m in _ATX.finditer(text)]
+    return _mistune_headings(text)
+
+
+def _mistune_headings(text: str) -> list[TopHeading]:
     tokens = scan_tokens(text)
     headings: list[TopHeading] = []
     for i, token in enumerate(tokens):
@@ -89,6 +118,12 @@ def scan_headings(text: str) -> list[TopHeading]:
             body_start = len(text) if line_end < 0 else line_end + 1
         headings.append(TopHeading(token["attrs"]["level"], token["text"].strip(), start, body_start, token["style"]))
     return headings
+
+
+def _atx(match: re.Match[str], size: int) -> TopHeading:
+    end = match.end()
+    text = _ATX_CLOSING.sub("", match.group(2)).strip()
+    return TopHeading(len(match.group(1)), text, match.start(), min(end + 1, size), "atx")
 
 
 def scan_text(text: str) -> str:

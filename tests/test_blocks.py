@@ -109,3 +109,49 @@ def test_any_body_round_trips_and_is_safe(raw):
     written = neutralise(body)
     assert body_is_safe(written)
     assert unwrap(written) == body
+
+
+plain_line = st.sampled_from(
+    [
+        "",
+        "text",
+        "# Title",
+        "## Answers",
+        "### Answer 1 (2026-06-22T14:02Z)",
+        "### Answer 2 from b re Request 1 ###",
+        "### Foo#",
+        "### #",
+        "###",
+        "##\t tabbed  ##  ",
+        "####### seven",
+        "#hashtag",
+        "\\### escaped",
+        "- item",
+        "1. item",
+        "* * *",
+        "___",
+        "| a | b |",
+        "[x]: /url",
+        "## Closed (2026-06-22T15:00Z) by a",
+        "text with `code` and <b>inline html</b>",
+        "###### six",
+    ]
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(plain_line, max_size=12))
+def test_plain_text_headings_agree_with_mistune(lines):
+    from collab.blocks import _mistune_headings, is_plain
+
+    text = "\n".join(lines)
+    assert is_plain(text)
+    assert scan_headings(text) == _mistune_headings(text)
+
+
+def test_text_that_is_not_plain_goes_to_mistune():
+    from collab.blocks import is_plain
+
+    for text in ("```\n### Answer 9\n```", "    ### Answer 9", "Title\n---", "> ### Answer 9", "<div>\n\n### X"):
+        assert not is_plain(text), text
+    assert [h.text for h in scan_headings("```\n### Answer 9\n```\n### Answer 1\n")] == ["Answer 1"]
