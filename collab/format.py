@@ -8,6 +8,7 @@ into the file, so callers can read only what is new.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -113,17 +114,26 @@ class Tail:
     counters: Counters
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Document:
-    """A parsed channel. ``answers_offset`` is the byte offset of the answers line; ``size`` the file size."""
+    """A parsed channel. ``answers_offset`` is the byte offset of the answers line; ``size`` the file size.
 
-    header: Header
+    The :attr:`header` is parsed on first use: appending and following a channel never need it.
+    """
+
     answers_offset: int
     entries: tuple[Entry, ...]
     closed: Closed | None
     warnings: tuple[str, ...]
     counters: Counters
     size: int
+    header_source: tuple[str, list[blocks.TopHeading], int] = field(repr=False, compare=False)
+
+    @functools.cached_property
+    def header(self) -> Header:
+        """What the header says (title, task, context, requests, id, creation)."""
+        text, headings, end = self.header_source
+        return _parse_header(text, headings, end)
 
     @property
     def state(self) -> str:
@@ -334,14 +344,16 @@ def parse(data: bytes) -> Document:
     text, base = decode(data)
     headings, answers = _find_answers_line(blocks.scan_text(text))
     to_bytes = _ByteOffsets(text, base)
-    header = _parse_header(text, headings, answers.start)
     answers_offset = to_bytes(answers.start)
     body_start = to_bytes(answers.body_start)
     tail_text = text[answers.body_start :]
     tail = parse_entries(tail_text, _ByteOffsets(tail_text, body_start))
     line_shift = _line_number(text, answers.body_start) - 1
     warnings = [_shift_line(w, line_shift) for w in tail.warnings]
-    return Document(header, answers_offset, tuple(tail.entries), tail.closed, tuple(warnings), tail.counters, len(data))
+    return Document(
+        answers_offset, tuple(tail.entries), tail.closed, tuple(warnings), tail.counters, len(data),
+        header_source=(text, headings, answers.start),
+    )
 
 
 _ANSWERS_CANDIDATE = re.compile(
