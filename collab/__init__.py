@@ -40,7 +40,20 @@ _HOMES = {
     "UsageError": "collab.errors",
 }
 
-__all__ = sorted(_HOMES)
+__all__ = [
+    "Channel",
+    "ChannelClosed",
+    "ChannelFormatError",
+    "ChannelNotFound",
+    "ChannelRefused",
+    "CollabError",
+    "Document",
+    "Entry",
+    "EntryTooLarge",
+    "IntegrityError",
+    "Ref",
+    "UsageError",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -8,7 +8,6 @@ one JSON document ``{"error": {"code": int, "message": str}}``; a traceback is s
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from collections.abc import Iterator
@@ -45,6 +44,8 @@ DirOpt = Annotated[
 
 def emit_json(document: Any) -> None:
     """Write one JSON document and a newline to stdout."""
+    import json
+
     sys.stdout.write(json.dumps(document, ensure_ascii=False, indent=2) + "\n")
     sys.stdout.flush()
 
@@ -52,6 +53,8 @@ def emit_json(document: Any) -> None:
 def fail(message: str, code: int, as_json: bool) -> typer.Exit:
     """Print an error the contract's way and return the :class:`typer.Exit` to raise."""
     if as_json:
+        import json
+
         sys.stderr.write(json.dumps({"error": {"code": code, "message": message}}, ensure_ascii=False) + "\n")
     else:
         sys.stderr.write(f"collab: {message}\n")

@@ -8,7 +8,6 @@ from typing import Annotated
 import typer
 
 from collab import config
-from collab.catalog import list_channels
 from collab.channel import Channel
 from collab.cli.app import AsOpt, ChannelArg, DirOpt, JsonOpt, app, emit_json, read_text_arg, reporting
 from collab.errors import UsageError
@@ -131,6 +130,8 @@ def close(channel: ChannelArg, name: AsOpt = None, directory: DirOpt = None, as_
 def list_command(directory: DirOpt = None, as_json: JsonOpt = False) -> None:
     """List the channels in the channel directory, most recent activity first."""
     with reporting(as_json):
+        from collab.catalog import list_channels
+
         listings = list_channels(config.channel_dir(directory))
         if as_json:
             emit_json({"channels": [item.to_json() for item in listings]})

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import sys
 import threading
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from collab import config, cursors
+from collab import config
 from collab.channel import Channel
 from collab.cli.app import AsOpt, ChannelArg, DirOpt, JsonOpt, app, emit_json, fail, reporting
 from collab.errors import IntegrityError, UsageError
-from collab.format import Entry
-from collab.watch import WatchSettings, follow
+
+if TYPE_CHECKING:
+    from collab.format import Entry
 
 EXIT_TIMEOUT = 3
 
@@ -41,6 +42,9 @@ def wait(
     Exit 3 when --timeout passes first; a closed channel returns at once (exit 0) once nothing unseen is
     left. Your cursor is kept per --as name beside the channel, so two waits in a row miss nothing.
     """
+    from collab import cursors
+    from collab.watch import WatchSettings, follow
+
     with reporting(as_json):
         if timeout is not None and timeout < 0:
             raise UsageError("--timeout: give a number of seconds, 0 or more")
@@ -108,6 +112,8 @@ def watch(
 
     Survives the file being replaced or rewritten, and says so when history above was edited.
     """
+    from collab.watch import WatchSettings, follow
+
     with reporting():
         opened = Channel.open(channel, config.channel_dir(directory))
         settings = WatchSettings.from_env()
