@@ -20,7 +20,6 @@ being set up is never missed. On file systems without change events (NFS, SMB, 9
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import os
 from collections.abc import Iterator
@@ -197,25 +196,24 @@ class Follower:
         return self._reread(st, data, settled)
 
     def _grow(self, fd: int, st: os.stat_result, settled: bool) -> Update:
-        """Parse only the bytes after the delivered offset; hold back a last line still being written."""
+        """Parse only the bytes after the delivered offset (cost proportional to what is new).
+
+        While events are still arriving, new bytes that do not end a line are left for later: a
+        writer may be part-way through an entry. Once the file is settled they are read as they are
+        (a hand-written file may lack its final newline).
+        """
         seen = self._seen
         assert seen is not None
         new = files.read_fd(fd, self.path, seen.offset)
-        complete = new if settled else new[: new.rfind(b"\n") + 1]
-        counters = copy.deepcopy(seen.counters)
-        tail = format.parse_tail(complete, seen.offset, counters)
-        entries, consumed = tail.entries, seen.offset + len(complete)
-        if len(complete) < len(new) and entries:
-            held = entries[-1]
-            counters = copy.deepcopy(seen.counters)
-            tail = format.parse_tail(complete[: held.start - seen.offset], seen.offset, counters)
-            entries, consumed = tail.entries, held.start
-        seen.counters, seen.offset = counters, consumed
-        seen.size, seen.mtime_ns = min(consumed, st.st_size), st.st_mtime_ns
-        seen.anchor = os.pread(fd, min(_ANCHOR_BYTES, consumed), consumed - min(_ANCHOR_BYTES, consumed))
-        seen.delivered.extend((e.label, _fingerprint(e)) for e in entries)
+        if not settled and not new.endswith(b"\n"):
+            return self._nothing()
+        tail = format.parse_tail(new, seen.offset, seen.counters)
+        seen.offset += len(new)
+        seen.size, seen.mtime_ns = seen.offset, st.st_mtime_ns
+        seen.anchor = (seen.anchor + new)[-_ANCHOR_BYTES:]
+        seen.delivered.extend((e.label, _fingerprint(e)) for e in tail.entries)
         seen.closed = seen.closed or tail.closed is not None
-        return Update(entries=tuple(entries), seen=self.delivered, closed=seen.closed)
+        return Update(entries=tuple(tail.entries), seen=self.delivered, closed=seen.closed)
 
     def _reread(self, st: os.stat_result, data: bytes, settled: bool) -> Update:
         seen = self._seen
