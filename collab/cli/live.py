@@ -121,7 +121,8 @@ def watch(
         try:
             updates = follow(opened.path, after=0 if from_start else None, settings=settings)
             first = next(updates)
-            show.notice(f"watching {opened.path} ({first.seen} entries so far); Ctrl+C to stop")
+            so_far = f"{first.seen} {'entry' if first.seen == 1 else 'entries'} so far"
+            show.notice(f"watching {opened.path} ({so_far}); Ctrl+C to stop")
             show.update(first.entries, first.notices, first.closed)
             for update in updates:
                 show.update(update.entries, update.notices, update.closed)
