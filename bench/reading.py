@@ -1,0 +1,91 @@
+"""Reading cost: ``show --json`` on a large channel, and the cost of one new entry for a follower.
+
+    python bench/reading.py [--runs 7]
+
+- ``collab show --json`` on a 10 MB / 10,000-entry channel written by hand: the first read of a
+  never-seen file, then repeated reads.
+- What ``watch``/``wait`` spend on one appended entry (``Follower.refresh``, in process) when the
+  channel holds 10 KB against 10 MB: the work should follow the new bytes, not the file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from channels import entry_text, make_channel
+from common import machine, summary, table
+
+from collab.watch import Follower
+
+COLLAB = str(Path(sys.executable).parent / "collab")
+
+
+def _show_time(path: Path, env: dict[str, str]) -> float:
+    started = time.perf_counter()
+    subprocess.run([COLLAB, "show", str(path), "--json"], env=env, check=True, stdout=subprocess.DEVNULL)
+    return (time.perf_counter() - started) * 1000
+
+
+def show_rows(directory: Path, runs: int) -> list[list[object]]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COLLAB_")}
+    channel = make_channel(directory, 10_000)
+    first = _show_time(channel.path, env)
+    again = summary([_show_time(channel.path, env) for _ in range(runs)])
+    size = channel.path.stat().st_size / 1e6
+    return [
+        [f"show --json, {size:.1f} MB / 10,000 entries, first read", first, first],
+        [f"show --json, {size:.1f} MB / 10,000 entries, later reads", again["median"], again["max"]],
+    ]
+
+
+def refresh_rows(directory: Path, appends: int) -> list[list[object]]:
+    rows: list[list[object]] = []
+    for label, entries in (("10 KB", 10), ("10 MB", 10_000)):
+        channel = make_channel(directory, entries)
+        follower = Follower(channel.path)
+        follower.start()
+        costs = []
+        for n in range(entries + 1, entries + 1 + appends):
+            fd = os.open(channel.path, os.O_WRONLY | os.O_APPEND)
+            os.write(fd, entry_text(n).encode())
+            os.close(fd)
+            started = time.perf_counter()
+            update = follower.refresh(settled=False)
+            costs.append((time.perf_counter() - started) * 1000)
+            assert [e.number for e in update.entries] == [n]
+        stats = summary(costs)
+        rows.append([f"one new 1 KB entry, {label} channel", stats["median"], stats["max"]])
+    return rows
+
+
+def run(runs: int = 7, appends: int = 200) -> str:
+    with tempfile.TemporaryDirectory(prefix="collab-reading-") as tmp:
+        rows = show_rows(Path(tmp), runs)
+        follow = refresh_rows(Path(tmp), appends)
+    return "\n\n".join(
+        [
+            f"Machine: {machine()}",
+            "Reading a large channel, wall ms:",
+            table(["what", "median", "max"], rows),
+            f"Follower cost per event ({appends} appends each), ms:",
+            table(["what", "median", "max"], follow),
+        ]
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--runs", type=int, default=7)
+    print(run(parser.parse_args().runs))
+
+
+if __name__ == "__main__":
+    main()
