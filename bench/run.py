@@ -1,0 +1,46 @@
+"""Every benchmark, one after the other, as one report: ``python bench/run.py [--quick]``.
+
+Takes about six minutes on a 2-core machine (``--quick``: about one). Never part of the tests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import append
+import live
+import reading
+import startup
+from common import machine
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="fewer runs: a smoke run, not figures to quote")
+    quick = parser.parse_args().quick
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(Path(startup.__file__).parent.parent / "collab")],
+                   check=False)
+    began = time.monotonic()
+    parts = [
+        ("Cold start", lambda: startup.run(7 if quick else 21)),
+        ("Append", lambda: append.run(5 if quick else 15, 30 if quick else 100)),
+        ("Reading", lambda: reading.run(3 if quick else 7, 50 if quick else 200)),
+        ("Live", lambda: live.run(40, 10, 20) if quick else live.run()),
+    ]
+    print(f"# collab benchmarks\n\nMachine: {machine()}\n")
+    for title, part in parts:
+        started = time.monotonic()
+        report = part()
+        body = "\n".join(line for line in report.split("\n") if not line.startswith("Machine:")).strip()
+        print(f"## {title} ({time.monotonic() - started:.0f} s)\n\n{body}\n", flush=True)
+    print(f"All benchmarks took {time.monotonic() - began:.0f} s.")
+
+
+if __name__ == "__main__":
+    main()
