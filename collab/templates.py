@@ -7,7 +7,6 @@ placeholders only (``${name}``), so a bare ``$ARGUMENTS`` in the slash command i
 
 from __future__ import annotations
 
-from importlib import resources
 from pathlib import Path
 from string import Template
 
@@ -18,10 +17,9 @@ class _Braced(Template):
 
 
 def _template_dir() -> Path:
-    packaged = resources.files("collab") / "templates"
-    if packaged.is_dir():
-        return Path(str(packaged))
-    return Path(__file__).resolve().parent.parent / "templates"
+    """``collab/templates`` in an installed wheel, else the source tree's ``templates/``."""
+    packaged = Path(__file__).resolve().parent / "templates"
+    return packaged if packaged.is_dir() else packaged.parent.parent / "templates"
 
 
 def render(name: str, **values: str) -> str:

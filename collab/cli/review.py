@@ -14,7 +14,6 @@ from collab.channel import Channel
 from collab.cli.app import ChannelArg, DirOpt, JsonOpt, app, emit_json, reporting
 from collab.errors import UsageError
 from collab.grammar import parse_timestamp
-from collab.status import compute, select_entries
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -57,6 +56,8 @@ def show(
     ] = None,
 ) -> None:
     """Show the whole transcript: rendered on a terminal, plain text when piped, --json, or --html."""
+    from collab.status import compute, select_entries
+
     with reporting(as_json):
         if kind is not None and kind not in ("answer", "question"):
             raise UsageError(f"--kind: {kind!r} is not 'answer' or 'question'")
@@ -113,6 +114,8 @@ def status(channel: ChannelArg, directory: DirOpt = None, as_json: JsonOpt = Fal
     """What is still open: requests answered or open, open questions, participants, counts."""
     with reporting(as_json):
         opened = Channel.open(channel, config.channel_dir(directory))
+        from collab.status import compute
+
         result = compute(opened.read(), opened.id, opened.path, _integrity(opened))
         if as_json:
             emit_json(result.to_json())
