@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from collab import blocks, config, files, format, templates
+from collab import blocks, config, files, format, integrity, templates
 from collab.errors import ChannelClosed, ChannelFormatError, EntryTooLarge, UsageError
 from collab.format import Document, Entry
 from collab.grammar import Ref, format_timestamp
@@ -97,7 +97,9 @@ class Channel:
             path=str(path),
         )
         _check_header(text, task, requests)
-        files.create_exclusive(path, text.encode("utf-8"))
+        data = text.encode("utf-8")
+        files.create_exclusive(path, data)
+        integrity.start(path, data)
         return cls(path)
 
     @classmethod
@@ -157,13 +159,13 @@ class Channel:
                 f"the {kind} is {size} bytes, over the {files.MAX_ENTRY_BYTES // 1048576} MiB entry limit; split it"
             )
         with files.locked_for_append(self.path) as fd:
-            data = files.read_fd(fd, self.path)
-            document = format.parse(data)
-            if document.closed:
+            prepared = integrity.prepare(self.path, fd, files.read_fd(fd, self.path))
+            ledger, data = prepared.ledger, prepared.data
+            if ledger.closed:
                 raise ChannelClosed(f"channel {self.id} is closed: nothing more can be appended")
-            counters = document.counters
+            counters = ledger.counters
             number = (counters.answers if kind == "answer" else counters.questions) + 1
-            prefix = _separator(data, document)
+            prefix = _separator(data, ledger)
             if kind == "question" and not counters.has_questions_line:
                 prefix += "\n" + format.QUESTIONS_LINE + "\n"
             text = format.compose_entry(kind, number, now or _now(), author, re, body)
@@ -173,11 +175,14 @@ class Channel:
                     f"appending would take the channel past {files.MAX_CHANNEL_BYTES // 1048576} MiB; "
                     "start a new channel"
                 )
+            index = counters.index + 1
+            integrity.intend(ledger, len(data), payload)
             files.write_all(fd, payload)
+            integrity.accept(ledger, data + payload)
         written = format.parse_entries(text).entries[0]
         return Entry(
             kind, number, written.timestamp, written.author, written.re, written.body,
-            index=len(document.entries) + 1,
+            index=index,
             start=len(data) + len(payload) - len(text.encode("utf-8")) + 1,
             end=len(data) + len(payload),
             heading=written.heading,
@@ -190,17 +195,21 @@ class Channel:
             ChannelFormatError, ChannelNotFound, ChannelRefused: as :meth:`append`.
         """
         with files.locked_for_append(self.path) as fd:
-            data = files.read_fd(fd, self.path)
-            document = format.parse(data)
-            if document.closed:
+            prepared = integrity.prepare(self.path, fd, files.read_fd(fd, self.path))
+            ledger, data = prepared.ledger, prepared.data
+            if ledger.closed:
                 return False
-            files.write_all(fd, (_separator(data, document) + format.compose_closed(now or _now(), author)).encode())
+            payload = (_separator(data, ledger) + format.compose_closed(now or _now(), author)).encode()
+            integrity.intend(ledger, len(data), payload)
+            files.write_all(fd, payload)
+            integrity.accept(ledger, data + payload)
         return True
 
 
-def _separator(data: bytes, document: Document) -> str:
+def _separator(data: bytes, ledger: integrity.Ledger) -> str:
     """What must come before an appended heading so it starts a new top-level block."""
-    text = data[document.entries[-1].start if document.entries else document.answers_offset :].decode("utf-8")
+    last = ledger.last_entry_start
+    text = data[ledger.header_end if last is None else last :].decode("utf-8")
     closer = blocks.closer_for(text)
     if closer is None:
         raise ChannelFormatError(

@@ -12,6 +12,7 @@ from collab.errors import ChannelClosed, ChannelFormatError, ChannelRefused, Ent
 from collab.files import MAX_ENTRY_BYTES
 from collab.format import parse
 from collab.grammar import Ref
+from collab.integrity import LedgerWarning
 from tests.conftest import NOW
 from tests.test_format import ORIGINAL
 
@@ -91,7 +92,8 @@ def test_append_to_the_original_style_file_keeps_every_byte(tmp_path):
     path = tmp_path / "collab-orig.md"
     path.write_bytes(ORIGINAL)
     os.chmod(path, 0o600)
-    entry = Channel(path).answer("Headers: X-Sig, X-Time", author="site-b", re=Ref("request", 2), now=LATER)
+    with pytest.warns(LedgerWarning, match="had no ledger"):
+        entry = Channel(path).answer("Headers: X-Sig, X-Time", author="site-b", re=Ref("request", 2), now=LATER)
     data = path.read_bytes()
     assert data.startswith(ORIGINAL)
     assert entry.number == 2
@@ -103,7 +105,8 @@ def test_append_to_the_original_style_file_keeps_every_byte(tmp_path):
 def test_append_after_a_file_without_final_newline(tmp_path):
     path = tmp_path / "collab-nonl.md"
     path.write_bytes(ORIGINAL.rstrip(b"\n"))
-    Channel(path).answer("next", author="b", now=LATER)
+    with pytest.warns(LedgerWarning, match="had no ledger"):
+        Channel(path).answer("next", author="b", now=LATER)
     assert [e.body for e in Channel(path).read().entries] == [
         "Plugin X is active. Version 2.1.0. Matches mine.",
         "next",
@@ -114,7 +117,8 @@ def test_append_closes_a_fence_left_open_by_hand(tmp_path):
     path = tmp_path / "collab-open.md"
     original = ORIGINAL + b"```python\nprint(1)\n"
     path.write_bytes(original)
-    Channel(path).answer("after the fence", author="b", now=LATER)
+    with pytest.warns(LedgerWarning, match="had no ledger"):
+        Channel(path).answer("after the fence", author="b", now=LATER)
     data = path.read_bytes()
     assert data.startswith(original)
     entries = Channel(path).read().entries

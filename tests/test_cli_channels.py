@@ -10,6 +10,7 @@ import pytest
 from collab.channel import Channel
 from collab.cli import app
 from collab.install import render_command
+from collab.integrity import LedgerWarning
 from tests.conftest import collab_bin
 from tests.test_format import ORIGINAL
 
@@ -121,7 +122,8 @@ def test_identity_from_environment_and_directory(runner, monkeypatch, tmp_path):
 def test_answering_a_hand_written_file_by_path(runner, tmp_path):
     path = tmp_path / "collab-orig.md"
     path.write_bytes(ORIGINAL)
-    result = runner.invoke(app, ["answer", str(path), "Headers", "--re", "request:2", "--as", "site-b"])
+    with pytest.warns(LedgerWarning, match="had no ledger"):
+        result = runner.invoke(app, ["answer", str(path), "Headers", "--re", "request:2", "--as", "site-b"])
     assert result.exit_code == 0
     assert path.read_bytes().startswith(ORIGINAL)
     assert "### Answer 2 (" in path.read_text()

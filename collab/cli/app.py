@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import sys
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -40,6 +41,14 @@ DirOpt = Annotated[
     Path | None,
     typer.Option("--dir", help="Channel directory for ids and new channels. Default: $COLLAB_DIR, else /tmp."),
 ]
+
+
+def _show_warning(message: Warning | str, category: type[Warning], *_args: Any, **_kwargs: Any) -> None:
+    """Warnings from the library (a rebuilt ledger, a rolled-back append) as one line on stderr."""
+    sys.stderr.write(f"collab: warning: {message}\n")
+
+
+warnings.showwarning = _show_warning
 
 
 def emit_json(document: Any) -> None:

@@ -1,0 +1,540 @@
+"""The ledger: what collab has accepted of a channel, so that every edit of history is detected.
+
+Beside the channel ``collab-<id>.md`` live two hidden files, both mode 0600:
+
+- ``.collab-<id>.ledger``, a journal with one JSON object per line, only ever appended to (one
+  ``write`` per line, under the channel's ``flock``; a torn last line is ignored)::
+
+      {"t": "header", "v": 1, "channel": ID, "end": E, "sha": H}      bytes [0, E): header and answers line
+      {"t": "accept", "start": A, "end": B, "sha": H, "entries": [[kind, number, index, start, end], ...],
+       "answers": N, "questions": M, "qline": bool, "closed": bool}   bytes [A, B) accepted
+      {"t": "intent", "offset": O, "length": L, "sha": H}            a writer is about to append L bytes at O
+      {"t": "abandon", "offset": O}                                   that append was torn and rolled back
+
+- ``.collab-<id>.accepted``, a copy of the accepted bytes ``[0, accepted end)``, so nothing accepted
+  can be lost (``collab repair`` restores from it).
+
+Bytes are accepted when collab appends them, and when collab next reads a channel to which entries
+were appended by hand. A change to any accepted byte is a violation. Checking costs one SHA-256 pass
+over the accepted bytes and no parsing; only when a digest differs are both versions parsed, to name
+the parts that changed. Crash safety (a writer killed mid-append) follows the intent records: the
+next writer, under the lock, keeps a complete append and rolls back a torn one, saving its bytes to
+``collab-<id>.torn-<time>.md`` first. The journal is not fsync'ed: it guards against processes that
+die, not against power loss. Threat model: contract section 3.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+import os
+import warnings
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from collab import files, format
+from collab.errors import ChannelFormatError, ChannelNotFound, CollabError, IntegrityError
+from collab.format import Counters, Document, Entry
+
+VERSION = 1
+
+
+class LedgerWarning(UserWarning):
+    """The ledger was missing, damaged or rebuilt, or a torn append was rolled back."""
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One changed part, in the reader's terms: ``part`` (``Request 2 in the header``, ``Answer 1 body``),
+    ``change`` (``edited``, ``entry removed``, ...) and a short unified ``diff`` (may be empty)."""
+
+    part: str
+    change: str
+    diff: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"part": self.part, "change": self.change, "diff": self.diff}
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """The outcome of a check: ``ok`` when every accepted byte is as accepted."""
+
+    ok: bool
+    problems: tuple[Problem, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {"ok": self.ok, "problems": [p.to_json() for p in self.problems]}
+
+    def summary(self) -> str:
+        """One line naming what changed."""
+        return "history was edited: " + "; ".join(f"{p.part} {p.change}" for p in self.problems)
+
+
+@dataclass(slots=True)
+class _Region:
+    start: int
+    end: int
+    sha: str
+    entries: list[list[Any]]
+
+
+@dataclass(slots=True)
+class Ledger:
+    """The journal of one channel, as loaded (see the module docstring for the records)."""
+
+    channel_path: Path
+    channel: str
+    header_end: int
+    header_sha: str
+    regions: list[_Region] = field(default_factory=list)
+    counters: Counters = field(default_factory=Counters)
+    closed: bool = False
+    intent: tuple[int, int, str] | None = None
+
+    @property
+    def accepted_end(self) -> int:
+        """Byte offset up to which the channel has been accepted."""
+        return self.regions[-1].end if self.regions else self.header_end
+
+    @property
+    def last_entry_start(self) -> int | None:
+        """Byte offset of the last accepted entry's heading, if any entry was accepted."""
+        for region in reversed(self.regions):
+            if region.entries:
+                return int(region.entries[-1][3])
+        return None
+
+
+def ledger_path(channel_path: Path) -> Path:
+    """``.collab-<id>.ledger`` beside the channel."""
+    return channel_path.with_name(f".{channel_path.stem}.ledger")
+
+
+def copy_path(channel_path: Path) -> Path:
+    """``.collab-<id>.accepted`` beside the channel: the accepted bytes."""
+    return channel_path.with_name(f".{channel_path.stem}.accepted")
+
+
+def _sha(data: bytes | memoryview) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _channel_id(channel_path: Path) -> str:
+    return channel_path.stem.removeprefix("collab-")
+
+
+def _header_end(data: bytes, document: Document) -> int:
+    line_end = data.find(b"\n", document.answers_offset)
+    return len(data) if line_end < 0 else line_end + 1
+
+
+# --- reading and writing the journal ---------------------------------------------------------------
+
+
+def load(channel_path: Path) -> Ledger | None:
+    """The channel's ledger, or None when there is none or it is unusable (a warning says which).
+
+    Raises:
+        ChannelRefused: the ledger file is a link, another user's, or not a regular file.
+    """
+    try:
+        raw = files.read_checked(ledger_path(channel_path))
+    except ChannelNotFound:
+        return None
+    except ChannelFormatError:
+        return _unusable(channel_path, "is over the size limit")
+    lines = raw.split(b"\n")
+    if lines[-1]:
+        lines = lines[:-1]  # a torn last line: the write that made it never finished
+    records = []
+    for line in lines:
+        if not line:
+            continue
+        try:
+            records.append(json.loads(line))
+        except ValueError:
+            return _unusable(channel_path, "is damaged (a line is not JSON)")
+    if not records or records[0].get("t") != "header" or records[0].get("v") != VERSION:
+        return _unusable(channel_path, "is damaged (no header record)")
+    first = records[0]
+    if first.get("channel") != _channel_id(channel_path):
+        return _unusable(channel_path, f"belongs to another channel ({first.get('channel')!r})")
+    try:
+        ledger = Ledger(channel_path, first["channel"], int(first["end"]), str(first["sha"]))
+        for record in records[1:]:
+            _apply(ledger, record)
+    except (KeyError, TypeError, ValueError, IndexError):
+        return _unusable(channel_path, "is damaged (a record is malformed)")
+    return ledger
+
+
+def _unusable(channel_path: Path, why: str) -> Ledger | None:
+    warnings.warn(
+        f"the ledger {ledger_path(channel_path)} {why}: rebuilt from the channel as it is now", LedgerWarning,
+        stacklevel=3,
+    )
+    return None
+
+
+def _apply(ledger: Ledger, record: dict[str, Any]) -> None:
+    kind = record["t"]
+    if kind == "accept":
+        if int(record["start"]) != ledger.accepted_end:
+            raise ValueError("accept records out of order")
+        region = _Region(int(record["start"]), int(record["end"]), str(record["sha"]), list(record["entries"]))
+        ledger.regions.append(region)
+        counters = ledger.counters
+        for entry_kind, number, index, _start, _end in region.entries:
+            counters.seen[entry_kind].add(int(number))
+            counters.index = int(index)
+        counters.answers, counters.questions = int(record["answers"]), int(record["questions"])
+        counters.has_questions_line = bool(record["qline"])
+        ledger.closed = bool(record["closed"])
+        ledger.intent = None
+    elif kind == "intent":
+        ledger.intent = (int(record["offset"]), int(record["length"]), str(record["sha"]))
+    elif kind == "abandon":
+        ledger.intent = None
+    else:
+        raise ValueError(f"unknown record {kind!r}")
+
+
+def _journal(ledger: Ledger, *records: dict[str, Any]) -> None:
+    """Append records to the journal, one ``write`` for all of them."""
+    text = "".join(json.dumps(r, separators=(",", ":")) + "\n" for r in records).encode()
+    fd = os.open(ledger_path(ledger.channel_path), os.O_WRONLY | os.O_APPEND | os.O_NOFOLLOW | os.O_CLOEXEC)
+    try:
+        files.check_fd(fd, ledger_path(ledger.channel_path))
+        files.write_all(fd, text)
+    finally:
+        os.close(fd)
+    for record in records:
+        _apply(ledger, record)
+
+
+def _append_copy(ledger: Ledger, data: bytes) -> None:
+    path = copy_path(ledger.channel_path)
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_NOFOLLOW | os.O_CLOEXEC)
+    try:
+        st = files.check_fd(fd, path)
+        if st.st_size != ledger.accepted_end:
+            os.ftruncate(fd, ledger.accepted_end)
+        files.write_all(fd, data)
+    finally:
+        os.close(fd)
+
+
+def _build(channel_path: Path, data: bytes) -> Ledger:
+    """A new ledger accepting every complete entry of ``data`` (which must parse as a channel)."""
+    document = format.parse(data)
+    end = _header_end(data, document)
+    ledger = Ledger(channel_path, _channel_id(channel_path), end, _sha(data[:end]))
+    header = {"t": "header", "v": VERSION, "channel": ledger.channel, "end": end, "sha": ledger.header_sha}
+    records = [header]
+    accept = _accept_record(ledger, data)
+    if accept:
+        records.append(accept)
+    journal = "".join(json.dumps(r, separators=(",", ":")) + "\n" for r in records).encode()
+    for record in records[1:]:
+        _apply(ledger, record)
+    files.replace_atomic(copy_path(channel_path), data[: ledger.accepted_end])
+    files.replace_atomic(ledger_path(channel_path), journal)
+    return ledger
+
+
+def start(channel_path: Path, data: bytes) -> None:
+    """Write the ledger of a channel just created with ``data``."""
+    _build(channel_path, data)
+
+
+# --- accepting what is new ----------------------------------------------------------------------------
+
+
+def _accept_record(ledger: Ledger, data: bytes) -> dict[str, Any] | None:
+    """The record accepting the complete entries after the accepted end, or None if there are none.
+
+    Bytes that do not end a line are left for later (a writer may be part-way through them); so is
+    an entry whose last line has no newline yet.
+    """
+    begin = ledger.accepted_end
+    if ledger.intent is not None:
+        offset, length, digest = ledger.intent
+        if len(data) < offset + length or _sha(data[offset : offset + length]) != digest:
+            return None  # an append is in flight (or torn, for the next writer to settle)
+    cut = data.rfind(b"\n") + 1
+    if cut <= begin:
+        return None
+    counters = _copy_counters(ledger.counters)
+    tail = format.parse_tail(data[begin:cut], begin, counters)
+    if cut < len(data) and tail.entries and data[tail.entries[-1].start : cut].count(b"\n") < 2:
+        cut = tail.entries[-1].start
+        counters = _copy_counters(ledger.counters)
+        tail = format.parse_tail(data[begin:cut], begin, counters)
+    if cut <= begin:
+        return None
+    return {
+        "t": "accept",
+        "start": begin,
+        "end": cut,
+        "sha": _sha(data[begin:cut]),
+        "entries": [[e.kind, e.number, e.index, e.start, e.end] for e in tail.entries],
+        "answers": counters.answers,
+        "questions": counters.questions,
+        "qline": counters.has_questions_line,
+        "closed": ledger.closed or tail.closed is not None,
+    }
+
+
+def _copy_counters(counters: Counters) -> Counters:
+    return Counters(
+        counters.answers, counters.questions, counters.index,
+        {kind: set(numbers) for kind, numbers in counters.seen.items()}, counters.has_questions_line,
+    )
+
+
+def _accept(ledger: Ledger, data: bytes) -> None:
+    record = _accept_record(ledger, data)
+    if record is None:
+        return
+    _append_copy(ledger, data[record["start"] : record["end"]])
+    _journal(ledger, record)
+
+
+# --- checking ------------------------------------------------------------------------------------------
+
+
+def verify_bytes(ledger: Ledger, data: bytes) -> Report:
+    """Compare ``data`` (the channel now) with what the ledger accepted: digests first, names on a mismatch."""
+    view = memoryview(data)
+    intact = len(data) >= ledger.header_end and _sha(view[: ledger.header_end]) == ledger.header_sha
+    intact = intact and all(r.end <= len(data) and _sha(view[r.start : r.end]) == r.sha for r in ledger.regions)
+    if intact:
+        return Report(True)
+    try:
+        accepted = files.read_checked(copy_path(ledger.channel_path))[: ledger.accepted_end]
+    except CollabError:
+        accepted = b""
+    problems = _name_changes(accepted, data, ledger) if len(accepted) == ledger.accepted_end else []
+    return Report(False, tuple(problems or [Problem("accepted history", "edited", "")]))
+
+
+def check(channel_path: Path, data: bytes) -> Report | None:
+    """Check ``data`` against the ledger without writing anything; None when there is no ledger."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", LedgerWarning)
+        ledger = load(channel_path)
+    return None if ledger is None else verify_bytes(ledger, data)
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """A channel checked and brought up to date under its lock, ready for an append."""
+
+    ledger: Ledger
+    data: bytes
+
+
+def prepare(channel_path: Path, fd: int, data: bytes) -> Prepared:
+    """Under the channel's lock: load or rebuild the ledger, settle a pending append, check, accept.
+
+    ``fd`` is the locked descriptor (open for appending); a torn append is rolled back through it.
+
+    Raises:
+        IntegrityError: accepted bytes changed (nothing is written). ChannelFormatError: as
+            :func:`collab.format.parse`, for a channel without a usable ledger.
+    """
+    ledger = load(channel_path) or _rebuild(channel_path, data)
+    data = _settle_intent(ledger, fd, data)
+    report = verify_bytes(ledger, data)
+    if not report.ok:
+        raise IntegrityError(
+            f"{report.summary()}. Nothing was written. See `collab verify {channel_path}`; "
+            f"`collab repair {channel_path}` restores the history and keeps the edited text"
+        )
+    _accept(ledger, data)
+    return Prepared(ledger, data)
+
+
+def _rebuild(channel_path: Path, data: bytes) -> Ledger:
+    """A ledger built from ``data``; warns when there was none (load() warned about a damaged one)."""
+    had_one = ledger_path(channel_path).exists()
+    ledger = _build(channel_path, data)
+    if not had_one:
+        warnings.warn(
+            f"{channel_path} had no ledger: one was started from the channel as it is now "
+            "(edits made before now cannot be detected)", LedgerWarning, stacklevel=4,
+        )
+    return ledger
+
+
+def _settle_intent(ledger: Ledger, fd: int, data: bytes) -> bytes:
+    """Keep a complete pending append; roll back a torn one (its bytes saved beside the channel)."""
+    if ledger.intent is None:
+        return data
+    offset, length, digest = ledger.intent
+    if len(data) >= offset + length and _sha(data[offset : offset + length]) == digest:
+        return data
+    if len(data) > offset:
+        saved = _save_beside(ledger.channel_path, "torn", data[offset:])
+        os.ftruncate(fd, offset)
+        data = data[:offset]
+        warnings.warn(
+            f"a writer died part-way through an append at byte {offset}: the partial entry was rolled back "
+            f"(its bytes are kept in {saved})", LedgerWarning, stacklevel=4,
+        )
+    _journal(ledger, {"t": "abandon", "offset": offset})
+    return data
+
+
+def _save_beside(channel_path: Path, what: str, data: bytes) -> Path:
+    moment = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    path = channel_path.with_name(f"{channel_path.stem}.{what}-{moment}.md")
+    files.create_exclusive(path, data)
+    return path
+
+
+def intend(ledger: Ledger, offset: int, payload: bytes) -> None:
+    """Record, before writing, that ``payload`` is about to be appended at ``offset``."""
+    _journal(ledger, {"t": "intent", "offset": offset, "length": len(payload), "sha": _sha(payload)})
+
+
+def accept(ledger: Ledger, data: bytes) -> None:
+    """After an append: accept what ``data`` (the whole channel now) holds beyond the accepted end."""
+    _accept(ledger, data)
+
+
+def sync(channel_path: Path) -> Report:
+    """Check the channel against its ledger and accept entries appended by hand (under the lock).
+
+    A missing or unusable ledger is rebuilt from the channel, with a :class:`LedgerWarning`.
+
+    Raises:
+        ChannelNotFound, ChannelRefused, ChannelFormatError: the channel cannot be read.
+    """
+    with files.locked_for_append(channel_path) as fd:
+        data = files.read_fd(fd, channel_path)
+        ledger = load(channel_path) or _rebuild(channel_path, data)
+        data = _settle_intent(ledger, fd, data)
+        report = verify_bytes(ledger, data)
+        if report.ok:
+            _accept(ledger, data)
+        return report
+
+
+# --- naming what changed ------------------------------------------------------------------------------
+
+
+def _diff(old: str, new: str) -> str:
+    lines = list(difflib.unified_diff(old.splitlines(), new.splitlines(), "accepted", "now", n=1, lineterm=""))
+    shown = lines[2:14]
+    if len(lines) > 14:
+        shown.append(f"... ({len(lines) - 14} more diff lines)")
+    return "\n".join(shown)
+
+
+def _name_changes(accepted: bytes, data: bytes, ledger: Ledger) -> list[Problem]:
+    old = format.parse(accepted)
+    try:
+        new = format.parse(data)
+    except ChannelFormatError as exc:
+        return [Problem("file", "replaced by an unrelated file", str(exc))]
+    if new.header.channel_id != old.header.channel_id or (
+        new.header.title != old.header.title and new.header.task != old.header.task and not _common_entries(old, new)
+    ):
+        return [Problem("file", "replaced by an unrelated file", _diff(old.header.title, new.header.title))]
+    problems = _header_changes(accepted[: ledger.header_end], data, old, new)
+    problems += _entry_changes(old, new)
+    if not problems:
+        problems.append(Problem("text between entries", "edited", _diff(_text(accepted), _text(data[: len(accepted)]))))
+    return problems
+
+
+def _text(data: bytes) -> str:
+    return data.decode("utf-8", errors="replace")
+
+
+def _common_entries(old: Document, new: Document) -> bool:
+    bodies = {e.body for e in old.entries}
+    return any(e.body in bodies for e in new.entries)
+
+
+def _header_changes(old_bytes: bytes, data: bytes, old: Document, new: Document) -> list[Problem]:
+    problems = []
+    a, b = old.header, new.header
+    for name, before, after in (("Title", a.title, b.title), ("Task", a.task, b.task),
+                                ("Context", a.context, b.context)):
+        if before != after:
+            problems.append(Problem(f"{name} in the header", "edited", _diff(before, after)))
+    old_requests = {r.number: r.text for r in a.requests}
+    new_requests = {r.number: r.text for r in b.requests}
+    for number in sorted(old_requests.keys() | new_requests.keys()):
+        was, now = old_requests.get(number), new_requests.get(number)
+        if was == now:
+            continue
+        change = "removed" if now is None else "added" if was is None else "edited"
+        problems.append(Problem(f"Request {number} in the header", change, _diff(was or "", now or "")))
+    new_header = data[: _header_end(data, new)]
+    if not problems and new_header != old_bytes:
+        problems.append(Problem("the header", "edited", _diff(_text(old_bytes), _text(new_header))))
+    return problems
+
+
+def _entry_changes(old: Document, new: Document) -> list[Problem]:
+    problems = []
+    now: dict[str, Entry] = {}
+    for entry in new.entries:
+        now.setdefault(entry.label, entry)
+    for entry in old.entries:
+        current = now.get(entry.label)
+        if current is None:
+            problems.append(Problem(entry.label, "entry removed", _diff(entry.body, "")))
+            continue
+        if current.heading != entry.heading:
+            problems.append(Problem(f"{entry.label} heading", "edited", _diff(entry.heading, current.heading)))
+        if current.body != entry.body:
+            problems.append(Problem(f"{entry.label} body", "edited", _diff(entry.body, current.body)))
+    return problems
+
+
+# --- repair ----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Repair:
+    """What :func:`repair` did: ``restored`` bytes of history; ``saved`` the edited file's copy, if any."""
+
+    repaired: bool
+    restored: int
+    saved: Path | None
+    problems: tuple[Problem, ...]
+
+
+def repair(channel_path: Path) -> Repair:
+    """Restore the accepted history from the ledger's copy, keeping the edited file beside it.
+
+    The channel as it is now is saved to ``collab-<id>.edited-<time>.md`` (mode 0600) and the channel
+    is replaced atomically by the accepted bytes. Nothing is asked; nothing is deleted.
+
+    Raises:
+        CollabError: there is no ledger or its copy is damaged, so there is nothing to restore from.
+    """
+    with files.locked_for_append(channel_path) as fd:
+        data = files.read_fd(fd, channel_path)
+        ledger = load(channel_path)
+        if ledger is None:
+            raise CollabError(f"{channel_path} has no usable ledger, so there is no accepted history to restore")
+        report = verify_bytes(ledger, data)
+        if report.ok:
+            return Repair(False, 0, None, ())
+        accepted = files.read_checked(copy_path(channel_path))[: ledger.accepted_end]
+        if len(accepted) != ledger.accepted_end or _sha(accepted[: ledger.header_end]) != ledger.header_sha:
+            raise CollabError(f"the ledger's copy of {channel_path} is damaged too: nothing safe to restore from")
+        saved = _save_beside(channel_path, "edited", data)
+        files.replace_atomic(channel_path, accepted)
+        if ledger.intent is not None:
+            _journal(ledger, {"t": "abandon", "offset": ledger.intent[0]})
+        return Repair(True, len(accepted), saved, report.problems)
