@@ -371,7 +371,7 @@ def test_wait_reports_history_edited_while_waiting_as_exit_4(
             break
     _out, err = waiter.communicate(timeout=10)
     assert waiter.returncode == 4, err
-    assert err.startswith("collab: history was edited: Answer 1 was edited")
+    assert err.startswith("collab: history was edited: Answer 1 ")
 
 
 def _wait_for_exit(process: subprocess.Popen[str], seconds: float) -> bool:

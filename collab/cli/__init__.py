@@ -3,7 +3,7 @@
 Each module below registers its commands on the one :data:`app`.
 """
 
-from collab.cli import channels, live, review  # noqa: F401  (registers commands)
+from collab.cli import channels, live, review, verify  # noqa: F401  (registers commands)
 from collab.cli.app import app
 
 __all__ = ["app"]

@@ -66,6 +66,7 @@ def show(
         if output is not None and not as_html:
             raise UsageError("-o/--output writes the HTML page: add --html")
         opened = Channel.open(channel, config.channel_dir(directory))
+        checked = _integrity(opened)
         document = opened.read()
         entries = select_entries(document.entries, since=_since(since), author=author, kind=kind)
         if as_json:
@@ -86,7 +87,7 @@ def show(
                 }
             )
             return
-        status = compute(document, opened.id, opened.path, _integrity(opened))
+        status = compute(document, opened.id, opened.path, checked)
         if as_html:
             from collab.render_html import render_page, write_page
 
@@ -106,7 +107,22 @@ def show(
 
 
 def _integrity(opened: Channel) -> str:
-    return "unchecked"
+    """Check the channel against its ledger, accepting entries appended by hand: ``ok`` or ``violated``.
+
+    A violation is reported on stderr, and the command goes on: reading an edited channel is how a
+    person finds out what happened. ``unchecked`` when no ledger can be kept (a read-only directory).
+    """
+    from collab import integrity
+
+    try:
+        report = integrity.sync(opened.path)
+    except OSError as exc:
+        sys.stderr.write(f"collab: warning: integrity not checked: cannot keep a ledger here ({exc.strerror})\n")
+        return "unchecked"
+    if report.ok:
+        return "ok"
+    sys.stderr.write(f"collab: warning: {report.summary()} (see `collab verify {opened.path}`)\n")
+    return "violated"
 
 
 @app.command()
@@ -116,7 +132,8 @@ def status(channel: ChannelArg, directory: DirOpt = None, as_json: JsonOpt = Fal
         opened = Channel.open(channel, config.channel_dir(directory))
         from collab.status import compute
 
-        result = compute(opened.read(), opened.id, opened.path, _integrity(opened))
+        checked = _integrity(opened)
+        result = compute(opened.read(), opened.id, opened.path, checked)
         if as_json:
             emit_json(result.to_json())
         elif sys.stdout.isatty():

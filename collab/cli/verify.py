@@ -1,0 +1,69 @@
+"""Commands that guard the history: ``verify`` and ``repair``."""
+
+from __future__ import annotations
+
+import sys
+
+from collab import config
+from collab.channel import Channel
+from collab.cli.app import ChannelArg, DirOpt, JsonOpt, app, emit_json, fail, reporting
+from collab.errors import IntegrityError
+
+EXIT_INTEGRITY = IntegrityError.exit_code
+
+
+@app.command()
+def verify(channel: ChannelArg, directory: DirOpt = None, as_json: JsonOpt = False) -> None:
+    """Check that the header and every accepted entry are as first written: exit 0, or 4 naming what changed.
+
+    Entries appended by hand since collab last read the channel are accepted first.
+    """
+    from collab import integrity
+
+    with reporting(as_json):
+        opened = Channel.open(channel, config.channel_dir(directory))
+        report = integrity.sync(opened.path)
+        if as_json:
+            emit_json(report.to_json())
+        elif report.ok:
+            print(f"{opened.path}: intact: the header and every accepted entry are as first written")
+        else:
+            for problem in report.problems:
+                print(f"{problem.part}: {problem.change}")
+                if problem.diff:
+                    print("\n".join("    " + line for line in problem.diff.split("\n")))
+        if not report.ok:
+            raise fail(
+                f"{report.summary()}; `collab repair {opened.path}` restores the history and keeps the edited text",
+                EXIT_INTEGRITY, as_json,
+            )
+
+
+@app.command()
+def repair(channel: ChannelArg, directory: DirOpt = None, as_json: JsonOpt = False) -> None:
+    """Restore the accepted history from the ledger; the edited file is kept beside the channel.
+
+    Asks nothing. On an intact channel it changes nothing and says so.
+    """
+    from collab import integrity
+
+    with reporting(as_json):
+        opened = Channel.open(channel, config.channel_dir(directory))
+        result = integrity.repair(opened.path)
+        if as_json:
+            emit_json(
+                {
+                    "repaired": result.repaired,
+                    "restored_bytes": result.restored,
+                    "saved": str(result.saved) if result.saved else None,
+                    "problems": [p.to_json() for p in result.problems],
+                }
+            )
+            return
+        if not result.repaired:
+            print(f"{opened.path}: nothing to repair: the history is intact")
+            return
+        changed = "; ".join(f"{p.part} {p.change}" for p in result.problems)
+        print(f"restored the accepted history of {opened.path} ({result.restored} bytes); it had: {changed}")
+        print(f"the edited file is kept, unchanged, as {result.saved}")
+        sys.stdout.flush()
