@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -11,6 +12,10 @@ from collab.channel import Channel
 from collab.errors import ChannelNotFound, CollabError
 from collab.grammar import format_timestamp
 from collab.status import last_activity
+
+
+#: The file name of a channel: ``collab-<id>.md``, the id as :func:`collab.channel.new_id` makes them.
+CHANNEL_NAME = re.compile(r"collab-[a-z0-9]{4,32}\.md")
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +49,10 @@ class Listing:
 
 
 def list_channels(directory: Path) -> list[Listing]:
-    """Every ``collab-*.md`` file in ``directory`` (not recursive), most recent activity first.
+    """Every channel file (``collab-<id>.md``) in ``directory`` (not recursive), most recent activity first.
+
+    Copies collab keeps beside a channel (``collab-<id>.edited-<time>.md``, ``.torn-<time>.md``)
+    are not channels and are not listed.
 
     Last activity is the newest of the channel's creation, entry and closing timestamps, or the
     file's mtime when none is readable. Unreadable files are listed with ``problem`` set.
@@ -56,7 +64,7 @@ def list_channels(directory: Path) -> list[Listing]:
         raise ChannelNotFound(f"directory {directory} does not exist: check --dir or COLLAB_DIR")
     listings = []
     with os.scandir(directory) as found:
-        names = sorted(e.name for e in found if e.name.startswith("collab-") and e.name.endswith(".md"))
+        names = sorted(e.name for e in found if CHANNEL_NAME.fullmatch(e.name))
     for name in names:
         channel = Channel(directory / name)
         try:

@@ -141,7 +141,8 @@ def list_command(directory: DirOpt = None, as_json: JsonOpt = False) -> None:
         for item in listings:
             task = item.problem or item.task
             task = task if len(task) <= 60 else task[:59] + "…"
-            print(f"{item.id}  {item.last_activity}  {item.state:<10} {item.entries:>4} entries  {task}")
+            count = f"{item.entries:>4} {'entry  ' if item.entries == 1 else 'entries'}"
+            print(f"{item.id}  {item.last_activity}  {item.state:<10} {count}  {task}")
 
 
 @app.command()
