@@ -442,12 +442,11 @@ def _name_changes(accepted: bytes, data: bytes, ledger: Ledger) -> list[Problem]
         new = format.parse(data)
     except ChannelFormatError as exc:
         return [Problem("file", "replaced by an unrelated file", str(exc))]
-    if new.header.channel_id != old.header.channel_id or (
-        new.header.title != old.header.title and new.header.task != old.header.task and not _common_entries(old, new)
-    ):
+    unrelated = new.header.title != old.header.title and new.header.task != old.header.task
+    if unrelated and (new.header.channel_id != old.header.channel_id or not _common_entries(old, new)):
         return [Problem("file", "replaced by an unrelated file", _diff(old.header.title, new.header.title))]
     problems = _header_changes(accepted[: ledger.header_end], data, old, new)
-    problems += _entry_changes(old, new)
+    problems += _entry_changes(accepted, data, old, new)
     if not problems:
         problems.append(Problem("text between entries", "edited", _diff(_text(accepted), _text(data[: len(accepted)]))))
     return problems
@@ -483,7 +482,7 @@ def _header_changes(old_bytes: bytes, data: bytes, old: Document, new: Document)
     return problems
 
 
-def _entry_changes(old: Document, new: Document) -> list[Problem]:
+def _entry_changes(accepted: bytes, data: bytes, old: Document, new: Document) -> list[Problem]:
     problems = []
     now: dict[str, Entry] = {}
     for entry in new.entries:
@@ -497,6 +496,13 @@ def _entry_changes(old: Document, new: Document) -> list[Problem]:
             problems.append(Problem(f"{entry.label} heading", "edited", _diff(entry.heading, current.heading)))
         if current.body != entry.body:
             problems.append(Problem(f"{entry.label} body", "edited", _diff(entry.body, current.body)))
+        elif current.heading == entry.heading:
+            was = accepted[entry.start : entry.end].rstrip(b"\n").partition(b"\n")
+            is_now = data[current.start : current.end].rstrip(b"\n").partition(b"\n")
+            for index, part in ((0, "heading"), (2, "body")):
+                if was[index] != is_now[index]:
+                    diff = _diff(_text(was[index]), _text(is_now[index]))
+                    problems.append(Problem(f"{entry.label} {part}", "edited (white space)", diff))
     return problems
 
 

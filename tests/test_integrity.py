@@ -1,0 +1,295 @@
+"""The ledger: acceptance, verification naming the changed part, refusal to build on an edited
+history, repair, and damaged or missing ledgers."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from collab import integrity
+from collab.channel import Channel
+from collab.cli import app
+from collab.errors import IntegrityError
+from collab.grammar import Ref
+from collab.integrity import LedgerWarning, copy_path, ledger_path
+from tests.conftest import NOW
+
+
+def by_hand(path: Path, text: str) -> None:
+    with open(path, "a", encoding="utf-8") as handle:
+        handle.write(text)
+
+
+def edit(path: Path, old: bytes, new: bytes) -> None:
+    data = path.read_bytes()
+    assert old in data
+    path.write_bytes(data.replace(old, new, 1))
+
+
+@pytest.fixture
+def exchange(channel: Channel) -> Channel:
+    channel.answer("Plugin X 2.1.0", author="site-b", re=Ref("request", 1), now=NOW)
+    channel.ask("Do you sign the body?", author="site-b", now=NOW)
+    channel.answer("Only the headers.", author="site-a", re=Ref("question", 1), now=NOW)
+    return channel
+
+
+def problems(channel: Channel) -> list[tuple[str, str]]:
+    return [(p.part, p.change) for p in integrity.sync(channel.path).problems]
+
+
+def test_a_new_channel_has_a_private_ledger_and_copy(channel: Channel) -> None:
+    for path in (ledger_path(channel.path), copy_path(channel.path)):
+        assert path.name.startswith(".collab-k3x9q2ab.")
+        assert path.stat().st_mode & 0o777 == 0o600
+    assert copy_path(channel.path).read_bytes() == channel.path.read_bytes()
+    assert json.loads(ledger_path(channel.path).read_text().splitlines()[0])["channel"] == "k3x9q2ab"
+
+
+def test_appends_are_accepted_and_copied(exchange: Channel) -> None:
+    assert integrity.sync(exchange.path).ok
+    assert copy_path(exchange.path).read_bytes() == exchange.path.read_bytes()
+    ledger = integrity.load(exchange.path)
+    assert ledger is not None and ledger.accepted_end == exchange.path.stat().st_size
+    assert (ledger.counters.answers, ledger.counters.questions, ledger.counters.index) == (2, 1, 3)
+
+
+def test_entries_appended_by_hand_are_accepted_on_the_next_read(exchange: Channel) -> None:
+    by_hand(exchange.path, "\n### Answer 3\nwritten with a file tool\n")
+    assert integrity.sync(exchange.path).ok
+    assert copy_path(exchange.path).read_bytes() == exchange.path.read_bytes()
+    edit(exchange.path, b"written with a file tool", b"rewritten with a file tool")
+    assert problems(exchange) == [("Answer 3 body", "edited")]
+
+
+def test_a_line_still_being_written_is_not_accepted(exchange: Channel) -> None:
+    by_hand(exchange.path, "\n### Answer 3\nhalf a li")
+    assert integrity.sync(exchange.path).ok
+    before = copy_path(exchange.path).read_bytes()
+    assert b"half a li" not in before
+    by_hand(exchange.path, "ne, finished\n")
+    assert integrity.sync(exchange.path).ok
+    assert copy_path(exchange.path).read_bytes().endswith(b"half a line, finished\n")
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        (b"Send the exact header names.", b"Send any header names.", [("Request 2 in the header", "edited")]),
+        (b"## Task\nAlign the auth", b"## Task\nAbandon the auth", [("Task in the header", "edited")]),
+        (b"Both sides run plugin X.", b"Only we run plugin X.", [("Context in the header", "edited")]),
+        (b"Plugin X 2.1.0", b"Plugin X 3.0.0", [("Answer 1 body", "edited")]),
+        (b"from site-b re Request 1", b"from site-c re Request 1", [("Answer 1 heading", "edited")]),
+        (b"- Channel: k3x9q2ab", b"- Channel: k3x9q2ab (edited)", [("the header", "edited")]),
+    ],
+)
+def test_verify_names_the_changed_part(exchange: Channel, old: bytes, new: bytes, expected: list[tuple[str, str]]) -> None:
+    edit(exchange.path, old, new)
+    assert problems(exchange) == expected
+
+
+def test_a_removed_entry_is_named(exchange: Channel) -> None:
+    data = exchange.path.read_bytes()
+    exchange.path.write_bytes(data[: data.index(b"\n### Answer 2")] + b"\n")
+    assert problems(exchange) == [("Answer 2", "entry removed")]
+
+
+def test_a_replaced_file_is_named(exchange: Channel, tmp_path: Path) -> None:
+    other = Channel.create("Something else entirely", author="z", directory=tmp_path / "..", now=NOW)
+    try:
+        exchange.path.write_bytes(other.path.read_bytes())
+    finally:
+        other.path.unlink()
+        ledger_path(other.path).unlink()
+        copy_path(other.path).unlink()
+    assert problems(exchange) == [("file", "replaced by an unrelated file")]
+    exchange.path.write_bytes(b"just some notes\n")
+    assert problems(exchange) == [("file", "replaced by an unrelated file")]
+
+
+def test_writers_refuse_an_edited_history_and_write_nothing(exchange: Channel, runner: CliRunner) -> None:
+    edit(exchange.path, b"Plugin X 2.1.0", b"Plugin X 9")
+    before = exchange.path.read_bytes()
+    with pytest.raises(IntegrityError, match="Answer 1 body edited.*collab repair"):
+        exchange.answer("more", author="site-b")
+    for args in (["answer", exchange.id, "more"], ["ask", exchange.id, "more?"], ["close", exchange.id]):
+        result = runner.invoke(app, args)
+        assert result.exit_code == 4, args
+        assert result.stderr.count("\n") == 1 and "collab repair" in result.stderr
+    assert exchange.path.read_bytes() == before
+
+
+def test_verify_cli_exit_codes_and_json(exchange: Channel, runner: CliRunner) -> None:
+    result = runner.invoke(app, ["verify", exchange.id])
+    assert result.exit_code == 0 and "intact" in result.stdout
+    assert json.loads(runner.invoke(app, ["verify", exchange.id, "--json"]).stdout) == {"ok": True, "problems": []}
+    edit(exchange.path, b"Only the headers.", b"The body too.")
+    result = runner.invoke(app, ["verify", exchange.id])
+    assert result.exit_code == 4
+    assert result.stdout.startswith("Answer 2 body: edited\n") and "-Only the headers." in result.stdout
+    assert result.stderr.startswith("collab: history was edited: Answer 2 body edited")
+    result = runner.invoke(app, ["verify", exchange.id, "--json"])
+    assert result.exit_code == 4
+    document = json.loads(result.stdout)
+    assert document["ok"] is False
+    assert [(p["part"], p["change"]) for p in document["problems"]] == [("Answer 2 body", "edited")]
+    assert "+The body too." in document["problems"][0]["diff"]
+    assert json.loads(result.stderr)["error"]["code"] == 4
+
+
+def test_status_reports_integrity(exchange: Channel, runner: CliRunner) -> None:
+    assert json.loads(runner.invoke(app, ["status", exchange.id, "--json"]).stdout)["integrity"] == "ok"
+    edit(exchange.path, b"Plugin X 2.1.0", b"Plugin X 9")
+    result = runner.invoke(app, ["status", exchange.id, "--json"])
+    assert json.loads(result.stdout)["integrity"] == "violated"
+    assert "history was edited" in result.stderr
+
+
+def test_repair_restores_history_and_keeps_the_edited_text(exchange: Channel, runner: CliRunner) -> None:
+    accepted = exchange.path.read_bytes()
+    edit(exchange.path, b"Plugin X 2.1.0", b"Plugin X 9")
+    by_hand(exchange.path, "\n### Answer 3\nwritten after the edit\n")
+    edited = exchange.path.read_bytes()
+    result = runner.invoke(app, ["repair", exchange.id])
+    assert result.exit_code == 0, result.stderr
+    assert "Answer 1 body edited" in result.stdout
+    assert exchange.path.read_bytes() == accepted
+    assert exchange.path.stat().st_mode & 0o777 == 0o600
+    saved = [p for p in exchange.path.parent.iterdir() if ".edited-" in p.name]
+    assert len(saved) == 1 and saved[0].read_bytes() == edited and str(saved[0]) in result.stdout
+    assert runner.invoke(app, ["verify", exchange.id]).exit_code == 0
+    assert runner.invoke(app, ["answer", exchange.id, "after the repair", "--as", "site-b"]).exit_code == 0
+    assert json.loads(runner.invoke(app, ["ls", "--json"]).stdout)["channels"][0]["id"] == exchange.id
+    assert len(json.loads(runner.invoke(app, ["ls", "--json"]).stdout)["channels"]) == 1
+    result = runner.invoke(app, ["repair", exchange.id])
+    assert result.exit_code == 0 and "nothing to repair" in result.stdout
+
+
+def test_a_missing_ledger_is_rebuilt_with_a_warning(exchange: Channel) -> None:
+    ledger_path(exchange.path).unlink()
+    with pytest.warns(LedgerWarning, match="had no ledger"):
+        assert integrity.sync(exchange.path).ok
+    assert integrity.load(exchange.path) is not None
+    exchange.answer("works again", author="site-b")
+
+
+@pytest.mark.parametrize(
+    ("damage", "why"),
+    [
+        (lambda raw: raw[: len(raw) // 2], None),  # a torn tail: only the last line is lost
+        (lambda raw: b"garbage\n" + raw, "damaged"),
+        (lambda raw: raw.replace(b'"k3x9q2ab"', b'"zzzzzzzz"', 1), "another channel"),
+        (lambda raw: b"", "damaged"),
+    ],
+)
+def test_a_damaged_ledger_never_crashes(exchange: Channel, damage, why: str | None) -> None:  # type: ignore[no-untyped-def]
+    path = ledger_path(exchange.path)
+    path.write_bytes(damage(path.read_bytes()))
+    if why:
+        with pytest.warns(LedgerWarning, match=why):
+            assert integrity.sync(exchange.path).ok
+    else:
+        assert integrity.sync(exchange.path).ok
+    exchange.answer("still works", author="site-b")
+    assert integrity.sync(exchange.path).ok
+
+
+def test_a_torn_append_is_rolled_back_and_kept(exchange: Channel) -> None:
+    ledger = integrity.load(exchange.path)
+    assert ledger is not None
+    payload = b"\n### Answer 3 (2026-06-22T14:10:00Z) from site-b\n" + b"x" * 1000 + b"\n"
+    integrity.intend(ledger, exchange.path.stat().st_size, payload)
+    by_hand(exchange.path, payload[:500].decode())  # the writer died here
+    before = exchange.path.read_bytes()
+    with pytest.warns(LedgerWarning, match="rolled back"):
+        entry = exchange.answer("the next writer", author="site-a")
+    assert entry.number == 3
+    data = exchange.path.read_bytes()
+    assert data.startswith(before[: len(before) - 500]) and b"xxxx" not in data
+    torn = [p for p in exchange.path.parent.iterdir() if ".torn-" in p.name]
+    assert len(torn) == 1 and torn[0].read_bytes() == payload[:500]
+    assert integrity.sync(exchange.path).ok
+
+
+def test_a_complete_append_whose_writer_died_before_recording_it_is_kept(exchange: Channel) -> None:
+    ledger = integrity.load(exchange.path)
+    assert ledger is not None
+    payload = b"\n### Answer 3 (2026-06-22T14:10:00Z) from site-b\ncomplete\n"
+    integrity.intend(ledger, exchange.path.stat().st_size, payload)
+    by_hand(exchange.path, payload.decode())
+    assert exchange.answer("next", author="site-a").number == 4
+    assert integrity.sync(exchange.path).ok
+
+
+# --- properties -----------------------------------------------------------------------------------
+
+step = st.one_of(
+    st.tuples(st.just("answer"), st.text(st.characters(blacklist_categories=["Cs", "Cc"]), min_size=1, max_size=40)),
+    st.tuples(st.just("ask"), st.text(st.characters(blacklist_categories=["Cs", "Cc"]), min_size=1, max_size=40)),
+    st.tuples(st.just("hand"), st.from_regex(r"[a-z ]{1,30}", fullmatch=True)),
+)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(step, min_size=1, max_size=6))
+def test_any_sequence_of_appends_verifies(tmp_path: Path, steps: list[tuple[str, str]]) -> None:
+    channel = Channel.create("property", author="a", requests=["one"], directory=tmp_path)
+    try:
+        hand_numbers = 0
+        for kind, text in steps:
+            if kind == "hand":
+                hand_numbers = integrity.load(channel.path).counters.answers + 1  # type: ignore[union-attr]
+                by_hand(channel.path, f"\n### Answer {hand_numbers} from hand\n{text}\n")
+            elif text.strip():
+                getattr(channel, kind)(text, author="b")
+            assert integrity.sync(channel.path).ok
+    finally:
+        for path in (channel.path, ledger_path(channel.path), copy_path(channel.path)):
+            path.unlink()
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.data())
+def test_any_single_byte_change_to_history_is_caught_and_named(exchange: Channel, data: st.DataObject) -> None:
+    original = exchange.path.read_bytes()
+    try:
+        position = data.draw(st.integers(0, len(original) - 1))
+        replacement = data.draw(st.sampled_from(b"aZ7 #-\n").filter(lambda b: b != original[position]))
+        changed = original[:position] + bytes([replacement]) + original[position + 1 :]
+        exchange.path.write_bytes(changed)
+        report = integrity.sync(exchange.path)
+        assert not report.ok
+        header_end = original.index(b"## Answers\n") + len(b"## Answers\n")
+        questions = original.index(b"\n## Questions\n")
+        parts = [p.part for p in report.problems]
+        if position < header_end:
+            assert all("header" in part or part == "file" for part in parts), parts
+        elif questions <= position <= original.find(b"\n### ", questions):
+            # the '## Questions' line and the blank lines around it belong to no entry
+            assert all(part.startswith(("text between entries", "file", "Answer 1", "Question 1")) for part in parts)
+        else:
+            owners = [_entry_at(original, position)]
+            if original.find(b"\n### ", position) in (position, position + 1):  # the line break before a heading
+                owners.append(_entry_at(original, original.find(b"\n### ", position) + 5))
+            assert any(part.startswith(owner) for part in parts for owner in owners), (owners, parts)
+    finally:
+        exchange.path.write_bytes(original)
+
+
+def _entry_at(data: bytes, position: int) -> str:
+    """The label of the entry whose span holds byte ``position`` (``<none>`` above the first entry)."""
+    heading = data.rfind(b"\n### ", 0, position + 5)
+    if heading < 0:
+        return "<none>"
+    return data[heading + 5 : data.index(b" (", heading)].decode()
+
+
+def test_hand_edits_do_not_leave_stray_temp_files(exchange: Channel) -> None:
+    names = sorted(os.listdir(exchange.path.parent))
+    assert names == [".collab-k3x9q2ab.accepted", ".collab-k3x9q2ab.ledger", "collab-k3x9q2ab.md"]
