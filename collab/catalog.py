@@ -13,7 +13,6 @@ from collab.errors import ChannelNotFound, CollabError
 from collab.grammar import format_timestamp
 from collab.status import last_activity
 
-
 #: The file name of a channel: ``collab-<id>.md``, the id as :func:`collab.channel.new_id` makes them.
 CHANNEL_NAME = re.compile(r"collab-[a-z0-9]{4,32}\.md")
 

@@ -89,7 +89,9 @@ def test_a_line_still_being_written_is_not_accepted(exchange: Channel) -> None:
         (b"- Channel: k3x9q2ab", b"- Channel: k3x9q2ab (edited)", [("the header", "edited")]),
     ],
 )
-def test_verify_names_the_changed_part(exchange: Channel, old: bytes, new: bytes, expected: list[tuple[str, str]]) -> None:
+def test_verify_names_the_changed_part(
+    exchange: Channel, old: bytes, new: bytes, expected: list[tuple[str, str]]
+) -> None:
     edit(exchange.path, old, new)
     assert problems(exchange) == expected
 
@@ -116,7 +118,7 @@ def test_a_replaced_file_is_named(exchange: Channel, tmp_path: Path) -> None:
 def test_writers_refuse_an_edited_history_and_write_nothing(exchange: Channel, runner: CliRunner) -> None:
     edit(exchange.path, b"Plugin X 2.1.0", b"Plugin X 9")
     before = exchange.path.read_bytes()
-    with pytest.raises(IntegrityError, match="Answer 1 body edited.*collab repair"):
+    with pytest.raises(IntegrityError, match=r"Answer 1 body edited.*collab repair"):
         exchange.answer("more", author="site-b")
     for args in (["answer", exchange.id, "more"], ["ask", exchange.id, "more?"], ["close", exchange.id]):
         result = runner.invoke(app, args)
