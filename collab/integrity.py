@@ -397,6 +397,30 @@ def _save_beside(channel_path: Path, what: str, data: bytes) -> Path:
     return path
 
 
+def in_flight(channel_path: Path) -> tuple[int, int] | None:
+    """``(offset, length)`` of an append recorded as intended but not yet accepted, else None.
+
+    Reads only the end of the journal; for readers that must not show a half-written entry.
+    """
+    try:
+        fd = files.open_checked(ledger_path(channel_path))
+    except CollabError:
+        return None
+    try:
+        size = os.fstat(fd).st_size
+        tail = os.pread(fd, min(size, 4096), max(0, size - 4096))
+    finally:
+        os.close(fd)
+    lines = tail.rstrip(b"\n").rsplit(b"\n", 1)
+    try:
+        record = json.loads(lines[-1])
+    except ValueError:
+        return None
+    if record.get("t") != "intent":
+        return None
+    return int(record["offset"]), int(record["length"])
+
+
 def intend(ledger: Ledger, offset: int, payload: bytes) -> None:
     """Record, before writing, that ``payload`` is about to be appended at ``offset``."""
     _journal(ledger, {"t": "intent", "offset": offset, "length": len(payload), "sha": _sha(payload)})

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from collab import files, format
+from collab import files, format, integrity
 from collab.errors import ChannelFormatError, ChannelNotFound, CollabError
 from collab.format import Counters, Entry
 
@@ -205,7 +205,10 @@ class Follower:
         seen = self._seen
         assert seen is not None
         new = files.read_fd(fd, self.path, seen.offset)
-        if not settled and not new.endswith(b"\n"):
+        pending = integrity.in_flight(self.path)
+        if pending is not None and seen.offset + len(new) < sum(pending):
+            new = new[: max(0, pending[0] - seen.offset)]  # a writer is part-way through (or died in) an append
+        if not new or (not settled and not new.endswith(b"\n")):
             return self._nothing()
         tail = format.parse_tail(new, seen.offset, seen.counters)
         seen.offset += len(new)

@@ -507,3 +507,19 @@ def _read_pty(master: int, needle: bytes, seconds: float = 30) -> bytes:
             except OSError:
                 break
     return seen
+
+
+def test_a_half_written_append_is_never_delivered(channel: Channel) -> None:
+    from collab import integrity
+
+    follower = Follower(channel.path)
+    follower.start()
+    ledger = integrity.load(channel.path)
+    assert ledger is not None
+    payload = b"\n### Answer 1 (2026-06-22T14:10:00Z) from site-b\nfirst line\nsecond line\n"
+    integrity.intend(ledger, channel.path.stat().st_size, payload)
+    by_hand(channel.path, payload[:-7].decode())  # the writer died after "first line\nsecond"
+    assert follower.refresh(settled=True).entries == ()
+    with pytest.warns(integrity.LedgerWarning, match="rolled back"):
+        channel.answer("the next writer", author="site-a")
+    assert [e.body for e in follower.refresh(settled=False).entries] == ["the next writer"]
