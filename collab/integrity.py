@@ -94,6 +94,7 @@ class Ledger:
     counters: Counters = field(default_factory=Counters)
     closed: bool = False
     intent: tuple[int, int, str] | None = None
+    journal_size: int = 0
 
     @property
     def accepted_end(self) -> int:
@@ -147,17 +148,13 @@ def load(channel_path: Path) -> Ledger | None:
         return None
     except ChannelFormatError:
         return _unusable(channel_path, "is over the size limit")
-    lines = raw.split(b"\n")
-    if lines[-1]:
-        lines = lines[:-1]  # a torn last line: the write that made it never finished
-    records = []
-    for line in lines:
-        if not line:
-            continue
-        try:
-            records.append(json.loads(line))
-        except ValueError:
-            return _unusable(channel_path, "is damaged (a line is not JSON)")
+    complete = raw[: raw.rfind(b"\n") + 1]  # a torn last line: the write that made it never finished
+    try:  # one parse for the whole journal: much faster than a parse per line
+        records = json.loads(b"[" + complete.rstrip(b"\n").replace(b"\n", b",") + b"]")
+    except ValueError:
+        return _unusable(channel_path, "is damaged (a line is not JSON)")
+    if not all(isinstance(record, dict) for record in records):
+        return _unusable(channel_path, "is damaged (a line is not a record)")
     if not records or records[0].get("t") != "header" or records[0].get("v") != VERSION:
         return _unusable(channel_path, "is damaged (no header record)")
     first = records[0]
@@ -165,6 +162,7 @@ def load(channel_path: Path) -> Ledger | None:
         return _unusable(channel_path, f"belongs to another channel ({first.get('channel')!r})")
     try:
         ledger = Ledger(channel_path, first["channel"], int(first["end"]), str(first["sha"]))
+        ledger.journal_size = len(complete)
         for record in records[1:]:
             _apply(ledger, record)
     except (KeyError, TypeError, ValueError, IndexError):
@@ -208,10 +206,12 @@ def _journal(ledger: Ledger, *records: dict[str, Any]) -> None:
     text = "".join(json.dumps(r, separators=(",", ":")) + "\n" for r in records).encode()
     fd = os.open(ledger_path(ledger.channel_path), os.O_WRONLY | os.O_APPEND | os.O_NOFOLLOW | os.O_CLOEXEC)
     try:
-        files.check_fd(fd, ledger_path(ledger.channel_path))
+        if files.check_fd(fd, ledger_path(ledger.channel_path)).st_size != ledger.journal_size:
+            os.ftruncate(fd, ledger.journal_size)  # drop a line torn by a writer that died
         files.write_all(fd, text)
     finally:
         os.close(fd)
+    ledger.journal_size += len(text)
     for record in records:
         _apply(ledger, record)
 
@@ -239,6 +239,7 @@ def _build(channel_path: Path, data: bytes) -> Ledger:
     if accept:
         records.append(accept)
     journal = "".join(json.dumps(r, separators=(",", ":")) + "\n" for r in records).encode()
+    ledger.journal_size = len(journal)
     for record in records[1:]:
         _apply(ledger, record)
     files.replace_atomic(copy_path(channel_path), data[: ledger.accepted_end])

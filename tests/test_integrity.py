@@ -295,3 +295,13 @@ def _entry_at(data: bytes, position: int) -> str:
 def test_hand_edits_do_not_leave_stray_temp_files(exchange: Channel) -> None:
     names = sorted(os.listdir(exchange.path.parent))
     assert names == [".collab-k3x9q2ab.accepted", ".collab-k3x9q2ab.ledger", "collab-k3x9q2ab.md"]
+
+
+def test_a_journal_line_torn_by_a_dying_writer_is_dropped(exchange: Channel) -> None:
+    path = ledger_path(exchange.path)
+    with open(path, "ab") as handle:
+        handle.write(b'{"t":"intent","offs')  # the writer died inside this write
+    exchange.answer("next", author="site-b")
+    lines = path.read_bytes().split(b"\n")
+    assert lines[-1] == b"" and all(json.loads(line) for line in lines[:-1])
+    assert integrity.sync(exchange.path).ok
