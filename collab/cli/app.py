@@ -52,10 +52,11 @@ warnings.showwarning = _show_warning
 
 
 def emit_json(document: Any) -> None:
-    """Write one JSON document and a newline to stdout."""
+    """Write one JSON document and a newline to stdout: indented on a terminal, compact on a pipe."""
     import json
 
-    sys.stdout.write(json.dumps(document, ensure_ascii=False, indent=2) + "\n")
+    indent = 2 if sys.stdout.isatty() else None  # indenting makes json use its slow pure-Python encoder
+    sys.stdout.write(json.dumps(document, ensure_ascii=False, indent=indent) + "\n")
     sys.stdout.flush()
 
 
