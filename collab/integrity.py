@@ -6,8 +6,10 @@ Beside the channel ``collab-<id>.md`` live two hidden files, both mode 0600:
   ``write`` per line, under the channel's ``flock``; a torn last line is ignored)::
 
       {"t": "header", "v": 1, "channel": ID, "end": E, "sha": H}      bytes [0, E): header and answers line
-      {"t": "accept", "start": A, "end": B, "sha": H, "entries": [[kind, number, index, start, end], ...],
-       "answers": N, "questions": M, "qline": bool, "closed": bool}   bytes [A, B) accepted
+      {"t": "accept", "start": A, "end": B, "sha": H, "prefix": P, "entries": [[kind, number, index, start, end], ...],
+       "answers": N, "questions": M, "index": I, "qline": bool, "closed": bool, "last": S}
+                                                                      bytes [A, B) accepted; P is the digest of
+                                                                      [0, B); the rest is the state after B
       {"t": "intent", "offset": O, "length": L, "sha": H}            a writer is about to append L bytes at O
       {"t": "abandon", "offset": O}                                   that append was torn and rolled back
 
@@ -15,9 +17,11 @@ Beside the channel ``collab-<id>.md`` live two hidden files, both mode 0600:
   can be lost (``collab repair`` restores from it).
 
 Bytes are accepted when collab appends them, and when collab next reads a channel to which entries
-were appended by hand. A change to any accepted byte is a violation. Checking costs one SHA-256 pass
-over the accepted bytes and no parsing; only when a digest differs are both versions parsed, to name
-the parts that changed. Crash safety (a writer killed mid-append) follows the intent records: the
+were appended by hand. A change to any accepted byte is a violation. Each accept record carries the
+whole state needed to go on (numbering, the digest of everything accepted so far), so loading reads
+only the journal's first and last records, and checking costs one SHA-256 pass over the accepted
+bytes, without parsing; only when a digest differs are both versions parsed, to name the parts that
+changed. Crash safety (a writer killed mid-append) follows the intent records: the
 next writer, under the lock, keeps a complete append and rolls back a torn one, saving its bytes to
 ``collab-<id>.torn-<time>.md`` first. The journal is not fsync'ed: it guards against processes that
 die, not against power loss. Threat model: contract section 3.
@@ -75,39 +79,21 @@ class Report:
 
 
 @dataclass(slots=True)
-class _Region:
-    start: int
-    end: int
-    sha: str
-    entries: list[list[Any]]
-
-
-@dataclass(slots=True)
 class Ledger:
-    """The journal of one channel, as loaded (see the module docstring for the records)."""
+    """The state of one channel's ledger: what is accepted, and what is needed to append after it."""
 
     channel_path: Path
     channel: str
     header_end: int
     header_sha: str
-    regions: list[_Region] = field(default_factory=list)
+    accepted_end: int = 0
+    prefix_sha: str = ""
     counters: Counters = field(default_factory=Counters)
     closed: bool = False
+    last_entry_start: int | None = None
     intent: tuple[int, int, str] | None = None
     journal_size: int = 0
-
-    @property
-    def accepted_end(self) -> int:
-        """Byte offset up to which the channel has been accepted."""
-        return self.regions[-1].end if self.regions else self.header_end
-
-    @property
-    def last_entry_start(self) -> int | None:
-        """Byte offset of the last accepted entry's heading, if any entry was accepted."""
-        for region in reversed(self.regions):
-            if region.entries:
-                return int(region.entries[-1][3])
-        return None
+    prefix_hash: Any = field(default=None, repr=False)  # hashlib state of [0, accepted_end), once checked
 
 
 def ledger_path(channel_path: Path) -> Path:
@@ -139,35 +125,63 @@ def _header_end(data: bytes, document: Document) -> int:
 def load(channel_path: Path) -> Ledger | None:
     """The channel's ledger, or None when there is none or it is unusable (a warning says which).
 
+    Reads the header record and the records from the last ``accept`` on: the cost does not grow with
+    the channel.
+
     Raises:
         ChannelRefused: the ledger file is a link, another user's, or not a regular file.
     """
     try:
-        raw = files.read_checked(ledger_path(channel_path))
+        fd = files.open_checked(ledger_path(channel_path))
     except ChannelNotFound:
         return None
-    except ChannelFormatError:
-        return _unusable(channel_path, "is over the size limit")
-    complete = raw[: raw.rfind(b"\n") + 1]  # a torn last line: the write that made it never finished
-    try:  # one parse for the whole journal: much faster than a parse per line
-        records = json.loads(b"[" + complete.rstrip(b"\n").replace(b"\n", b",") + b"]")
-    except ValueError:
-        return _unusable(channel_path, "is damaged (a line is not JSON)")
-    if not all(isinstance(record, dict) for record in records):
-        return _unusable(channel_path, "is damaged (a line is not a record)")
-    if not records or records[0].get("t") != "header" or records[0].get("v") != VERSION:
-        return _unusable(channel_path, "is damaged (no header record)")
-    first = records[0]
-    if first.get("channel") != _channel_id(channel_path):
-        return _unusable(channel_path, f"belongs to another channel ({first.get('channel')!r})")
     try:
-        ledger = Ledger(channel_path, first["channel"], int(first["end"]), str(first["sha"]))
-        ledger.journal_size = len(complete)
-        for record in records[1:]:
-            _apply(ledger, record)
-    except (KeyError, TypeError, ValueError, IndexError):
+        size = os.fstat(fd).st_size
+        first = os.pread(fd, 4096, 0).split(b"\n", 1)[0]
+        records, complete = _last_records(fd, size)
+    finally:
+        os.close(fd)
+    if records is None:
+        return _unusable(channel_path, "is damaged (a line is not JSON)")
+    try:
+        header = json.loads(first)
+    except ValueError:
+        return _unusable(channel_path, "is damaged (no header record)")
+    if not isinstance(header, dict) or header.get("t") != "header" or header.get("v") != VERSION:
+        return _unusable(channel_path, "is damaged (no header record)")
+    if header.get("channel") != _channel_id(channel_path):
+        return _unusable(channel_path, f"belongs to another channel ({header.get('channel')!r})")
+    try:
+        end, digest = int(header["end"]), str(header["sha"])
+        ledger = Ledger(channel_path, header["channel"], end, digest, end, digest, journal_size=complete)
+        for record in records:
+            if record is not records[0] or record.get("t") != "header":
+                _apply(ledger, record)
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError):
         return _unusable(channel_path, "is damaged (a record is malformed)")
     return ledger
+
+
+def _last_records(fd: int, size: int) -> tuple[list[dict[str, Any]] | None, int]:
+    """The journal's records from its last ``accept`` (or its start) on, and the size of its whole lines."""
+    chunk = 65536
+    while True:
+        begin = max(0, size - chunk)
+        raw = os.pread(fd, size - begin, begin)
+        complete = begin + raw.rfind(b"\n") + 1  # a torn last line: the write that made it never finished
+        lines = raw[: complete - begin].split(b"\n")[:-1]
+        if begin > 0:
+            lines = lines[1:]  # the first line of the chunk may be cut
+        try:
+            records = json.loads(b"[" + b",".join(lines) + b"]")
+        except ValueError:
+            return None, complete
+        if not all(isinstance(r, dict) for r in records):
+            return None, complete
+        last = max((i for i, r in enumerate(records) if r.get("t") == "accept"), default=None)
+        if last is not None or begin == 0:
+            return records[last or 0 :], complete
+        chunk *= 8
 
 
 def _unusable(channel_path: Path, why: str) -> Ledger | None:
@@ -181,17 +195,13 @@ def _unusable(channel_path: Path, why: str) -> Ledger | None:
 def _apply(ledger: Ledger, record: dict[str, Any]) -> None:
     kind = record["t"]
     if kind == "accept":
-        if int(record["start"]) != ledger.accepted_end:
-            raise ValueError("accept records out of order")
-        region = _Region(int(record["start"]), int(record["end"]), str(record["sha"]), list(record["entries"]))
-        ledger.regions.append(region)
-        counters = ledger.counters
-        for entry_kind, number, index, _start, _end in region.entries:
-            counters.seen[entry_kind].add(int(number))
-            counters.index = int(index)
-        counters.answers, counters.questions = int(record["answers"]), int(record["questions"])
-        counters.has_questions_line = bool(record["qline"])
+        ledger.accepted_end, ledger.prefix_sha = int(record["end"]), str(record["prefix"])
+        ledger.counters = Counters(
+            int(record["answers"]), int(record["questions"]), int(record["index"]),
+            has_questions_line=bool(record["qline"]),
+        )
         ledger.closed = bool(record["closed"])
+        ledger.last_entry_start = None if record["last"] is None else int(record["last"])
         ledger.intent = None
     elif kind == "intent":
         ledger.intent = (int(record["offset"]), int(record["length"]), str(record["sha"]))
@@ -232,7 +242,8 @@ def _build(channel_path: Path, data: bytes) -> Ledger:
     """A new ledger accepting every complete entry of ``data`` (which must parse as a channel)."""
     document = format.parse(data)
     end = _header_end(data, document)
-    ledger = Ledger(channel_path, _channel_id(channel_path), end, _sha(data[:end]))
+    digest = _sha(data[:end])
+    ledger = Ledger(channel_path, _channel_id(channel_path), end, digest, end, digest)
     header = {"t": "header", "v": VERSION, "channel": ledger.channel, "end": end, "sha": ledger.header_sha}
     records = [header]
     accept = _accept_record(ledger, data)
@@ -277,23 +288,34 @@ def _accept_record(ledger: Ledger, data: bytes) -> dict[str, Any] | None:
         tail = format.parse_tail(data[begin:cut], begin, counters)
     if cut <= begin:
         return None
+    prefix = _prefix_hash(ledger, data)
+    prefix.update(data[begin:cut])
     return {
         "t": "accept",
         "start": begin,
         "end": cut,
         "sha": _sha(data[begin:cut]),
+        "prefix": prefix.hexdigest(),
         "entries": [[e.kind, e.number, e.index, e.start, e.end] for e in tail.entries],
         "answers": counters.answers,
         "questions": counters.questions,
+        "index": counters.index,
         "qline": counters.has_questions_line,
         "closed": ledger.closed or tail.closed is not None,
+        "last": tail.entries[-1].start if tail.entries else ledger.last_entry_start,
     }
+
+
+def _prefix_hash(ledger: Ledger, data: bytes) -> Any:
+    """A hashlib object holding ``[0, accepted_end)`` of ``data`` (reused from the last check)."""
+    if ledger.prefix_hash is None:
+        ledger.prefix_hash = hashlib.sha256(memoryview(data)[: ledger.accepted_end])
+    return ledger.prefix_hash.copy()
 
 
 def _copy_counters(counters: Counters) -> Counters:
     return Counters(
-        counters.answers, counters.questions, counters.index,
-        {kind: set(numbers) for kind, numbers in counters.seen.items()}, counters.has_questions_line,
+        counters.answers, counters.questions, counters.index, has_questions_line=counters.has_questions_line
     )
 
 
@@ -301,8 +323,11 @@ def _accept(ledger: Ledger, data: bytes) -> None:
     record = _accept_record(ledger, data)
     if record is None:
         return
+    prefix = _prefix_hash(ledger, data)
+    prefix.update(data[record["start"] : record["end"]])
     _append_copy(ledger, data[record["start"] : record["end"]])
     _journal(ledger, record)
+    ledger.prefix_hash = prefix
 
 
 # --- checking ------------------------------------------------------------------------------------------
@@ -311,8 +336,11 @@ def _accept(ledger: Ledger, data: bytes) -> None:
 def verify_bytes(ledger: Ledger, data: bytes) -> Report:
     """Compare ``data`` (the channel now) with what the ledger accepted: digests first, names on a mismatch."""
     view = memoryview(data)
-    intact = len(data) >= ledger.header_end and _sha(view[: ledger.header_end]) == ledger.header_sha
-    intact = intact and all(r.end <= len(data) and _sha(view[r.start : r.end]) == r.sha for r in ledger.regions)
+    intact = len(data) >= ledger.accepted_end and _sha(view[: ledger.header_end]) == ledger.header_sha
+    if intact:
+        prefix = hashlib.sha256(view[: ledger.accepted_end])
+        intact = prefix.hexdigest() == ledger.prefix_sha
+        ledger.prefix_hash = prefix if intact else None
     if intact:
         return Report(True)
     try:
