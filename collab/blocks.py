@@ -120,6 +120,12 @@ def _mistune_headings(text: str) -> list[TopHeading]:
     return headings
 
 
+def atx_text(line: str) -> str:
+    """The text of an ATX heading line (``### Answer 1 ###`` gives ``Answer 1``), as mistune reads it."""
+    match = _ATX.match(line.strip(" ").rstrip("\r"))
+    return _ATX_CLOSING.sub("", match.group(2)).strip() if match else line.strip()
+
+
 def _atx(match: re.Match[str], size: int) -> TopHeading:
     end = match.end()
     text = _ATX_CLOSING.sub("", match.group(2)).strip()

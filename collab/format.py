@@ -12,12 +12,15 @@ import functools
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from collab import blocks
 from collab.errors import ChannelFormatError
 from collab.grammar import Ref, compose_heading, format_timestamp, parse_heading, parse_timestamp
 
 BOM = b"\xef\xbb\xbf"
+#: The warning for entries below a ``## Closed`` line.
+AFTER_CLOSE = "entries appended after the channel was closed"
 ANSWERS_LINE = "## Answers"
 QUESTIONS_LINE = "## Questions"
 
@@ -272,7 +275,7 @@ def parse_entries(text: str, to_bytes: _ByteOffsets | None = None, counters: Cou
     if text[stray_from:].strip():
         warnings.append(f"line {_line_number(text, stray_from)}: text outside any entry")
     if closed and any(e.start > closed.start for e in entries):
-        warnings.append("entries appended after the channel was closed")
+        warnings.append(AFTER_CLOSE)
     return Tail(entries, closed, warnings, counters)
 
 
@@ -349,9 +352,79 @@ def parse(data: bytes) -> Document:
     tail_text = text[answers.body_start :]
     tail = parse_entries(tail_text, _ByteOffsets(tail_text, body_start))
     line_shift = _line_number(text, answers.body_start) - 1
-    warnings = [_shift_line(w, line_shift) for w in tail.warnings]
+    warnings = [shift_line(w, line_shift) for w in tail.warnings]
     return Document(
         answers_offset, tuple(tail.entries), tail.closed, tuple(warnings), tail.counters, len(data),
+        header_source=(text, headings, answers.start),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Index:
+    """What is already known of the accepted part ``[0, end)`` of a channel (kept by :mod:`collab.integrity`).
+
+    ``spans`` are ``[kind, number, index, start, end]`` per entry, byte offsets; ``warnings`` carry
+    file line numbers; ``counters`` and ``closed`` are the state at ``end``.
+    """
+
+    header_end: int
+    end: int
+    spans: list[list[Any]]
+    warnings: list[str]
+    closed: Closed | None
+    counters: Counters
+
+
+def entry_at(data: bytes, span: list[Any]) -> Entry:
+    """Read back an entry whose span is known, no block parsing needed.
+
+    ``span`` is ``[kind, number, index, start, end]``, optionally followed by the heading's
+    ``timestamp, author[, re kind, re number]`` as read when it was accepted.
+    """
+    kind, number, index, start, end = span[:5]
+    heading_line, _, rest = data[start:end].decode("utf-8").partition("\n")
+    if len(span) > 5:
+        timestamp, author = span[5], span[6]
+        reply_to = Ref(span[7], span[8]) if len(span) > 7 else None
+    else:
+        parsed = parse_heading(blocks.atx_text(heading_line))
+        timestamp, author, reply_to = parsed.timestamp, parsed.author, parsed.re
+    body = blocks.unwrap(blocks.normalize_body(rest))
+    return Entry(kind, number, timestamp, author, reply_to, body, index, start, end, heading_line.strip())
+
+
+def parse_indexed(data: bytes, index: Index) -> Document:
+    """Parse a channel whose accepted part is described by ``index``: only the rest is parsed.
+
+    The result equals :func:`parse` of the same bytes when the accepted part is as the index says
+    (which :mod:`collab.integrity` checks by digest first), with one difference that follows from
+    append-only: text appended later below an accepted entry, without a heading of its own, is
+    text outside any entry (a warning), not more of that entry's body.
+
+    Raises:
+        ChannelFormatError: as :func:`parse`.
+    """
+    text, base = decode(data[: index.header_end])
+    headings, answers = _find_answers_line(blocks.scan_text(text))
+    answers_offset = _ByteOffsets(text, base)(answers.start)
+    entries = [entry_at(data, span) for span in index.spans]
+    warnings = list(index.warnings)
+    closed = index.closed
+    counters = index.counters
+    if len(data) > index.end:
+        counters = Counters(counters.answers, counters.questions, counters.index,
+                            {k: set(v) for k, v in counters.seen.items()}, counters.has_questions_line)
+        tail = parse_tail(data[index.end :], index.end, counters)
+        entries += tail.entries
+        shift = data.count(b"\n", 0, index.end)
+        warnings += [shift_line(w, shift) for w in tail.warnings]
+        if closed and tail.entries:
+            warnings.append(AFTER_CLOSE)
+        closed = closed or tail.closed
+    if AFTER_CLOSE in warnings:  # once, and last, as parse() reports it
+        warnings = [w for w in warnings if w != AFTER_CLOSE] + [AFTER_CLOSE]
+    return Document(
+        answers_offset, tuple(entries), closed, tuple(warnings), counters, len(data),
         header_source=(text, headings, answers.start),
     )
 
@@ -377,7 +450,8 @@ def _find_answers_line(scan: str) -> tuple[list[blocks.TopHeading], blocks.TopHe
     raise ChannelFormatError("no '## Answers' line: this is not a collab channel (or its header was damaged)")
 
 
-def _shift_line(warning: str, shift: int) -> str:
+def shift_line(warning: str, shift: int) -> str:
+    """Add ``shift`` to the line number a warning starts with (``line N: ...``)."""
     m = re.match(r"line (\d+):", warning)
     return f"line {int(m.group(1)) + shift}:{warning[m.end() :]}" if m else warning
 

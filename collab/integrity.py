@@ -6,7 +6,8 @@ Beside the channel ``collab-<id>.md`` live two hidden files, both mode 0600:
   ``write`` per line, under the channel's ``flock``; a torn last line is ignored)::
 
       {"t": "header", "v": 1, "channel": ID, "end": E, "sha": H}      bytes [0, E): header and answers line
-      {"t": "accept", "start": A, "end": B, "sha": H, "prefix": P, "entries": [[kind, number, index, start, end], ...],
+      {"t": "accept", "start": A, "end": B, "sha": H, "prefix": P,
+       "entries": [[kind, number, index, start, end, timestamp, author, (re kind, re number)], ...],
        "answers": N, "questions": M, "index": I, "qline": bool, "closed": bool, "last": S}
                                                                       bytes [A, B) accepted; P is the digest of
                                                                       [0, B); the rest is the state after B
@@ -196,10 +197,10 @@ def _apply(ledger: Ledger, record: dict[str, Any]) -> None:
     kind = record["t"]
     if kind == "accept":
         ledger.accepted_end, ledger.prefix_sha = int(record["end"]), str(record["prefix"])
-        ledger.counters = Counters(
-            int(record["answers"]), int(record["questions"]), int(record["index"]),
-            has_questions_line=bool(record["qline"]),
-        )
+        answers, questions = int(record["answers"]), int(record["questions"])
+        # Numbers up to the highest count as seen: duplicate warnings need no history.
+        seen = {"answer": set(range(1, answers + 1)), "question": set(range(1, questions + 1))}
+        ledger.counters = Counters(answers, questions, int(record["index"]), seen, bool(record["qline"]))
         ledger.closed = bool(record["closed"])
         ledger.last_entry_start = None if record["last"] is None else int(record["last"])
         ledger.intent = None
@@ -290,13 +291,20 @@ def _accept_record(ledger: Ledger, data: bytes) -> dict[str, Any] | None:
         return None
     prefix = _prefix_hash(ledger, data)
     prefix.update(data[begin:cut])
-    return {
+    extra: dict[str, Any] = {}
+    found = list(tail.warnings) + ([format.AFTER_CLOSE] if ledger.closed and tail.entries else [])
+    if found:
+        shift = data.count(b"\n", 0, begin)
+        extra["warnings"] = [format.shift_line(w, shift) for w in found]
+    if tail.closed is not None:
+        extra["closed_at"] = [tail.closed.timestamp, tail.closed.author, tail.closed.start]
+    return extra | {
         "t": "accept",
         "start": begin,
         "end": cut,
         "sha": _sha(data[begin:cut]),
         "prefix": prefix.hexdigest(),
-        "entries": [[e.kind, e.number, e.index, e.start, e.end] for e in tail.entries],
+        "entries": [_span(e) for e in tail.entries],
         "answers": counters.answers,
         "questions": counters.questions,
         "index": counters.index,
@@ -304,6 +312,11 @@ def _accept_record(ledger: Ledger, data: bytes) -> dict[str, Any] | None:
         "closed": ledger.closed or tail.closed is not None,
         "last": tail.entries[-1].start if tail.entries else ledger.last_entry_start,
     }
+
+
+def _span(entry: Entry) -> list[Any]:
+    span = [entry.kind, entry.number, entry.index, entry.start, entry.end, entry.timestamp, entry.author]
+    return [*span, entry.re.kind, entry.re.number] if entry.re else span
 
 
 def _prefix_hash(ledger: Ledger, data: bytes) -> Any:
@@ -314,9 +327,8 @@ def _prefix_hash(ledger: Ledger, data: bytes) -> Any:
 
 
 def _copy_counters(counters: Counters) -> Counters:
-    return Counters(
-        counters.answers, counters.questions, counters.index, has_questions_line=counters.has_questions_line
-    )
+    seen = {kind: set(numbers) for kind, numbers in counters.seen.items()}
+    return Counters(counters.answers, counters.questions, counters.index, seen, counters.has_questions_line)
 
 
 def _accept(ledger: Ledger, data: bytes) -> None:
@@ -468,6 +480,20 @@ def sync(channel_path: Path) -> Report:
     Raises:
         ChannelNotFound, ChannelRefused, ChannelFormatError: the channel cannot be read.
     """
+    return _synced(channel_path)[2]
+
+
+def read(channel_path: Path) -> tuple[Report, Document]:
+    """:func:`sync`, then the channel parsed; the accepted part comes from the ledger's index, unparsed.
+
+    Raises:
+        ChannelNotFound, ChannelRefused, ChannelFormatError: the channel cannot be read.
+    """
+    ledger, data, report = _synced(channel_path)
+    return report, format.parse_indexed(data, index(ledger)) if report.ok else format.parse(data)
+
+
+def _synced(channel_path: Path) -> tuple[Ledger, bytes, Report]:
     with files.locked_for_append(channel_path) as fd:
         data = files.read_fd(fd, channel_path)
         ledger = load(channel_path) or _rebuild(channel_path, data)
@@ -475,7 +501,25 @@ def sync(channel_path: Path) -> Report:
         report = verify_bytes(ledger, data)
         if report.ok:
             _accept(ledger, data)
-        return report
+        return ledger, data, report
+
+
+def index(ledger: Ledger) -> format.Index:
+    """Every accepted entry's span, the warnings and the closing line, from the whole journal."""
+    raw = files.read_checked(ledger_path(ledger.channel_path))[: ledger.journal_size]
+    records = json.loads(b"[" + raw.rstrip(b"\n").replace(b"\n", b",") + b"]")
+    spans: list[list[Any]] = []
+    warnings_: list[str] = []
+    closed = None
+    for record in records:
+        if record.get("t") != "accept":
+            continue
+        spans += record["entries"]
+        warnings_ += record.get("warnings", [])
+        if closed is None and "closed_at" in record:
+            closed = format.Closed(*record["closed_at"])
+    unique = list(dict.fromkeys(warnings_))
+    return format.Index(ledger.header_end, ledger.accepted_end, spans, unique, closed, ledger.counters)
 
 
 # --- naming what changed ------------------------------------------------------------------------------

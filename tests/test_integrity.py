@@ -305,3 +305,28 @@ def test_a_journal_line_torn_by_a_dying_writer_is_dropped(exchange: Channel) -> 
     lines = path.read_bytes().split(b"\n")
     assert lines[-1] == b"" and all(json.loads(line) for line in lines[:-1])
     assert integrity.sync(exchange.path).ok
+
+
+def test_the_indexed_read_equals_a_full_parse(exchange: Channel) -> None:
+    from collab import format
+
+    by_hand(exchange.path, "\n### Answer 2\nduplicate number\n\n### Answer 7 ###\n```\ncode\n```\n")
+    exchange.answer("```python\nprint(1)\n```", author="site-b", re=Ref("answer", 1))
+    exchange.close(author="site-a")
+    by_hand(exchange.path, "\n### Answer 9\nafter the close, half a li")
+    report, indexed = integrity.read(exchange.path)
+    full = format.parse(exchange.path.read_bytes())
+    assert report.ok
+    assert [e.to_json() for e in indexed.entries] == [e.to_json() for e in full.entries]
+    assert [(e.start, e.heading) for e in indexed.entries] == [(e.start, e.heading) for e in full.entries]
+    assert indexed.warnings == full.warnings and len(full.warnings) >= 2
+    assert indexed.closed == full.closed and indexed.closed is not None
+    assert indexed.header == full.header
+    assert (indexed.counters.answers, indexed.counters.questions) == (full.counters.answers, full.counters.questions)
+
+
+def test_text_added_later_below_an_accepted_entry_does_not_change_it(exchange: Channel) -> None:
+    by_hand(exchange.path, "\nadded later, without a heading\n")
+    _report, document = integrity.read(exchange.path)
+    assert document.entries[-1].body == "Only the headers."
+    assert any("text outside any entry" in w for w in document.warnings)

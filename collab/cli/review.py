@@ -18,6 +18,8 @@ from collab.grammar import parse_timestamp
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from collab.format import Document
+
 
 def _since(value: str | None) -> datetime | None:
     if value is None:
@@ -66,8 +68,7 @@ def show(
         if output is not None and not as_html:
             raise UsageError("-o/--output writes the HTML page: add --html")
         opened = Channel.open(channel, config.channel_dir(directory))
-        checked = _integrity(opened)
-        document = opened.read()
+        checked, document = _read(opened)
         entries = select_entries(document.entries, since=_since(since), author=author, kind=kind)
         if as_json:
             header = document.header
@@ -106,23 +107,24 @@ def show(
             sys.stdout.write(transcript(document, status, entries))
 
 
-def _integrity(opened: Channel) -> str:
-    """Check the channel against its ledger, accepting entries appended by hand: ``ok`` or ``violated``.
+def _read(opened: Channel) -> tuple[str, Document]:
+    """The channel, checked against its ledger (entries appended by hand are accepted first).
 
-    A violation is reported on stderr, and the command goes on: reading an edited channel is how a
-    person finds out what happened. ``unchecked`` when no ledger can be kept (a read-only directory).
+    The integrity state is ``ok`` or ``violated``; a violation is reported on stderr and the command
+    goes on, since reading an edited channel is how a person finds out what happened. It is
+    ``unchecked`` when no ledger can be kept (a read-only directory).
     """
     from collab import integrity
 
     try:
-        report = integrity.sync(opened.path)
+        report, document = integrity.read(opened.path)
     except OSError as exc:
         sys.stderr.write(f"collab: warning: integrity not checked: cannot keep a ledger here ({exc.strerror})\n")
-        return "unchecked"
+        return "unchecked", opened.read()
     if report.ok:
-        return "ok"
+        return "ok", document
     sys.stderr.write(f"collab: warning: {report.summary()} (see `collab verify {opened.path}`)\n")
-    return "violated"
+    return "violated", document
 
 
 @app.command()
@@ -132,8 +134,8 @@ def status(channel: ChannelArg, directory: DirOpt = None, as_json: JsonOpt = Fal
         opened = Channel.open(channel, config.channel_dir(directory))
         from collab.status import compute
 
-        checked = _integrity(opened)
-        result = compute(opened.read(), opened.id, opened.path, checked)
+        checked, document = _read(opened)
+        result = compute(document, opened.id, opened.path, checked)
         if as_json:
             emit_json(result.to_json())
         elif sys.stdout.isatty():
