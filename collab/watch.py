@@ -242,9 +242,14 @@ class Follower:
         fresh = document.entries[len(seen.delivered) :]
         was_closed = seen.closed
         self._adopt(st, data, document)
+        edited = bool(notices)
         if notices:
-            notices = [f"history was edited: {'; '.join(notices)}"]
-        return Update(fresh, self.delivered, document.closed is not None or was_closed, tuple(notices), bool(notices))
+            report = integrity.check(self.path, data)
+            if report is not None and report.ok:  # e.g. after `collab repair`
+                notices, edited = ["the history changed back to what the ledger accepted"], False
+            else:
+                notices = [f"history was edited: {'; '.join(notices)}"]
+        return Update(fresh, self.delivered, document.closed is not None or was_closed, tuple(notices), edited)
 
     def _adopt(self, st: os.stat_result, data: bytes, document: format.Document) -> None:
         """Take ``document`` (parsed from all of ``data``) as what has been seen."""

@@ -523,3 +523,17 @@ def test_a_half_written_append_is_never_delivered(channel: Channel) -> None:
     with pytest.warns(integrity.LedgerWarning, match="rolled back"):
         channel.answer("the next writer", author="site-a")
     assert [e.body for e in follower.refresh(settled=False).entries] == ["the next writer"]
+
+
+def test_a_repair_is_reported_as_history_restored(channel: Channel) -> None:
+    from collab import integrity
+
+    channel.answer("the original words", author="site-b")
+    follower = Follower(channel.path)
+    follower.start()
+    accepted = channel.path.read_bytes()
+    replace(channel.path, accepted.replace(b"original", b"edited"))
+    assert follower.refresh(settled=True).edited
+    assert integrity.repair(channel.path).repaired
+    update = follower.refresh(settled=True)
+    assert update.notices == ("the history changed back to what the ledger accepted",) and not update.edited
