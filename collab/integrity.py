@@ -227,6 +227,21 @@ def _journal(ledger: Ledger, *records: dict[str, Any]) -> None:
         _apply(ledger, record)
 
 
+def _restore_copy(ledger: Ledger, data: bytes) -> None:
+    """Rewrite a missing or short copy from ``data``, whose accepted part matches the ledger's digest."""
+    try:
+        size = os.stat(copy_path(ledger.channel_path), follow_symlinks=False).st_size
+    except FileNotFoundError:
+        size = -1
+    if size >= ledger.accepted_end:
+        return
+    files.replace_atomic(copy_path(ledger.channel_path), data[: ledger.accepted_end])
+    warnings.warn(
+        f"the ledger's copy {copy_path(ledger.channel_path)} was {'missing' if size < 0 else 'short'}: "
+        "rewritten from the channel, which matches the ledger", LedgerWarning, stacklevel=4,
+    )
+
+
 def _append_copy(ledger: Ledger, data: bytes) -> None:
     path = copy_path(ledger.channel_path)
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_NOFOLLOW | os.O_CLOEXEC)
@@ -332,6 +347,8 @@ def _copy_counters(counters: Counters) -> Counters:
 
 
 def _accept(ledger: Ledger, data: bytes) -> None:
+    """Accept what is complete after the accepted end (``data`` was just checked against the ledger)."""
+    _restore_copy(ledger, data)
     record = _accept_record(ledger, data)
     if record is None:
         return
@@ -633,9 +650,15 @@ def repair(channel_path: Path) -> Repair:
         report = verify_bytes(ledger, data)
         if report.ok:
             return Repair(False, 0, None, ())
-        accepted = files.read_checked(copy_path(channel_path))[: ledger.accepted_end]
-        if len(accepted) != ledger.accepted_end or _sha(accepted[: ledger.header_end]) != ledger.header_sha:
-            raise CollabError(f"the ledger's copy of {channel_path} is damaged too: nothing safe to restore from")
+        try:
+            accepted = files.read_checked(copy_path(channel_path))[: ledger.accepted_end]
+        except ChannelNotFound:
+            accepted = b""
+        if _sha(accepted) != ledger.prefix_sha:
+            raise CollabError(
+                f"the ledger's copy of the accepted history of {channel_path} is missing or damaged, so it cannot be "
+                "restored; `collab verify` still shows what changed"
+            )
         saved = _save_beside(channel_path, "edited", data)
         files.replace_atomic(channel_path, accepted)
         if ledger.intent is not None:

@@ -330,3 +330,17 @@ def test_text_added_later_below_an_accepted_entry_does_not_change_it(exchange: C
     _report, document = integrity.read(exchange.path)
     assert document.entries[-1].body == "Only the headers."
     assert any("text outside any entry" in w for w in document.warnings)
+
+
+def test_a_missing_copy_is_rewritten_while_the_channel_is_intact(exchange: Channel, runner: CliRunner) -> None:
+    copy_path(exchange.path).unlink()
+    with pytest.warns(LedgerWarning, match="was missing"):
+        exchange.answer("still fine", author="site-b")
+    assert copy_path(exchange.path).read_bytes() == exchange.path.read_bytes()
+    edit(exchange.path, b"Plugin X 2.1.0", b"Plugin X 9")
+    copy_path(exchange.path).unlink()
+    assert problems(exchange) == [("accepted history", "edited")]
+    before = exchange.path.read_bytes()
+    result = runner.invoke(app, ["repair", exchange.id])
+    assert result.exit_code == 1 and "missing or damaged" in result.stderr and result.stderr.count("\n") == 1
+    assert exchange.path.read_bytes() == before
