@@ -11,7 +11,8 @@ Beside the channel ``collab-<id>.md`` live two hidden files, both mode 0600:
        "answers": N, "questions": M, "index": I, "qline": bool, "closed": bool, "last": S}
                                                                       bytes [A, B) accepted; P is the digest of
                                                                       [0, B); the rest is the state after B
-      {"t": "intent", "offset": O, "length": L, "sha": H}            a writer is about to append L bytes at O
+      {"t": "intent", "offset": O, "length": L, "sha": H, "head": X}  a writer is about to append L bytes at O;
+                                                                      X is the hex of their first 64 bytes
       {"t": "abandon", "offset": O}                                   that append was torn and rolled back
 
 - ``.collab-<id>.accepted``, a copy of the accepted bytes ``[0, accepted end)``, so nothing accepted
@@ -23,9 +24,11 @@ whole state needed to go on (numbering, the digest of everything accepted so far
 only the journal's first and last records, and checking costs one SHA-256 pass over the accepted
 bytes, without parsing; only when a digest differs are both versions parsed, to name the parts that
 changed. Crash safety (a writer killed mid-append) follows the intent records: the
-next writer, under the lock, keeps a complete append and rolls back a torn one, saving its bytes to
-``collab-<id>.torn-<time>.md`` first. The journal is not fsync'ed: it guards against processes that
-die, not against power loss. Threat model: contract section 3.
+next writer, under the lock and only once the accepted history checks out, keeps a complete append
+and rolls back a torn one, saving its bytes to ``collab-<id>.torn-<time>.md`` first. Bytes at the
+intended offset that do not start as the intended append did (the writer died before writing, and
+someone appended by hand) are not its bytes: they are left alone. The journal is not fsync'ed: it
+guards against processes that die, not against power loss. Threat model: contract section 3.
 """
 
 from __future__ import annotations
@@ -93,6 +96,7 @@ class Ledger:
     closed: bool = False
     last_entry_start: int | None = None
     intent: tuple[int, int, str] | None = None
+    intent_head: bytes | None = None  # the first bytes of the intended append (None in older journals)
     journal_size: int = 0
     prefix_hash: Any = field(default=None, repr=False)  # hashlib state of [0, accepted_end), once checked
 
@@ -187,7 +191,8 @@ def _last_records(fd: int, size: int) -> tuple[list[dict[str, Any]] | None, int]
 
 def _unusable(channel_path: Path, why: str) -> Ledger | None:
     warnings.warn(
-        f"the ledger {ledger_path(channel_path)} {why}: rebuilt from the channel as it is now", LedgerWarning,
+        f"the ledger {ledger_path(channel_path)} {why}: rebuilt from the channel as it is now",
+        LedgerWarning,
         stacklevel=3,
     )
     return None
@@ -206,6 +211,7 @@ def _apply(ledger: Ledger, record: dict[str, Any]) -> None:
         ledger.intent = None
     elif kind == "intent":
         ledger.intent = (int(record["offset"]), int(record["length"]), str(record["sha"]))
+        ledger.intent_head = bytes.fromhex(record["head"]) if "head" in record else None
     elif kind == "abandon":
         ledger.intent = None
     else:
@@ -238,7 +244,9 @@ def _restore_copy(ledger: Ledger, data: bytes) -> None:
     files.replace_atomic(copy_path(ledger.channel_path), data[: ledger.accepted_end])
     warnings.warn(
         f"the ledger's copy {copy_path(ledger.channel_path)} was {'missing' if size < 0 else 'short'}: "
-        "rewritten from the channel, which matches the ledger", LedgerWarning, stacklevel=4,
+        "rewritten from the channel, which matches the ledger",
+        LedgerWarning,
+        stacklevel=4,
     )
 
 
@@ -376,7 +384,9 @@ def verify_bytes(ledger: Ledger, data: bytes) -> Report:
         accepted = files.read_checked(copy_path(ledger.channel_path))[: ledger.accepted_end]
     except CollabError:
         accepted = b""
-    problems = _name_changes(accepted, data, ledger) if len(accepted) == ledger.accepted_end else []
+    # The copy names the parts only if it is what was accepted (it is hashed on this failure path only).
+    trusted = len(accepted) == ledger.accepted_end and _sha(accepted) == ledger.prefix_sha
+    problems = _name_changes(accepted, data, ledger) if trusted else []
     return Report(False, tuple(problems or [Problem("accepted history", "edited", "")]))
 
 
@@ -406,13 +416,13 @@ def prepare(channel_path: Path, fd: int, data: bytes) -> Prepared:
             :func:`collab.format.parse`, for a channel without a usable ledger.
     """
     ledger = load(channel_path) or _rebuild(channel_path, data)
-    data = _settle_intent(ledger, fd, data)
-    report = verify_bytes(ledger, data)
+    report = verify_bytes(ledger, data)  # before settling: a violated channel is not written to at all
     if not report.ok:
         raise IntegrityError(
             f"{report.summary()}. Nothing was written. See `collab verify {channel_path}`; "
             f"`collab repair {channel_path}` restores the history and keeps the edited text"
         )
+    data = _settle_intent(ledger, fd, data)
     _accept(ledger, data)
     return Prepared(ledger, data)
 
@@ -424,25 +434,37 @@ def _rebuild(channel_path: Path, data: bytes) -> Ledger:
     if not had_one:
         warnings.warn(
             f"{channel_path} had no ledger: one was started from the channel as it is now "
-            "(edits made before now cannot be detected)", LedgerWarning, stacklevel=4,
+            "(edits made before now cannot be detected)",
+            LedgerWarning,
+            stacklevel=4,
         )
     return ledger
 
 
 def _settle_intent(ledger: Ledger, fd: int, data: bytes) -> bytes:
-    """Keep a complete pending append; roll back a torn one (its bytes saved beside the channel)."""
+    """Keep a complete pending append; roll back a torn one (its bytes saved beside the channel).
+
+    Call only when the accepted history is intact (the intended offset is at or after its end).
+    The bytes from the intended offset are rolled back only when they begin as the intended append
+    began (its first 64 bytes, recorded in the intent): bytes that do not are someone else's (the
+    writer died before writing, then an entry was appended by hand) and are kept.
+    """
     if ledger.intent is None:
         return data
     offset, length, digest = ledger.intent
     if len(data) >= offset + length and _sha(data[offset : offset + length]) == digest:
         return data
-    if len(data) > offset:
+    head = ledger.intent_head
+    rest = data[offset : offset + len(head)] if head is not None else b""
+    if len(data) > offset and (head is None or head.startswith(rest)):
         saved = _save_beside(ledger.channel_path, "torn", data[offset:])
         os.ftruncate(fd, offset)
         data = data[:offset]
         warnings.warn(
             f"a writer died part-way through an append at byte {offset}: the partial entry was rolled back "
-            f"(its bytes are kept in {saved})", LedgerWarning, stacklevel=4,
+            f"(its bytes are kept in {saved})",
+            LedgerWarning,
+            stacklevel=4,
         )
     _journal(ledger, {"t": "abandon", "offset": offset})
     return data
@@ -481,7 +503,10 @@ def in_flight(channel_path: Path) -> tuple[int, int] | None:
 
 def intend(ledger: Ledger, offset: int, payload: bytes) -> None:
     """Record, before writing, that ``payload`` is about to be appended at ``offset``."""
-    _journal(ledger, {"t": "intent", "offset": offset, "length": len(payload), "sha": _sha(payload)})
+    _journal(
+        ledger,
+        {"t": "intent", "offset": offset, "length": len(payload), "sha": _sha(payload), "head": payload[:64].hex()},
+    )
 
 
 def accept(ledger: Ledger, data: bytes) -> None:
@@ -514,9 +539,9 @@ def _synced(channel_path: Path) -> tuple[Ledger, bytes, Report]:
     with files.locked_for_append(channel_path) as fd:
         data = files.read_fd(fd, channel_path)
         ledger = load(channel_path) or _rebuild(channel_path, data)
-        data = _settle_intent(ledger, fd, data)
         report = verify_bytes(ledger, data)
-        if report.ok:
+        if report.ok:  # settling a pending append may truncate: only on an intact history
+            data = _settle_intent(ledger, fd, data)
             _accept(ledger, data)
         return ledger, data, report
 
@@ -578,8 +603,11 @@ def _common_entries(old: Document, new: Document) -> bool:
 def _header_changes(old_bytes: bytes, data: bytes, old: Document, new: Document) -> list[Problem]:
     problems = []
     a, b = old.header, new.header
-    for name, before, after in (("Title", a.title, b.title), ("Task", a.task, b.task),
-                                ("Context", a.context, b.context)):
+    for name, before, after in (
+        ("Title", a.title, b.title),
+        ("Task", a.task, b.task),
+        ("Context", a.context, b.context),
+    ):
         if before != after:
             problems.append(Problem(f"{name} in the header", "edited", _diff(before, after)))
     old_requests = {r.number: r.text for r in a.requests}

@@ -229,6 +229,39 @@ def test_a_complete_append_whose_writer_died_before_recording_it_is_kept(exchang
     assert integrity.sync(exchange.path).ok
 
 
+def test_a_writer_refusing_an_edited_history_does_not_settle_a_pending_append(exchange: Channel) -> None:
+    ledger = integrity.load(exchange.path)
+    assert ledger is not None
+    payload = b"\n### Answer 3 (2026-06-22T14:10:00Z) from site-b\n" + b"x" * 100 + b"\n"
+    integrity.intend(ledger, exchange.path.stat().st_size, payload)  # the writer dies before writing
+    edit(exchange.path, b"## Task\nAlign the auth", b"## Task\nAlign, after much thought, the auth")
+    before = exchange.path.read_bytes()
+    with pytest.raises(IntegrityError, match="Task in the header edited"):
+        exchange.answer("next", author="site-a")
+    assert integrity.sync(exchange.path).problems[0].part == "Task in the header"
+    assert exchange.path.read_bytes() == before
+    assert not [p for p in exchange.path.parent.iterdir() if ".torn-" in p.name]
+
+
+def test_bytes_that_are_not_the_dead_writers_are_not_rolled_back(exchange: Channel) -> None:
+    ledger = integrity.load(exchange.path)
+    assert ledger is not None
+    payload = b"\n### Answer 3 (2026-06-22T14:10:00Z) from site-b\n" + b"x" * 100 + b"\n"
+    integrity.intend(ledger, exchange.path.stat().st_size, payload)  # the writer dies before writing
+    by_hand(exchange.path, "\n### Answer 3\nwritten by hand after the writer died\n")
+    assert integrity.sync(exchange.path).ok
+    entries = exchange.read().entries
+    assert (entries[-1].number, entries[-1].body) == (3, "written by hand after the writer died")
+    assert exchange.answer("next", author="site-a").number == 4
+    assert not [p for p in exchange.path.parent.iterdir() if ".torn-" in p.name]
+
+
+def test_a_damaged_copy_does_not_misname_the_change(exchange: Channel) -> None:
+    edit(copy_path(exchange.path), b"Only the headers.", b"Only the footers.")
+    edit(exchange.path, b"Plugin X 2.1.0", b"Plugin X 9")
+    assert problems(exchange) == [("accepted history", "edited")]
+
+
 # --- properties -----------------------------------------------------------------------------------
 
 step = st.one_of(
