@@ -667,9 +667,22 @@ def repair(channel_path: Path) -> Repair:
     The channel as it is now is saved to ``collab-<id>.edited-<time>.md`` (mode 0600) and the channel
     is replaced atomically by the accepted bytes. Nothing is asked; nothing is deleted.
 
+    A channel that was deleted while its ledger remains is created again (``O_EXCL``, mode 0600)
+    from the accepted bytes.
+
     Raises:
         CollabError: there is no ledger or its copy is damaged, so there is nothing to restore from.
+        ChannelNotFound: neither the channel nor its ledger exists.
     """
+    if missing(channel_path) is not None:
+        ledger = load(channel_path)
+        if ledger is None:
+            raise CollabError(f"{channel_path} is gone and its ledger is damaged: there is nothing to restore from")
+        accepted = _trusted_copy(ledger)
+        files.create_exclusive(channel_path, accepted)
+        if ledger.intent is not None:
+            _journal(ledger, {"t": "abandon", "offset": ledger.intent[0]})
+        return Repair(True, len(accepted), None, (DELETED,))
     with files.locked_for_append(channel_path) as fd:
         data = files.read_fd(fd, channel_path)
         ledger = load(channel_path)
@@ -678,17 +691,42 @@ def repair(channel_path: Path) -> Repair:
         report = verify_bytes(ledger, data)
         if report.ok:
             return Repair(False, 0, None, ())
-        try:
-            accepted = files.read_checked(copy_path(channel_path))[: ledger.accepted_end]
-        except ChannelNotFound:
-            accepted = b""
-        if _sha(accepted) != ledger.prefix_sha:
-            raise CollabError(
-                f"the ledger's copy of the accepted history of {channel_path} is missing or damaged, so it cannot be "
-                "restored; `collab verify` still shows what changed"
-            )
+        accepted = _trusted_copy(ledger)
         saved = _save_beside(channel_path, "edited", data)
         files.replace_atomic(channel_path, accepted)
         if ledger.intent is not None:
             _journal(ledger, {"t": "abandon", "offset": ledger.intent[0]})
         return Repair(True, len(accepted), saved, report.problems)
+
+
+def _trusted_copy(ledger: Ledger) -> bytes:
+    """The ledger's copy of the accepted bytes, checked against the ledger's digest.
+
+    Raises:
+        CollabError: the copy is missing or does not match, so it cannot be restored from.
+    """
+    try:
+        accepted = files.read_checked(copy_path(ledger.channel_path))[: ledger.accepted_end]
+    except ChannelNotFound:
+        accepted = b""
+    if _sha(accepted) != ledger.prefix_sha:
+        raise CollabError(
+            f"the ledger's copy of the accepted history of {ledger.channel_path} is missing or damaged, so it cannot "
+            "be restored; `collab verify` still shows what changed"
+        )
+    return accepted
+
+
+#: The problem reported for a channel file that is gone while its ledger remains.
+DELETED = Problem("file", "deleted", "")
+
+
+def missing(channel_path: Path) -> Report | None:
+    """A failed :class:`Report` when nothing is at ``channel_path`` but its ledger remains, else None.
+
+    Such a channel was deleted after collab accepted its history; :func:`repair` creates it again.
+    Writes nothing.
+    """
+    if os.path.lexists(channel_path) or not os.path.lexists(ledger_path(channel_path)):
+        return None
+    return Report(False, (DELETED,))

@@ -262,6 +262,33 @@ def test_a_damaged_copy_does_not_misname_the_change(exchange: Channel) -> None:
     assert problems(exchange) == [("accepted history", "edited")]
 
 
+def test_a_deleted_channel_is_reported_and_restored(exchange: Channel, runner: CliRunner) -> None:
+    accepted = exchange.path.read_bytes()
+    exchange.path.unlink()
+    result = runner.invoke(app, ["verify", exchange.id])
+    assert result.exit_code == 4 and result.stdout == "file: deleted\n"
+    assert result.stderr.count("\n") == 1 and "collab repair" in result.stderr
+    result = runner.invoke(app, ["verify", exchange.id, "--json"])
+    assert result.exit_code == 4
+    assert json.loads(result.stdout) == {"ok": False, "problems": [{"part": "file", "change": "deleted", "diff": ""}]}
+    result = runner.invoke(app, ["repair", exchange.id])
+    assert result.exit_code == 0 and "file deleted" in result.stdout and result.stdout.count("\n") == 1
+    assert exchange.path.read_bytes() == accepted and exchange.path.stat().st_mode & 0o777 == 0o600
+    assert runner.invoke(app, ["verify", exchange.id]).exit_code == 0
+    assert runner.invoke(app, ["answer", exchange.id, "after the restore", "--as", "b"]).exit_code == 0
+
+
+def test_a_deleted_channel_without_a_trusted_copy_is_not_recreated(exchange: Channel, runner: CliRunner) -> None:
+    exchange.path.unlink()
+    edit(copy_path(exchange.path), b"Only the headers.", b"Only the footers.")
+    result = runner.invoke(app, ["repair", exchange.id])
+    assert result.exit_code == 1 and result.stderr.count("\n") == 1 and "damaged" in result.stderr
+    assert not exchange.path.exists()
+    ledger_path(exchange.path).unlink()
+    result = runner.invoke(app, ["verify", exchange.id])
+    assert result.exit_code == 1 and "no channel at" in result.stderr
+
+
 # --- properties -----------------------------------------------------------------------------------
 
 step = st.one_of(

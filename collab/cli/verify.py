@@ -21,8 +21,10 @@ def verify(channel: ChannelArg, directory: DirOpt = None, as_json: JsonOpt = Fal
     from collab import integrity
 
     with reporting(as_json):
-        opened = Channel.open(channel, config.channel_dir(directory))
-        report = integrity.sync(opened.path)
+        path = config.resolve(channel, config.channel_dir(directory))
+        gone = integrity.missing(path)
+        opened = Channel(path) if gone else Channel.open(channel, config.channel_dir(directory))
+        report = gone or integrity.sync(opened.path)
         if as_json:
             emit_json(report.to_json())
         elif report.ok:
@@ -35,7 +37,8 @@ def verify(channel: ChannelArg, directory: DirOpt = None, as_json: JsonOpt = Fal
         if not report.ok:
             raise fail(
                 f"{report.summary()}; `collab repair {opened.path}` restores the history and keeps the edited text",
-                EXIT_INTEGRITY, as_json,
+                EXIT_INTEGRITY,
+                as_json,
             )
 
 
@@ -48,7 +51,8 @@ def repair(channel: ChannelArg, directory: DirOpt = None, as_json: JsonOpt = Fal
     from collab import integrity
 
     with reporting(as_json):
-        opened = Channel.open(channel, config.channel_dir(directory))
+        path = config.resolve(channel, config.channel_dir(directory))
+        opened = Channel(path) if integrity.missing(path) else Channel.open(channel, config.channel_dir(directory))
         result = integrity.repair(opened.path)
         if as_json:
             emit_json(
@@ -65,5 +69,6 @@ def repair(channel: ChannelArg, directory: DirOpt = None, as_json: JsonOpt = Fal
             return
         changed = "; ".join(f"{p.part} {p.change}" for p in result.problems)
         print(f"restored the accepted history of {opened.path} ({result.restored} bytes); it had: {changed}")
-        print(f"the edited file is kept, unchanged, as {result.saved}")
+        if result.saved:
+            print(f"the edited file is kept, unchanged, as {result.saved}")
         sys.stdout.flush()
