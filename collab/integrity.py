@@ -480,7 +480,10 @@ def _save_beside(channel_path: Path, what: str, data: bytes) -> Path:
 def in_flight(channel_path: Path) -> tuple[int, int] | None:
     """``(offset, length)`` of an append recorded as intended but not yet accepted, else None.
 
-    Reads only the end of the journal; for readers that must not show a half-written entry.
+    Reads only the end of the journal (and, while an append is pending, the channel's bytes at its
+    offset); for readers that must not show a half-written entry. Bytes at the offset that do not
+    begin as the intended append began are not that append's (its writer died before writing, and
+    someone appended by hand): then nothing is in flight. Writes nothing; never raises.
     """
     try:
         fd = files.open_checked(ledger_path(channel_path))
@@ -494,11 +497,24 @@ def in_flight(channel_path: Path) -> tuple[int, int] | None:
     lines = tail.rstrip(b"\n").rsplit(b"\n", 1)
     try:
         record = json.loads(lines[-1])
-    except ValueError:
+        if not isinstance(record, dict) or record.get("t") != "intent":
+            return None
+        offset, length = int(record["offset"]), int(record["length"])
+        head = bytes.fromhex(record["head"]) if "head" in record else None
+    except (ValueError, KeyError, TypeError):
         return None
-    if record.get("t") != "intent":
-        return None
-    return int(record["offset"]), int(record["length"])
+    if head is not None:
+        try:
+            fd = files.open_checked(channel_path)
+        except CollabError:
+            return None
+        try:
+            there = os.pread(fd, len(head), offset)
+        finally:
+            os.close(fd)
+        if not head.startswith(there):
+            return None
+    return offset, length
 
 
 def intend(ledger: Ledger, offset: int, payload: bytes) -> None:

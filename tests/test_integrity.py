@@ -208,6 +208,7 @@ def test_a_torn_append_is_rolled_back_and_kept(exchange: Channel) -> None:
     payload = b"\n### Answer 3 (2026-06-22T14:10:00Z) from site-b\n" + b"x" * 1000 + b"\n"
     integrity.intend(ledger, exchange.path.stat().st_size, payload)
     by_hand(exchange.path, payload[:500].decode())  # the writer died here
+    assert integrity.in_flight(exchange.path) == (len(exchange.path.read_bytes()) - 500, len(payload))
     before = exchange.path.read_bytes()
     with pytest.warns(LedgerWarning, match="rolled back"):
         entry = exchange.answer("the next writer", author="site-a")
@@ -248,7 +249,9 @@ def test_bytes_that_are_not_the_dead_writers_are_not_rolled_back(exchange: Chann
     assert ledger is not None
     payload = b"\n### Answer 3 (2026-06-22T14:10:00Z) from site-b\n" + b"x" * 100 + b"\n"
     integrity.intend(ledger, exchange.path.stat().st_size, payload)  # the writer dies before writing
+    assert integrity.in_flight(exchange.path) == (exchange.path.stat().st_size, len(payload))
     by_hand(exchange.path, "\n### Answer 3\nwritten by hand after the writer died\n")
+    assert integrity.in_flight(exchange.path) is None  # a watcher may show the hand-written entry
     assert integrity.sync(exchange.path).ok
     entries = exchange.read().entries
     assert (entries[-1].number, entries[-1].body) == (3, "written by hand after the writer died")
