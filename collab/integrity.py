@@ -164,7 +164,17 @@ def load(channel_path: Path) -> Ledger | None:
                 _apply(ledger, record)
     except (KeyError, TypeError, ValueError, IndexError, AttributeError):
         return _unusable(channel_path, "is damaged (a record is malformed)")
+    if not _consistent(ledger):
+        return _unusable(channel_path, "is damaged (its offsets or digests cannot be right)")
     return ledger
+
+
+def _consistent(ledger: Ledger) -> bool:
+    """Whether the ledger's numbers could describe a channel (so a garbled journal is rebuilt, not obeyed)."""
+    digests = (ledger.header_sha, ledger.prefix_sha, *([ledger.intent[2]] if ledger.intent else []))
+    offsets_ok = 0 < ledger.header_end <= ledger.accepted_end <= files.MAX_CHANNEL_BYTES
+    intent_ok = ledger.intent is None or (ledger.intent[0] >= ledger.accepted_end and ledger.intent[1] > 0)
+    return offsets_ok and intent_ok and all(len(d) == 64 and not d.strip("0123456789abcdef") for d in digests)
 
 
 def _last_records(fd: int, size: int) -> tuple[list[dict[str, Any]] | None, int]:
@@ -728,7 +738,7 @@ def _trusted_copy(ledger: Ledger) -> bytes:
     if _sha(accepted) != ledger.prefix_sha:
         raise CollabError(
             f"the ledger's copy of the accepted history of {ledger.channel_path} is missing or damaged, so it cannot "
-            "be restored; `collab verify` still shows what changed"
+            f"be restored; to accept the channel as it is now instead, delete {ledger_path(ledger.channel_path)}"
         )
     return accepted
 

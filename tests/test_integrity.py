@@ -188,6 +188,9 @@ def test_a_missing_ledger_is_rebuilt_with_a_warning(exchange: Channel) -> None:
         (lambda raw: b"garbage\n" + raw, "damaged"),
         (lambda raw: raw.replace(b'"k3x9q2ab"', b'"zzzzzzzz"', 1), "another channel"),
         (lambda raw: b"", "damaged"),
+        (lambda raw: b"[1, 2]\n", "damaged"),
+        (lambda raw: raw.replace(b'"end":', b'"end":-', 1), "cannot be right"),
+        (lambda raw: raw.replace(b'"sha":"', b'"sha":"zz', 1), "cannot be right"),
     ],
 )
 def test_a_damaged_ledger_never_crashes(exchange: Channel, damage, why: str | None) -> None:  # type: ignore[no-untyped-def]
@@ -407,3 +410,6 @@ def test_a_missing_copy_is_rewritten_while_the_channel_is_intact(exchange: Chann
     result = runner.invoke(app, ["repair", exchange.id])
     assert result.exit_code == 1 and "missing or damaged" in result.stderr and result.stderr.count("\n") == 1
     assert exchange.path.read_bytes() == before
+    ledger_path(exchange.path).unlink()  # the way out the message gives
+    with pytest.warns(LedgerWarning, match="had no ledger"):
+        assert integrity.sync(exchange.path).ok
