@@ -22,8 +22,7 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from collab.grammar import is_entry_heading
 
@@ -41,8 +40,7 @@ _ATX = re.compile(r"^(#{1,6})(?!#)([ \t]*|[ \t]+.*?)$", re.MULTILINE)
 _ATX_CLOSING = re.compile(r"(\s+|^)#+\s*$")
 
 
-@dataclass(frozen=True, slots=True)
-class TopHeading:
+class TopHeading(NamedTuple):
     """A heading that is a top-level block. Offsets are character offsets into the scanned text.
 
     ``start`` is where the heading's first line begins, ``body_start`` where the text after it begins.

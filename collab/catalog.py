@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import NamedTuple
 
 from collab.channel import Channel
 from collab.errors import ChannelNotFound, CollabError
@@ -17,8 +17,7 @@ from collab.status import last_activity
 CHANNEL_NAME = re.compile(r"collab-[a-z0-9]{4,32}\.md")
 
 
-@dataclass(frozen=True, slots=True)
-class Listing:
+class Listing(NamedTuple):
     """One channel as ``collab ls`` shows it; ``last_activity`` is UTC ``YYYY-MM-DDTHH:MM:SSZ``.
 
     ``problem`` is set (and the other fields may be empty) when the file could not be read as a channel.

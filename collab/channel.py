@@ -11,9 +11,9 @@ import os
 import secrets
 import string
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import NamedTuple
 
 from collab import blocks, config, files, format, integrity, templates
 from collab.errors import ChannelClosed, ChannelFormatError, EntryTooLarge, UsageError
@@ -47,8 +47,7 @@ def _request_items(requests: list[str]) -> str:
     return "\n".join(items)
 
 
-@dataclass(frozen=True, slots=True)
-class Channel:
+class Channel(NamedTuple):
     """A channel file at ``path`` (``collab-<id>.md``)."""
 
     path: Path

@@ -12,7 +12,7 @@ import functools
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from collab import blocks
 from collab.errors import ChannelFormatError
@@ -28,16 +28,14 @@ _META = re.compile(r"^\s*[-*]\s*(Channel|Created)\s*:\s*(.+?)\s*$", re.MULTILINE
 _BY = re.compile(r"\bby\s+@?([A-Za-z0-9][A-Za-z0-9._@+-]*)", re.IGNORECASE)
 
 
-@dataclass(frozen=True, slots=True)
-class Request:
+class Request(NamedTuple):
     """A numbered request from the header (numbers from 1, as the markdown list gives them)."""
 
     number: int
     text: str
 
 
-@dataclass(frozen=True, slots=True)
-class Header:
+class Header(NamedTuple):
     """What the header (everything above the answers line) says."""
 
     title: str
@@ -49,8 +47,7 @@ class Header:
     creator: str | None
 
 
-@dataclass(frozen=True, slots=True)
-class Entry:
+class Entry(NamedTuple):
     """One ``### Answer N`` or ``### Question N`` section.
 
     ``start``/``end`` are byte offsets of the section in the file (heading to the next boundary);
@@ -64,7 +61,7 @@ class Entry:
     author: str | None
     re: Ref | None
     body: str
-    index: int
+    index: int  # type: ignore[assignment]  # the contract's name; it hides tuple.index, which nothing uses
     start: int
     end: int
     heading: str
@@ -87,8 +84,7 @@ class Entry:
         return f"{self.kind.capitalize()} {self.number}"
 
 
-@dataclass(frozen=True, slots=True)
-class Closed:
+class Closed(NamedTuple):
     """The ``## Closed (<timestamp>)[ by <author>]`` line; ``start`` is its byte offset."""
 
     timestamp: str | None
@@ -359,8 +355,7 @@ def parse(data: bytes) -> Document:
     )
 
 
-@dataclass(frozen=True, slots=True)
-class Index:
+class Index(NamedTuple):
     """What is already known of the accepted part ``[0, end)`` of a channel (kept by :mod:`collab.integrity`).
 
     ``spans`` are ``[kind, number, index, start, end]`` per entry, byte offsets; ``warnings`` carry

@@ -12,8 +12,8 @@ cannot be read from it is reported as a warning, never raised.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import NamedTuple
 
 KINDS = ("answer", "question")
 RE_KINDS = ("request", "question", "answer")
@@ -36,8 +36,7 @@ _RE = re.compile(
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Ref:
+class Ref(NamedTuple):
     """What an entry replies to: ``kind`` is ``request``, ``question`` or ``answer``; ``number`` from 1."""
 
     kind: str
@@ -48,8 +47,7 @@ class Ref:
         return f"{self.kind.capitalize()} {self.number}"
 
 
-@dataclass(frozen=True, slots=True)
-class Heading:
+class Heading(NamedTuple):
     """What a level-3 entry heading says.
 
     ``number`` is None when the heading has none; ``timestamp`` is normalised to

@@ -41,7 +41,7 @@ import warnings
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from collab import files, format
 from collab.errors import ChannelFormatError, ChannelNotFound, CollabError, IntegrityError
@@ -54,8 +54,7 @@ class LedgerWarning(UserWarning):
     """The ledger was missing, damaged or rebuilt, or a torn append was rolled back."""
 
 
-@dataclass(frozen=True, slots=True)
-class Problem:
+class Problem(NamedTuple):
     """One changed part, in the reader's terms: ``part`` (``Request 2 in the header``, ``Answer 1 body``),
     ``change`` (``edited``, ``entry removed``, ...) and a short unified ``diff`` (may be empty)."""
 
@@ -67,8 +66,7 @@ class Problem:
         return {"part": self.part, "change": self.change, "diff": self.diff}
 
 
-@dataclass(frozen=True, slots=True)
-class Report:
+class Report(NamedTuple):
     """The outcome of a check: ``ok`` when every accepted byte is as accepted."""
 
     ok: bool
@@ -408,8 +406,7 @@ def check(channel_path: Path, data: bytes) -> Report | None:
     return None if ledger is None else verify_bytes(ledger, data)
 
 
-@dataclass(frozen=True, slots=True)
-class Prepared:
+class Prepared(NamedTuple):
     """A channel checked and brought up to date under its lock, ready for an append."""
 
     ledger: Ledger
@@ -677,8 +674,7 @@ def _entry_changes(accepted: bytes, data: bytes, old: Document, new: Document) -
 # --- repair ----------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class Repair:
+class Repair(NamedTuple):
     """What :func:`repair` did: ``restored`` bytes of history; ``saved`` the edited file's copy, if any."""
 
     repaired: bool

@@ -7,17 +7,15 @@ question is open until an answer says ``re Question N``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from collab.format import Document, Entry
 from collab.grammar import parse_timestamp
 
 
-@dataclass(frozen=True, slots=True)
-class RequestState:
+class RequestState(NamedTuple):
     """A header request and the numbers of the answers that resolve it."""
 
     number: int
@@ -30,8 +28,7 @@ class RequestState:
         return bool(self.answers)
 
 
-@dataclass(frozen=True, slots=True)
-class Participant:
+class Participant(NamedTuple):
     """An author, how many entries they wrote and the timestamp of their last one (or None)."""
 
     name: str
@@ -39,8 +36,7 @@ class Participant:
     last_entry: str | None
 
 
-@dataclass(frozen=True, slots=True)
-class Status:
+class Status(NamedTuple):
     """The state of a channel at a glance."""
 
     id: str

@@ -25,7 +25,7 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from collab import files, format, integrity
 from collab.errors import ChannelFormatError, ChannelNotFound, CollabError
@@ -45,8 +45,7 @@ class StopEvent(Protocol):
     def is_set(self) -> bool: ...
 
 
-@dataclass(frozen=True, slots=True)
-class WatchSettings:
+class WatchSettings(NamedTuple):
     """How :func:`follow` waits for changes; every value in milliseconds.
 
     ``step_ms`` is how often watchfiles' Rust side checks for events (its idle wake-up interval:
@@ -85,8 +84,7 @@ class WatchSettings:
         return cls(**values, polling=polling)
 
 
-@dataclass(frozen=True, slots=True)
-class Update:
+class Update(NamedTuple):
     """What one look at the file found.
 
     ``entries`` are newly delivered, in file order; ``seen`` is how many entries, from the top of

@@ -11,25 +11,87 @@ from __future__ import annotations
 import os
 import sys
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
+import click
 import typer
+from typer.core import TyperGroup
 
 from collab.errors import CollabError, UsageError
 from collab.files import MAX_ENTRY_BYTES
 
+_SETTINGS: dict[str, Any] = {
+    "add_completion": False,
+    "pretty_exceptions_enable": False,
+    "rich_markup_mode": None,
+    "context_settings": {"help_option_names": ["-h", "--help"]},
+}
+
+#: Each command's own single-command typer app, in the order ``--help`` lists them.
+_COMMANDS: dict[str, typer.Typer] = {}
+
+
+class OnDemandGroup(TyperGroup):
+    """The root group, which turns a command into its click command only when it is looked up.
+
+    typer builds every registered command when it builds a group (it reads each function's
+    signature and evaluates its type hints): about 10 ms for collab's 13 commands, on every run of
+    a tool that runs one command per process. This group builds the one that was asked for; only
+    ``--help`` builds them all. This is click's lazily loaded subcommands pattern
+    (``list_commands``/``get_command``), fed by typer's public :func:`typer.main.get_command`.
+    """
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(_COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        single = _COMMANDS.get(cmd_name)
+        return typer.main.get_command(single) if single else None
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        try:
+            return super().resolve_command(ctx, args)
+        except click.UsageError as exc:
+            import difflib
+
+            close = difflib.get_close_matches(args[0], self.list_commands(ctx)) if args else []
+            if not close:
+                raise
+            hint = " or ".join(map(repr, close))
+            raise click.UsageError(f"{exc.message.rstrip('.')}. Did you mean {hint}?", ctx) from None
+
+
 app = typer.Typer(
     name="collab",
     help="Coordinate two agent sessions through one append-only markdown channel file.",
+    cls=OnDemandGroup,
     no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    rich_markup_mode=None,
-    context_settings={"help_option_names": ["-h", "--help"]},
+    suggest_commands=False,  # typer's suggestions look only at built commands: see OnDemandGroup
+    **_SETTINGS,
 )
+
+
+@app.callback()
+def _root() -> None:
+    """The group itself does nothing; its commands are registered with :func:`command`."""
+
+
+def command(name: str | None = None) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """Register a function as the collab command ``name`` (default: its name, ``_`` as ``-``)."""
+
+    def register(function: Callable[..., None]) -> Callable[..., None]:
+        single = typer.Typer(**_SETTINGS)
+        single.command(name)(function)
+        _COMMANDS[name or function.__name__.replace("_", "-")] = single
+        return function
+
+    return register
+
 
 ChannelArg = Annotated[str, typer.Argument(help="Channel path, or its id (looked up in the channel directory).")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout (errors as JSON on stderr).")]

@@ -9,7 +9,7 @@ import typer
 
 from collab import config
 from collab.channel import Channel
-from collab.cli.app import AsOpt, ChannelArg, DirOpt, JsonOpt, app, emit_json, read_text_arg, reporting
+from collab.cli.app import AsOpt, ChannelArg, DirOpt, JsonOpt, command, emit_json, read_text_arg, reporting
 from collab.errors import UsageError
 from collab.grammar import Ref, parse_re
 
@@ -31,7 +31,7 @@ def _ref(value: str | None) -> Ref | None:
         raise UsageError(f"--re: {exc}") from None
 
 
-@app.command()
+@command()
 def start(
     task: Annotated[str, typer.Argument(help="The task for the other session; '-' reads it from stdin.")],
     context: Annotated[str, typer.Option("--context", help="Background the other session needs.")] = "",
@@ -62,7 +62,7 @@ def start(
         print(message)
 
 
-@app.command()
+@command()
 def join(channel: ChannelArg, directory: DirOpt = None, as_json: JsonOpt = False) -> None:
     """Print the join message for a session joining CHANNEL (writes nothing)."""
     with reporting(as_json):
@@ -88,7 +88,7 @@ def _append(
             print(f"{entry.label} appended to {opened.path}")
 
 
-@app.command()
+@command()
 def answer(
     channel: ChannelArg,
     text: TextArg = None,
@@ -101,7 +101,7 @@ def answer(
     _append("answer", channel, text, re, name, directory, as_json)
 
 
-@app.command()
+@command()
 def ask(
     channel: ChannelArg,
     text: TextArg = None,
@@ -114,7 +114,7 @@ def ask(
     _append("question", channel, text, re, name, directory, as_json)
 
 
-@app.command()
+@command()
 def close(channel: ChannelArg, name: AsOpt = None, directory: DirOpt = None, as_json: JsonOpt = False) -> None:
     """Append '## Closed' to CHANNEL: writers then refuse, and waiting readers return."""
     with reporting(as_json):
@@ -126,7 +126,7 @@ def close(channel: ChannelArg, name: AsOpt = None, directory: DirOpt = None, as_
             print(f"Closed {opened.path}" if closed_now else f"{opened.path} was already closed")
 
 
-@app.command("ls")
+@command("ls")
 def list_command(directory: DirOpt = None, as_json: JsonOpt = False) -> None:
     """List the channels in the channel directory, most recent activity first."""
     with reporting(as_json):
@@ -145,7 +145,7 @@ def list_command(directory: DirOpt = None, as_json: JsonOpt = False) -> None:
             print(f"{item.id}  {item.last_activity}  {item.state:<10} {count}  {task}")
 
 
-@app.command()
+@command()
 def install(
     project: Annotated[bool, typer.Option("--project", help="Install into ./.claude/commands instead.")] = False,
     force: Annotated[bool, typer.Option("--force", help="Replace a different collab.md already there.")] = False,

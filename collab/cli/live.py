@@ -10,7 +10,7 @@ import typer
 
 from collab import config
 from collab.channel import Channel
-from collab.cli.app import AsOpt, ChannelArg, DirOpt, JsonOpt, app, emit_json, fail, reporting
+from collab.cli.app import AsOpt, ChannelArg, DirOpt, JsonOpt, command, emit_json, fail, reporting
 from collab.errors import IntegrityError, UsageError
 
 if TYPE_CHECKING:
@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 EXIT_TIMEOUT = 3
 
 
-@app.command()
+@command()
 def wait(
     channel: ChannelArg,
     timeout: Annotated[
@@ -113,7 +113,7 @@ def _print_wait(entries: list[Entry], closed: bool, timed_out: bool, as_json: bo
         sys.stderr.write("collab: nothing new yet (timed out): run the same `collab wait` again to keep waiting\n")
 
 
-@app.command()
+@command()
 def watch(
     channel: ChannelArg,
     from_start: Annotated[bool, typer.Option("--from-start", help="Show every entry already there first.")] = False,

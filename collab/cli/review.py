@@ -11,7 +11,7 @@ import typer
 
 from collab import config
 from collab.channel import Channel
-from collab.cli.app import ChannelArg, DirOpt, JsonOpt, app, emit_json, reporting
+from collab.cli.app import ChannelArg, DirOpt, JsonOpt, command, emit_json, reporting
 from collab.errors import UsageError
 from collab.grammar import parse_timestamp
 
@@ -39,7 +39,7 @@ def _console() -> Console:
     return Console(highlight=False)
 
 
-@app.command()
+@command()
 def show(
     channel: ChannelArg,
     since: Annotated[
@@ -127,7 +127,7 @@ def _read(opened: Channel) -> tuple[str, Document]:
     return "violated", document
 
 
-@app.command()
+@command()
 def status(channel: ChannelArg, directory: DirOpt = None, as_json: JsonOpt = False) -> None:
     """What is still open: requests answered or open, open questions, participants, counts."""
     with reporting(as_json):

@@ -6,13 +6,13 @@ import sys
 
 from collab import config
 from collab.channel import Channel
-from collab.cli.app import ChannelArg, DirOpt, JsonOpt, app, emit_json, fail, reporting
+from collab.cli.app import ChannelArg, DirOpt, JsonOpt, command, emit_json, fail, reporting
 from collab.errors import IntegrityError
 
 EXIT_INTEGRITY = IntegrityError.exit_code
 
 
-@app.command()
+@command()
 def verify(channel: ChannelArg, directory: DirOpt = None, as_json: JsonOpt = False) -> None:
     """Check that the header and every accepted entry are as first written: exit 0, or 4 naming what changed.
 
@@ -42,7 +42,7 @@ def verify(channel: ChannelArg, directory: DirOpt = None, as_json: JsonOpt = Fal
             )
 
 
-@app.command()
+@command()
 def repair(channel: ChannelArg, directory: DirOpt = None, as_json: JsonOpt = False) -> None:
     """Restore the accepted history from the ledger; the edited file is kept beside the channel.
 
