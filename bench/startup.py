@@ -63,7 +63,11 @@ def run(runs: int = 21) -> str:
         channel.answer("something to read", author="other")
         app = directory / "minimal_app.py"
         app.write_text(MINIMAL_APP)
-        env = {k: v for k, v in os.environ.items() if not k.startswith("COLLAB_")}
+        # A user's Python caches bytecode; a machine that sets PYTHONDONTWRITEBYTECODE (as this one
+        # does) would otherwise time collab's modules being compiled from source on every run.
+        env = {
+            k: v for k, v in os.environ.items() if not k.startswith("COLLAB_") and k != "PYTHONDONTWRITEBYTECODE"
+        }
         env["COLLAB_DIR"] = tmp
         commands = {
             "python -c pass": [sys.executable, "-c", "pass"],

@@ -8,24 +8,24 @@ This is the library's front door. Appends follow contract section 2: the next nu
 from __future__ import annotations
 
 import os
-import secrets
-import string
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import NamedTuple
 
-from collab import blocks, config, files, format, integrity, templates
+from collab import blocks, config, files, format, integrity
 from collab.errors import ChannelClosed, ChannelFormatError, EntryTooLarge, UsageError
 from collab.format import Document, Entry
 from collab.grammar import Ref, format_timestamp
 
-_ID_ALPHABET = string.ascii_lowercase + string.digits
+_ID_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
 ID_LENGTH = 8
 
 
 def new_id() -> str:
     """A channel id: 8 characters from ``[a-z0-9]`` drawn with :mod:`secrets` (about 41 bits)."""
+    import secrets  # here, not at the top: only a new channel needs it (about 3 ms of start-up)
+
     return "".join(secrets.choice(_ID_ALPHABET) for _ in range(ID_LENGTH))
 
 
@@ -82,6 +82,8 @@ class Channel(NamedTuple):
         if not task:
             raise UsageError("the task is empty: give the task as an argument or on stdin")
         requests = [r for r in (requests or []) if r.strip()]
+        from collab import templates  # only creating and joining need the templates
+
         channel_id = id_source()
         path = config.channel_path(channel_id, directory)
         text = templates.render(
@@ -124,6 +126,8 @@ class Channel(NamedTuple):
 
     def join_message(self, document: Document | None = None) -> str:
         """The text a person pastes into the joining session (templates/join.md)."""
+        from collab import templates
+
         document = document or self.read()
         return templates.render("join.md", path=str(self.path), title=document.header.title or self.id)
 

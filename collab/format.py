@@ -8,9 +8,7 @@ into the file, so callers can read only what is new.
 
 from __future__ import annotations
 
-import functools
 import re
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, NamedTuple
 
@@ -24,8 +22,10 @@ AFTER_CLOSE = "entries appended after the channel was closed"
 ANSWERS_LINE = "## Answers"
 QUESTIONS_LINE = "## Questions"
 
-_META = re.compile(r"^\s*[-*]\s*(Channel|Created)\s*:\s*(.+?)\s*$", re.MULTILINE | re.IGNORECASE)
-_BY = re.compile(r"\bby\s+@?([A-Za-z0-9][A-Za-z0-9._@+-]*)", re.IGNORECASE)
+# Patterns used once or twice a run are kept as strings: re compiles and caches them on first use,
+# so commands that never read the header do not pay to compile them at start-up.
+_META = r"(?im)^\s*[-*]\s*(Channel|Created)\s*:\s*(.+?)\s*$"
+_BY = r"\b(?i:by)\s+@?([A-Za-z0-9][A-Za-z0-9._@+-]*)"  # as grammar._AUTHOR
 
 
 class Request(NamedTuple):
@@ -92,19 +92,36 @@ class Closed(NamedTuple):
     start: int
 
 
-@dataclass(slots=True)
 class Counters:
-    """Numbering state carried from one part of a file to the next (for reading only what is new)."""
+    """Numbering state carried from one part of a file to the next (for reading only what is new).
 
-    answers: int = 0
-    questions: int = 0
-    index: int = 0
-    seen: dict[str, set[int]] = field(default_factory=lambda: {"answer": set(), "question": set()})
-    has_questions_line: bool = False
+    A plain slotted class rather than a dataclass: defining a dataclass costs about 0.5 ms of every
+    command's start-up, and these few classes are all collab defines on its way to an append.
+    """
+
+    __slots__ = ("answers", "has_questions_line", "index", "questions", "seen")
+
+    def __init__(
+        self,
+        answers: int = 0,
+        questions: int = 0,
+        index: int = 0,
+        seen: dict[str, set[int]] | None = None,
+        has_questions_line: bool = False,
+    ) -> None:
+        self.answers = answers
+        self.questions = questions
+        self.index = index
+        self.seen = {"answer": set(), "question": set()} if seen is None else seen
+        self.has_questions_line = has_questions_line
+
+    def copy(self) -> Counters:
+        """An independent copy (the sets of seen numbers are copied too)."""
+        seen = {kind: set(numbers) for kind, numbers in self.seen.items()}
+        return Counters(self.answers, self.questions, self.index, seen, self.has_questions_line)
 
 
-@dataclass(slots=True)
-class Tail:
+class Tail(NamedTuple):
     """What :func:`parse_entries` found below the answers line (or below a known boundary)."""
 
     entries: list[Entry]
@@ -113,26 +130,39 @@ class Tail:
     counters: Counters
 
 
-@dataclass(frozen=True)
 class Document:
     """A parsed channel. ``answers_offset`` is the byte offset of the answers line; ``size`` the file size.
 
     The :attr:`header` is parsed on first use: appending and following a channel never need it.
     """
 
-    answers_offset: int
-    entries: tuple[Entry, ...]
-    closed: Closed | None
-    warnings: tuple[str, ...]
-    counters: Counters
-    size: int
-    header_source: tuple[str, list[blocks.TopHeading], int] = field(repr=False, compare=False)
+    __slots__ = ("_header", "_header_source", "answers_offset", "closed", "counters", "entries", "size", "warnings")
 
-    @functools.cached_property
+    def __init__(
+        self,
+        answers_offset: int,
+        entries: tuple[Entry, ...],
+        closed: Closed | None,
+        warnings: tuple[str, ...],
+        counters: Counters,
+        size: int,
+        header_source: tuple[str, list[blocks.TopHeading], int],
+    ) -> None:
+        self.answers_offset = answers_offset
+        self.entries = entries
+        self.closed = closed
+        self.warnings = warnings
+        self.counters = counters
+        self.size = size
+        self._header_source = header_source
+        self._header: Header | None = None
+
+    @property
     def header(self) -> Header:
         """What the header says (title, task, context, requests, id, creation)."""
-        text, headings, end = self.header_source
-        return _parse_header(text, headings, end)
+        if self._header is None:
+            self._header = _parse_header(*self._header_source)
+        return self._header
 
     @property
     def state(self) -> str:
@@ -208,9 +238,9 @@ def _parse_header(text: str, headings: list[blocks.TopHeading], end: int) -> Hea
             sections.setdefault(h.text.strip().lower(), text[h.body_start : stop])
     if not title:
         meta_region = text[: top[0].start] if top else text[:end]
-    meta = {k.lower(): v for k, v in _META.findall(meta_region)}
+    meta = {k.lower(): v for k, v in re.findall(_META, meta_region)}
     created = meta.get("created")
-    creator_match = _BY.search(created) if created else None
+    creator_match = re.search(_BY, created) if created else None
     created_at = parse_timestamp(created) if created else None
     return Header(
         title=title,
@@ -259,7 +289,7 @@ def parse_entries(text: str, to_bytes: _ByteOffsets | None = None, counters: Cou
             counters.has_questions_line = True
         elif h.level == 2 and h.text.split("(")[0].strip() == "Closed":
             moment = parse_timestamp(h.text)
-            by = _BY.search(h.text)
+            by = re.search(_BY, h.text)
             closed = closed or Closed(
                 format_timestamp(moment) if moment else None, by.group(1) if by else None, to_bytes(h.start)
             )
@@ -407,8 +437,7 @@ def parse_indexed(data: bytes, index: Index) -> Document:
     closed = index.closed
     counters = index.counters
     if len(data) > index.end:
-        counters = Counters(counters.answers, counters.questions, counters.index,
-                            {k: set(v) for k, v in counters.seen.items()}, counters.has_questions_line)
+        counters = counters.copy()
         tail = parse_tail(data[index.end :], index.end, counters)
         entries += tail.entries
         shift = data.count(b"\n", 0, index.end)

@@ -38,7 +38,6 @@ import hashlib
 import json
 import os
 import warnings
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -80,23 +79,43 @@ class Report(NamedTuple):
         return "history was edited: " + "; ".join(f"{p.part} {p.change}" for p in self.problems)
 
 
-@dataclass(slots=True)
 class Ledger:
-    """The state of one channel's ledger: what is accepted, and what is needed to append after it."""
+    """The state of one channel's ledger: what is accepted, and what is needed to append after it.
 
-    channel_path: Path
-    channel: str
-    header_end: int
-    header_sha: str
-    accepted_end: int = 0
-    prefix_sha: str = ""
-    counters: Counters = field(default_factory=Counters)
-    closed: bool = False
-    last_entry_start: int | None = None
-    intent: tuple[int, int, str] | None = None
-    intent_head: bytes | None = None  # the first bytes of the intended append (None in older journals)
-    journal_size: int = 0
-    prefix_hash: Any = field(default=None, repr=False)  # hashlib state of [0, accepted_end), once checked
+    ``header_end``/``accepted_end`` are byte offsets into the channel and the ``*_sha`` fields their
+    SHA-256 hex digests; ``intent`` is ``(offset, length, sha)`` of an append in flight;
+    ``prefix_hash`` is the hashlib state of ``[0, accepted_end)`` once checked in this process.
+    """
+
+    __slots__ = (
+        "accepted_end", "channel", "channel_path", "closed", "counters", "header_end", "header_sha",
+        "intent", "intent_head", "journal_size", "last_entry_start", "prefix_hash", "prefix_sha",
+    )  # fmt: skip
+
+    def __init__(
+        self,
+        channel_path: Path,
+        channel: str,
+        header_end: int,
+        header_sha: str,
+        accepted_end: int = 0,
+        prefix_sha: str = "",
+        *,
+        journal_size: int = 0,
+    ) -> None:
+        self.channel_path = channel_path
+        self.channel = channel
+        self.header_end = header_end
+        self.header_sha = header_sha
+        self.accepted_end = accepted_end
+        self.prefix_sha = prefix_sha
+        self.counters = Counters()
+        self.closed = False
+        self.last_entry_start: int | None = None
+        self.intent: tuple[int, int, str] | None = None
+        self.intent_head: bytes | None = None  # the first bytes of the intended append (None in older journals)
+        self.journal_size = journal_size
+        self.prefix_hash: Any = None
 
 
 def ledger_path(channel_path: Path) -> Path:
@@ -312,11 +331,11 @@ def _accept_record(ledger: Ledger, data: bytes) -> dict[str, Any] | None:
     cut = data.rfind(b"\n") + 1
     if cut <= begin:
         return None
-    counters = _copy_counters(ledger.counters)
+    counters = ledger.counters.copy()
     tail = format.parse_tail(data[begin:cut], begin, counters)
     if cut < len(data) and tail.entries and data[tail.entries[-1].start : cut].count(b"\n") < 2:
         cut = tail.entries[-1].start
-        counters = _copy_counters(ledger.counters)
+        counters = ledger.counters.copy()
         tail = format.parse_tail(data[begin:cut], begin, counters)
     if cut <= begin:
         return None
@@ -355,11 +374,6 @@ def _prefix_hash(ledger: Ledger, data: bytes) -> Any:
     if ledger.prefix_hash is None:
         ledger.prefix_hash = hashlib.sha256(memoryview(data)[: ledger.accepted_end])
     return ledger.prefix_hash.copy()
-
-
-def _copy_counters(counters: Counters) -> Counters:
-    seen = {kind: set(numbers) for kind, numbers in counters.seen.items()}
-    return Counters(counters.answers, counters.questions, counters.index, seen, counters.has_questions_line)
 
 
 def _accept(ledger: Ledger, data: bytes) -> None:

@@ -6,9 +6,13 @@ sequences for whatever terminal the text ends up on.
 
 from __future__ import annotations
 
-from collab.format import Document, Entry
+from typing import TYPE_CHECKING
+
 from collab.sanitize import for_terminal
-from collab.status import Status
+
+if TYPE_CHECKING:
+    from collab.format import Document, Entry
+    from collab.status import Status
 
 
 def describe(entry: Entry) -> str:

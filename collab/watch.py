@@ -23,7 +23,6 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple, Protocol
 
@@ -107,17 +106,33 @@ def _fingerprint(entry: Entry) -> bytes:
     return hashlib.sha256(f"{entry.heading}\n{entry.body}".encode()).digest()
 
 
-@dataclass(slots=True)
 class _Seen:
-    ident: tuple[int, int]
-    size: int
-    mtime_ns: int
-    offset: int
-    anchor: bytes
-    counters: Counters
-    header: bytes
-    delivered: list[tuple[str, bytes]] = field(default_factory=list)
-    closed: bool = False
+    """What a :class:`Follower` knows of the file as it last read it (mutable; replaced on a reread)."""
+
+    __slots__ = ("anchor", "closed", "counters", "delivered", "header", "ident", "mtime_ns", "offset", "size")
+
+    def __init__(
+        self,
+        *,
+        ident: tuple[int, int],
+        size: int,
+        mtime_ns: int,
+        offset: int,
+        anchor: bytes,
+        counters: Counters,
+        header: bytes,
+        delivered: list[tuple[str, bytes]],
+        closed: bool,
+    ) -> None:
+        self.ident = ident
+        self.size = size
+        self.mtime_ns = mtime_ns
+        self.offset = offset
+        self.anchor = anchor
+        self.counters = counters
+        self.header = header
+        self.delivered = delivered
+        self.closed = closed
 
 
 class Follower:

@@ -1,9 +1,9 @@
 """The ``collab`` command line: a thin layer over the library (see :mod:`collab.cli.app`).
 
-Each module below registers its commands on the one :data:`app`.
+The modules here define the commands; :data:`collab.cli.app.COMMANDS` says which module holds which,
+and a module is imported only when one of its commands runs.
 """
 
-from collab.cli import channels, live, review, verify  # noqa: F401  (registers commands)
 from collab.cli.app import app
 
 __all__ = ["app"]

@@ -8,6 +8,7 @@ one JSON document ``{"error": {"code": int, "message": str}}``; a traceback is s
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 import warnings
@@ -30,8 +31,16 @@ _SETTINGS: dict[str, Any] = {
     "context_settings": {"help_option_names": ["-h", "--help"]},
 }
 
-#: Each command's own single-command typer app, in the order ``--help`` lists them.
-_COMMANDS: dict[str, typer.Typer] = {}
+#: Every command, and the module of :mod:`collab.cli` that defines it, in the order ``--help`` lists
+#: them. A command's module is imported when the command runs; only ``--help`` imports them all.
+COMMANDS = {
+    "start": "channels", "join": "channels", "answer": "channels", "ask": "channels", "close": "channels",
+    "ls": "channels", "install": "channels", "wait": "live", "watch": "live", "show": "review",
+    "status": "review", "verify": "verify", "repair": "verify",
+}  # fmt: skip
+
+#: Each command's own single-command typer app, filled in by :func:`command` as its module is imported.
+_REGISTERED: dict[str, typer.Typer] = {}
 
 
 class OnDemandGroup(TyperGroup):
@@ -45,11 +54,13 @@ class OnDemandGroup(TyperGroup):
     """
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return list(_COMMANDS)
+        return list(COMMANDS)
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        single = _COMMANDS.get(cmd_name)
-        return typer.main.get_command(single) if single else None
+        if cmd_name not in COMMANDS:
+            return None
+        importlib.import_module(f"collab.cli.{COMMANDS[cmd_name]}")
+        return typer.main.get_command(_REGISTERED[cmd_name])
 
     def resolve_command(
         self, ctx: click.Context, args: list[str]
@@ -87,7 +98,7 @@ def command(name: str | None = None) -> Callable[[Callable[..., None]], Callable
     def register(function: Callable[..., None]) -> Callable[..., None]:
         single = typer.Typer(**_SETTINGS)
         single.command(name)(function)
-        _COMMANDS[name or function.__name__.replace("_", "-")] = single
+        _REGISTERED[name or function.__name__.replace("_", "-")] = single
         return function
 
     return register

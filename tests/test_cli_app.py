@@ -1,0 +1,47 @@
+"""The root command group: commands built and their modules imported only when asked for."""
+
+import importlib
+import subprocess
+import sys
+
+from collab.cli import app
+from collab.cli.app import _REGISTERED, COMMANDS
+
+
+def test_the_command_table_names_exactly_the_commands_the_modules_define():
+    for module in sorted(set(COMMANDS.values())):
+        importlib.import_module(f"collab.cli.{module}")
+    assert set(_REGISTERED) == set(COMMANDS)
+    for name, module in COMMANDS.items():
+        assert _REGISTERED[name].registered_commands[0].callback.__module__ == f"collab.cli.{module}"
+
+
+def test_help_lists_every_command_in_table_order(runner):
+    result = runner.invoke(app, ["--help"])
+    assert result.exit_code == 0
+    listed = [line.split()[0] for line in result.stdout.split("Commands:")[1].splitlines() if line.strip()]
+    assert listed == list(COMMANDS)
+
+
+def test_a_mistyped_command_gets_one_suggestion_and_exit_2(runner):
+    result = runner.invoke(app, ["anser", "x"])
+    assert result.exit_code == 2
+    assert result.stderr.count("Did you mean 'answer'?") == 1
+    unknown = runner.invoke(app, ["zzz"])
+    assert unknown.exit_code == 2
+    assert "No such command 'zzz'" in unknown.stderr
+    assert "Did you mean" not in unknown.stderr
+
+
+def test_a_command_imports_only_its_own_module(tmp_path):
+    probe = (
+        "import sys\n"
+        "from collab.cli import app\n"
+        "try:\n"
+        "    app(['ls', '--dir', sys.argv[1]])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print(sorted(m for m in sys.modules if m.startswith('collab.cli.')))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", probe, str(tmp_path)], capture_output=True, text=True, check=True)
+    assert out.stdout.strip().splitlines()[-1] == "['collab.cli.app', 'collab.cli.channels']"
