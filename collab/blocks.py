@@ -178,6 +178,8 @@ def wrap(body: str) -> str:
 
 def unwrap(body: str) -> str:
     """Undo :func:`wrap`; any other text is returned unchanged."""
+    if not body.startswith("```"):  # most bodies: no pattern to build or run
+        return body
     m = re.fullmatch(r"(`{3,})" + re.escape(WRAP_INFO) + r"\n(.*)\n\1", body, re.DOTALL)
     if not m:
         return body

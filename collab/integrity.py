@@ -420,6 +420,25 @@ def check(channel_path: Path, data: bytes) -> Report | None:
     return None if ledger is None else verify_bytes(ledger, data)
 
 
+def parse(channel_path: Path, data: bytes) -> tuple[Report | None, Document]:
+    """:func:`check`, then ``data`` parsed: the accepted part from the ledger's index when the check
+    passes, everything otherwise. Read-only, like :func:`check`: no lock is taken, nothing is written.
+
+    Returns:
+        ``(report, document)``; ``report`` is None when there is no ledger.
+
+    Raises:
+        ChannelFormatError: as :func:`collab.format.parse`.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", LedgerWarning)
+        ledger = load(channel_path)
+    if ledger is None:
+        return None, format.parse(data)
+    report = verify_bytes(ledger, data)
+    return report, format.parse_indexed(data, index(ledger)) if report.ok else format.parse(data)
+
+
 class Prepared(NamedTuple):
     """A channel checked and brought up to date under its lock, ready for an append."""
 

@@ -89,7 +89,8 @@ class Update(NamedTuple):
     ``entries`` are newly delivered, in file order; ``seen`` is how many entries, from the top of
     the file, have been seen so far (a reader's cursor); ``closed`` says whether the channel is
     closed now; ``notices`` are sentences for a person (history edited, file vanished or back);
-    ``edited`` is true when bytes delivered earlier changed.
+    ``edited`` is true when bytes delivered earlier changed (on the first look: when the ledger
+    finds the accepted history edited).
     """
 
     entries: tuple[Entry, ...] = ()
@@ -155,7 +156,10 @@ class Follower:
         return len(self._seen.delivered) if self._seen else 0
 
     def start(self) -> Update:
-        """Read the whole file and deliver the entries after ``after``.
+        """Read the whole file, check it against its ledger, and deliver the entries after ``after``.
+
+        The part the ledger accepted is read from its index, not parsed again. When the ledger finds
+        the history edited, the update says so (``edited``, and the ledger's summary as its notice).
 
         Raises:
             ChannelNotFound, ChannelRefused, ChannelFormatError: the channel cannot be read now.
@@ -166,10 +170,17 @@ class Follower:
             data = files.read_fd(fd, self.path)
         finally:
             os.close(fd)
-        document = format.parse(data)
+        report, document = integrity.parse(self.path, data)
         skip = len(document.entries) if self._after is None else min(self._after, len(document.entries))
         self._adopt(st, data, document)
-        return Update(entries=document.entries[skip:], seen=self.delivered, closed=document.closed is not None)
+        edited = report is not None and not report.ok
+        return Update(
+            entries=document.entries[skip:],
+            seen=self.delivered,
+            closed=document.closed is not None,
+            notices=(report.summary(),) if report is not None and edited else (),
+            edited=edited,
+        )
 
     def refresh(self, *, settled: bool = True) -> Update:
         """Look at the file again and deliver what is new.

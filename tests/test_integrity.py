@@ -391,6 +391,29 @@ def test_the_indexed_read_equals_a_full_parse(exchange: Channel) -> None:
     assert (indexed.counters.answers, indexed.counters.questions) == (full.counters.answers, full.counters.questions)
 
 
+def test_the_read_only_parse_uses_the_index_and_writes_nothing(exchange: Channel) -> None:
+    from collab import format
+
+    by_hand(exchange.path, "\n### Answer 4\nappended by hand, not yet accepted\n")
+    ledger, copy = integrity.ledger_path(exchange.path), integrity.copy_path(exchange.path)
+    before = (ledger.read_bytes(), copy.read_bytes())
+    data = exchange.path.read_bytes()
+    report, document = integrity.parse(exchange.path, data)
+    assert report is not None and report.ok
+    assert [e.to_json() for e in document.entries] == [e.to_json() for e in format.parse(data).entries]
+    assert document.entries[-1].body == "appended by hand, not yet accepted"
+    assert (ledger.read_bytes(), copy.read_bytes()) == before
+
+
+def test_the_read_only_parse_of_an_edited_channel_reports_it_and_parses_everything(exchange: Channel) -> None:
+    data = exchange.path.read_bytes().replace(b"Only the headers.", b"Headers and body.")
+    report, document = integrity.parse(exchange.path, data)
+    assert report is not None and not report.ok
+    assert report.summary() == "history was edited: Answer 2 body edited"
+    assert document.entries[-1].body == "Headers and body."
+    assert integrity.parse(exchange.path.with_name("collab-nothere1.md"), data)[0] is None
+
+
 def test_text_added_later_below_an_accepted_entry_does_not_change_it(exchange: Channel) -> None:
     by_hand(exchange.path, "\nadded later, without a heading\n")
     _report, document = integrity.read(exchange.path)

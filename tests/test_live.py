@@ -374,6 +374,29 @@ def test_wait_reports_history_edited_while_waiting_as_exit_4(
     assert err.startswith("collab: history was edited: Answer 1 ")
 
 
+def test_wait_and_watch_started_on_an_edited_channel_say_so(channel: Channel, subprocess_env: dict[str, str]) -> None:
+    channel.answer("original", author="site-b")
+    replace(channel.path, channel.path.read_bytes().replace(b"original", b"rewritten"))
+    waited = run(["wait", str(channel.path), "--as", "site-a", "--timeout", "5"], subprocess_env)
+    assert waited.returncode == 4
+    assert waited.stderr == (
+        f"collab: history was edited: Answer 1 body edited: run `collab verify {channel.path}` to see what changed\n"
+    )
+    assert run(["wait", str(channel.path), "--as", "site-a", "--timeout", "0"], subprocess_env).returncode == 4
+    watcher = subprocess.Popen(
+        [collab_bin(), "watch", str(channel.path), "--from-start"], env=subprocess_env,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )
+    try:
+        notices = _await_line(watcher, b"watching", "stderr").decode()
+        assert f"history was edited: Answer 1 body edited (see `collab verify {channel.path}`)" in notices
+        assert notices.index("history was edited") < notices.index("watching")
+        assert b"rewritten" in _await_line(watcher, b"rewritten")
+    finally:
+        watcher.kill()
+        watcher.wait()
+
+
 def _wait_for_exit(process: subprocess.Popen[str], seconds: float) -> bool:
     try:
         process.wait(seconds)

@@ -15,7 +15,6 @@ from collab.errors import IntegrityError, UsageError
 
 if TYPE_CHECKING:
     from collab.format import Entry
-    from collab.integrity import Report
 
 EXIT_TIMEOUT = 3
 
@@ -53,9 +52,6 @@ def wait(
             raise UsageError("--after: give an entry count, 0 or more")
         opened = Channel.open(channel, config.channel_dir(directory))
         reader = config.identity(name)
-        report = _check(opened)
-        if report is not None and not report.ok:
-            raise IntegrityError(f"{report.summary()}: run `collab verify {opened.path}` to see what changed")
         seen, warning = cursors.load(opened.path, reader)
         if warning:
             sys.stderr.write(f"collab: warning: {warning}\n")
@@ -92,13 +88,6 @@ def wait(
             raise typer.Exit(EXIT_TIMEOUT)
 
 
-def _check(opened: Channel) -> Report | None:
-    """The channel against its ledger, read-only (None without a ledger)."""
-    from collab import files, integrity
-
-    return integrity.check(opened.path, files.read_checked(opened.path))
-
-
 def _print_wait(entries: list[Entry], closed: bool, timed_out: bool, as_json: bool) -> None:
     if as_json:
         emit_json({"entries": [e.to_json() for e in entries], "closed": closed, "timed_out": timed_out})
@@ -130,14 +119,13 @@ def watch(
         settings = WatchSettings.from_env()
         show = _Screen()
         try:
-            report = _check(opened)
-            if report is not None and not report.ok:
-                show.notice(f"{report.summary()} (see `collab verify {opened.path}`)")
             updates = follow(opened.path, after=0 if from_start else None, settings=settings)
             first = next(updates)
+            for text in first.notices:  # on the first look, only the ledger finding the history edited
+                show.notice(f"{text} (see `collab verify {opened.path}`)")
             so_far = f"{first.seen} {'entry' if first.seen == 1 else 'entries'} so far"
             show.notice(f"watching {opened.path} ({so_far}); Ctrl+C to stop")
-            show.update(first.entries, first.notices, first.closed)
+            show.update(first.entries, (), first.closed)
             for update in updates:
                 show.update(update.entries, update.notices, update.closed)
         except KeyboardInterrupt:
