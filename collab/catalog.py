@@ -1,6 +1,5 @@
 """The channels in a directory (``collab ls``), most recent activity first."""
 
-from __future__ import annotations
 
 import os
 import re

@@ -5,7 +5,6 @@ This is the library's front door. Appends follow contract section 2: the next nu
 ``write`` so a reader never sees two entries interleaved. Time and the id source are parameters.
 """
 
-from __future__ import annotations
 
 import os
 from collections.abc import Callable
@@ -71,7 +70,7 @@ class Channel(NamedTuple):
         directory: str | os.PathLike[str] | None = None,
         now: datetime | None = None,
         id_source: Callable[[], str] = new_id,
-    ) -> Channel:
+    ) -> "Channel":
         """Create a new channel file (mode 0600, ``O_EXCL|O_NOFOLLOW``) in the channel directory.
 
         Raises:
@@ -104,7 +103,7 @@ class Channel(NamedTuple):
         return cls(path)
 
     @classmethod
-    def open(cls, ref: str, directory: str | os.PathLike[str] | None = None) -> Channel:
+    def open(cls, ref: str, directory: str | os.PathLike[str] | None = None) -> "Channel":
         """The channel named by ``ref`` (a path or an id), checked to exist and be safe to open.
 
         Raises:

@@ -6,7 +6,6 @@ neutralised by :func:`collab.blocks.neutralise`). Offsets in the parsed result a
 into the file, so callers can read only what is new.
 """
 
-from __future__ import annotations
 
 import re
 from datetime import datetime
@@ -115,7 +114,7 @@ class Counters:
         self.seen = {"answer": set(), "question": set()} if seen is None else seen
         self.has_questions_line = has_questions_line
 
-    def copy(self) -> Counters:
+    def copy(self) -> "Counters":
         """An independent copy (the sets of seen numbers are copied too)."""
         seen = {kind: set(numbers) for kind, numbers in self.seen.items()}
         return Counters(self.answers, self.questions, self.index, seen, self.has_questions_line)

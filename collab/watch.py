@@ -18,7 +18,6 @@ being set up is never missed. On file systems without change events (NFS, SMB, 9
 :attr:`WatchSettings.poll_ms` milliseconds.
 """
 
-from __future__ import annotations
 
 import hashlib
 import os
@@ -61,7 +60,7 @@ class WatchSettings(NamedTuple):
     polling: bool | None = None
 
     @classmethod
-    def from_env(cls, environ: dict[str, str] | None = None) -> WatchSettings:
+    def from_env(cls, environ: dict[str, str] | None = None) -> "WatchSettings":
         """Settings from ``COLLAB_WATCH_STEP_MS``, ``_DEBOUNCE_MS``, ``_IDLE_MS``, ``_POLL_MS``, ``_POLLING``.
 
         Raises:
