@@ -4,7 +4,9 @@
 
 Each command runs as a fresh process, the commands interleaved round by round so that noise on this
 shared machine falls on all of them alike. The baseline is a typer app with one no-op command, with
-the same typer (and settings) that collab uses; ``python -c pass`` is the floor.
+the same typer (and settings) that collab uses; ``python -c pass`` is the floor. A second baseline
+starts the same app with the garbage collector paused as collab's console script does, to show what
+collab's own code costs apart from that choice.
 """
 
 from __future__ import annotations
@@ -45,6 +47,32 @@ def other() -> None:
 app()
 """
 
+# The same app, started the way collab's console script starts (collab.console): the cyclic garbage
+# collector paused until the command runs. Shows what collab's own code costs, the collector aside.
+MINIMAL_APP_PAUSED = """
+import gc
+
+gc.disable()
+
+import typer
+
+app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, rich_markup_mode=None)
+
+
+@app.command()
+def noop(channel: str, text: str = "") -> None:
+    gc.freeze()
+    gc.enable()
+
+
+@app.command()
+def other() -> None:
+    pass
+
+
+app()
+"""
+
 
 def timed(argv: list[str], env: dict[str, str]) -> float:
     """Wall time of one run in milliseconds (the run must succeed)."""
@@ -63,6 +91,8 @@ def run(runs: int = 21) -> str:
         channel.answer("something to read", author="other")
         app = directory / "minimal_app.py"
         app.write_text(MINIMAL_APP)
+        paused = directory / "minimal_app_paused.py"
+        paused.write_text(MINIMAL_APP_PAUSED)
         # A user's Python caches bytecode; a machine that sets PYTHONDONTWRITEBYTECODE (as this one
         # does) would otherwise time collab's modules being compiled from source on every run.
         env = {
@@ -72,6 +102,7 @@ def run(runs: int = 21) -> str:
         commands = {
             "python -c pass": [sys.executable, "-c", "pass"],
             f"minimal typer {typer.__version__} app, no-op command": [sys.executable, str(app), "noop", "x"],
+            "the same, collector paused as collab does": [sys.executable, str(paused), "noop", "x"],
             "collab answer (small channel)": [COLLAB, "answer", channel.id, "an answer", "--as", "bench"],
             "collab wait (returns at once)": [COLLAB, "wait", channel.id, "--as", "reader", "--after", "0",
                                               "--timeout", "5"],

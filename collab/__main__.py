@@ -1,4 +1,5 @@
 """``python -m collab`` runs the command line."""
-from collab.cli import app
 
-app(prog_name="collab")
+from collab.console import main
+
+main()

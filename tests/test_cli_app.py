@@ -45,3 +45,23 @@ def test_a_command_imports_only_its_own_module(tmp_path):
     )
     out = subprocess.run([sys.executable, "-c", probe, str(tmp_path)], capture_output=True, text=True, check=True)
     assert out.stdout.strip().splitlines()[-1] == "['collab.cli.app', 'collab.cli.channels']"
+
+
+def test_the_console_script_pauses_the_collector_only_while_starting(tmp_path):
+    probe = (
+        "import gc, sys\n"
+        "from collab.console import main\n"
+        "sys.argv = ['collab', 'ls', '--dir', sys.argv[1]]\n"
+        "try:\n"
+        "    main()\n"
+        "except SystemExit as exc:\n"
+        "    print(exc.code, gc.isenabled(), gc.get_freeze_count() > 1000)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", probe, str(tmp_path)], capture_output=True, text=True, check=True)
+    assert out.stdout.strip().splitlines()[-1] == "0 True True"
+
+
+def test_importing_the_command_line_leaves_the_collector_alone():
+    probe = "import gc\nfrom collab.cli import app\nprint(gc.isenabled(), gc.get_freeze_count(), app.info.name)\n"
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["True", "0", "collab"]

@@ -8,6 +8,7 @@ one JSON document ``{"error": {"code": int, "message": str}}``; a traceback is s
 
 from __future__ import annotations
 
+import gc
 import importlib
 import os
 import sys
@@ -89,7 +90,14 @@ app = typer.Typer(
 
 @app.callback()
 def _root() -> None:
-    """The group itself does nothing; its commands are registered with :func:`command`."""
+    """Runs once the command is chosen and its module imported, just before the command itself.
+
+    The console script pauses the garbage collector for start-up (see :func:`collab.console.main`):
+    what start-up made is kept out of later collections, and collecting resumes here.
+    """
+    if not gc.isenabled():
+        gc.freeze()
+        gc.enable()
 
 
 def command(name: str | None = None) -> Callable[[Callable[..., None]], Callable[..., None]]:
