@@ -273,7 +273,8 @@ def test_a_deleted_channel_is_reported_and_restored(exchange: Channel, runner: C
     exchange.path.unlink()
     result = runner.invoke(app, ["verify", exchange.id])
     assert result.exit_code == 4 and result.stdout == "file: deleted\n"
-    assert result.stderr.count("\n") == 1 and "collab repair" in result.stderr
+    assert result.stderr.count("\n") == 1 and "was deleted but its ledger remains" in result.stderr
+    assert "keeps the edited text" not in result.stderr
     result = runner.invoke(app, ["verify", exchange.id, "--json"])
     assert result.exit_code == 4
     assert json.loads(result.stdout) == {"ok": False, "problems": [{"part": "file", "change": "deleted", "diff": ""}]}

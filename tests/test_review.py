@@ -172,3 +172,43 @@ def test_show_of_a_file_that_is_not_a_channel(runner, tmp_path):
     path.write_text("# notes\n")
     result = runner.invoke(app, ["show", str(path)])
     assert result.exit_code == 1 and "no '## Answers' line" in result.stderr
+
+
+def _cannot_lock(monkeypatch):
+    """The channel behaves as a read-only file would for a non-root user: it cannot be locked for writing."""
+    from collab import integrity
+
+    def refuse(path):
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr(integrity, "read", refuse)
+
+
+def test_a_channel_that_cannot_be_locked_is_still_checked_read_only(exchange, runner, monkeypatch):
+    from collab import integrity
+
+    with exchange.path.open("a") as handle:
+        handle.write("\n### Answer 3\nby hand, not accepted yet\n")
+    journal = integrity.ledger_path(exchange.path).read_bytes()
+    _cannot_lock(monkeypatch)
+    result = runner.invoke(app, ["status", exchange.id, "--json"])
+    assert result.exit_code == 0 and result.stderr == ""
+    assert json.loads(result.stdout)["integrity"] == "ok"
+    assert json.loads(runner.invoke(app, ["show", exchange.id, "--json"]).stdout)["entries"][-1]["number"] == 3
+    assert integrity.ledger_path(exchange.path).read_bytes() == journal  # nothing accepted
+
+    exchange.path.write_bytes(exchange.path.read_bytes().replace(b"Only the headers.", b"All of it."))
+    result = runner.invoke(app, ["status", exchange.id, "--json"])
+    assert json.loads(result.stdout)["integrity"] == "violated"
+    assert "history was edited: Answer 2 body edited" in result.stderr
+
+
+def test_a_channel_without_a_ledger_that_cannot_be_locked_is_unchecked(exchange, runner, monkeypatch):
+    from collab import integrity
+
+    integrity.ledger_path(exchange.path).unlink()
+    _cannot_lock(monkeypatch)
+    result = runner.invoke(app, ["status", exchange.id, "--json"])
+    assert result.exit_code == 0
+    assert json.loads(result.stdout)["integrity"] == "unchecked"
+    assert result.stderr == "collab: warning: integrity not checked: cannot keep a ledger here (Permission denied)\n"

@@ -111,16 +111,20 @@ def _read(opened: Channel) -> tuple[str, Document]:
     """The channel, checked against its ledger (entries appended by hand are accepted first).
 
     The integrity state is ``ok`` or ``violated``; a violation is reported on stderr and the command
-    goes on, since reading an edited channel is how a person finds out what happened. It is
-    ``unchecked`` when no ledger can be kept (a read-only directory).
+    goes on, since reading an edited channel is how a person finds out what happened. A channel
+    that cannot be locked for writing (a read-only file or directory) is checked without accepting
+    anything; it is ``unchecked`` when it has no ledger either.
     """
-    from collab import integrity
+    from collab import files, integrity
 
+    report: integrity.Report | None
     try:
         report, document = integrity.read(opened.path)
     except OSError as exc:
-        sys.stderr.write(f"collab: warning: integrity not checked: cannot keep a ledger here ({exc.strerror})\n")
-        return "unchecked", opened.read()
+        report, document = integrity.parse(opened.path, files.read_checked(opened.path))
+        if report is None:
+            sys.stderr.write(f"collab: warning: integrity not checked: cannot keep a ledger here ({exc.strerror})\n")
+            return "unchecked", document
     if report.ok:
         return "ok", document
     sys.stderr.write(f"collab: warning: {report.summary()} (see `collab verify {opened.path}`)\n")

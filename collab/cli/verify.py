@@ -34,6 +34,13 @@ def verify(channel: ChannelArg, directory: DirOpt = None, as_json: JsonOpt = Fal
                 print(f"{problem.part}: {problem.change}")
                 if problem.diff:
                     print("\n".join("    " + line for line in problem.diff.split("\n")))
+        if gone:
+            raise fail(
+                f"the channel file was deleted but its ledger remains; `collab repair {opened.path}` creates it "
+                "again from the ledger's copy",
+                EXIT_INTEGRITY,
+                as_json,
+            )
         if not report.ok:
             raise fail(
                 f"{report.summary()}; `collab repair {opened.path}` restores the history and keeps the edited text",
