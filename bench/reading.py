@@ -3,7 +3,7 @@
     python bench/reading.py [--runs 7]
 
 - ``collab show --json`` on a 10 MB / 10,000-entry channel written by hand: the first read of a
-  never-seen file, then repeated reads.
+  never-seen file, then repeated reads; and ``collab wait`` returning at once on the same channel.
 - What ``watch``/``wait`` spend on one appended entry (``Follower.refresh``, in process) when the
   channel holds 10 KB against 10 MB: the work should follow the new bytes, not the file.
 """
@@ -28,21 +28,25 @@ from collab.watch import Follower
 COLLAB = str(Path(sys.executable).parent / "collab")
 
 
-def _show_time(path: Path, env: dict[str, str]) -> float:
+def _command_time(args: list[str], env: dict[str, str]) -> float:
     started = time.perf_counter()
-    subprocess.run([COLLAB, "show", str(path), "--json"], env=env, check=True, stdout=subprocess.DEVNULL)
+    subprocess.run([COLLAB, *args], env=env, check=True, stdout=subprocess.DEVNULL)
     return (time.perf_counter() - started) * 1000
 
 
 def show_rows(directory: Path, runs: int) -> list[list[object]]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("COLLAB_")}
     channel = make_channel(directory, 10_000)
-    first = _show_time(channel.path, env)
-    again = summary([_show_time(channel.path, env) for _ in range(runs)])
+    show = ["show", str(channel.path), "--json"]
+    first = _command_time(show, env)
+    again = summary([_command_time(show, env) for _ in range(runs)])
+    wait = ["wait", str(channel.path), "--after", "9999", "--timeout", "0", "--as", "bench", "--json"]
+    waits = summary([_command_time(wait, env) for _ in range(runs)])
     size = channel.path.stat().st_size / 1e6
     return [
         [f"show --json, {size:.1f} MB / 10,000 entries, first read", first, first],
         [f"show --json, {size:.1f} MB / 10,000 entries, later reads", again["median"], again["max"]],
+        [f"wait --json returning the last entry, {size:.1f} MB / 10,000 entries", waits["median"], waits["max"]],
     ]
 
 
