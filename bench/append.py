@@ -22,7 +22,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from channels import make_channel
-from common import machine, summary, table
+from common import Report, Target, machine, summary, table
 
 from collab.channel import Channel
 
@@ -36,7 +36,8 @@ def _answer_time(channel: Channel, env: dict[str, str]) -> float:
     return (time.perf_counter() - started) * 1000
 
 
-def size_rows(directory: Path, runs: int) -> list[list[object]]:
+def size_rows(directory: Path, runs: int) -> tuple[list[list[object]], float]:
+    """The table rows, and the 10 MB median over the 10 KB median."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("COLLAB_")}
     small = make_channel(directory, 10)
     large = make_channel(directory, 10_000)
@@ -54,7 +55,7 @@ def size_rows(directory: Path, runs: int) -> list[list[object]]:
         size = channel.path.stat().st_size
         rows.append([f"collab answer, {name} channel ({size / 1e6:.2f} MB)", stats["median"], stats["max"],
                      f"{stats['median'] / base:.2f}"])
-    return rows
+    return rows, summary(times["10 MB"])["median"] / base
 
 
 def _writer(path: str, appends: int, start: multiprocessing.synchronize.Event) -> None:  # type: ignore[name-defined]
@@ -82,11 +83,16 @@ def throughput(directory: Path, processes: int = 8, appends: int = 100) -> tuple
     return total / elapsed, check
 
 
-def run(runs: int = 15, appends: int = 100) -> str:
+def run(runs: int = 15, appends: int = 100) -> Report:
     with tempfile.TemporaryDirectory(prefix="collab-append-") as tmp:
-        rows = size_rows(Path(tmp), runs)
+        rows, ratio = size_rows(Path(tmp), runs)
         rate, check = throughput(Path(tmp), 8, appends)
-    return "\n\n".join(
+    targets = [
+        Target("collab answer on 10 MB <= 1.5x on 10 KB", f"{ratio:.2f}x", ratio <= 1.5),
+        Target("8 processes through the library >= 500 appends/s, none lost or duplicated", f"{rate:.0f}/s, {check}",
+               rate >= 500 and check.startswith("contiguous")),
+    ]
+    text = "\n\n".join(
         [
             f"Machine: {machine()}",
             f"Append cost against channel size, wall ms, {runs} runs each:",
@@ -94,6 +100,7 @@ def run(runs: int = 15, appends: int = 100) -> str:
             f"8 processes x {appends} appends through the library: {rate:.0f} appends/s in total; numbers {check}.",
         ]
     )
+    return Report(text, targets)
 
 
 def main() -> None:
@@ -101,7 +108,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=15)
     parser.add_argument("--appends", type=int, default=100, help="appends per writer process")
     args = parser.parse_args()
-    print(run(args.runs, args.appends))
+    print(run(args.runs, args.appends).full())
 
 
 if __name__ == "__main__":

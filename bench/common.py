@@ -7,6 +7,7 @@ import platform
 import statistics
 import sys
 from collections.abc import Sequence
+from typing import NamedTuple
 
 
 def machine() -> str:
@@ -39,6 +40,30 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
     lines = ["| " + " | ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) + " |" for row in cells]
     lines.insert(1, "|" + "|".join("-" * (w + 2) for w in widths) + "|")
     return "\n".join(lines)
+
+
+class Target(NamedTuple):
+    """One target of the performance issue and what this run measured against it."""
+
+    what: str
+    result: str
+    met: bool
+
+
+class Report(NamedTuple):
+    """A benchmark's tables (``text``) and its targets."""
+
+    text: str
+    targets: list[Target]
+
+    def full(self) -> str:
+        """The tables, then the targets as one more table."""
+        return f"{self.text}\n\n{targets_table(self.targets)}" if self.targets else self.text
+
+
+def targets_table(targets: Sequence[Target]) -> str:
+    """The targets as one table: what, the measured result, and met or MISSED."""
+    return table(["target", "result", "verdict"], [[t.what, t.result, "met" if t.met else "MISSED"] for t in targets])
 
 
 def _cell(value: object) -> str:

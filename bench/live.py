@@ -33,7 +33,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import machine, summary, table
+from common import Report, Target, machine, summary, table
 
 from collab.channel import Channel
 
@@ -277,7 +277,7 @@ def step_run(directory: Path, steps: list[int], appends: int) -> dict[int, dict[
     return results
 
 
-def run(appends: int = 200, idle: float = 60, step_appends: int = 60) -> str:
+def run(appends: int = 200, idle: float = 60, step_appends: int = 60) -> Report:
     """Run every part and return the report (tables in markdown pipe syntax)."""
     steps = [1, 2, 5, 10, 20, 50]
     with tempfile.TemporaryDirectory(prefix="collab-bench-") as tmp:
@@ -291,7 +291,15 @@ def run(appends: int = 200, idle: float = 60, step_appends: int = 60) -> str:
     step_rows = [
         [step, by_step[step]["median"], by_step[step]["p99"], f"{idle_by_step[step]:.2f}"] for step in steps
     ]
-    return "\n\n".join(
+    targets = []
+    for row in stream_rows + wait_rows:
+        if row[1] == "all" and str(row[0]).startswith("collab"):
+            median, p99 = float(row[3]), float(row[4])
+            targets.append(Target(f"{row[0]}: delivery median <= 15 ms, p99 <= 60 ms",
+                                  f"{median:.1f} ms, p99 {p99:.1f} ms", median <= 15 and p99 <= 60))
+    for name, _seconds, percent in idle_rows:
+        targets.append(Target(f"{name}: idle CPU <= 1.5% of one core", f"{percent}%", float(percent) <= 1.5))
+    text = "\n\n".join(
         [
             f"Machine: {machine()}",
             f"Delivery latency, ms (write() returned -> line on the reader's stdout; {appends} appends):",
@@ -302,6 +310,7 @@ def run(appends: int = 200, idle: float = 60, step_appends: int = 60) -> str:
             table(["step ms", "median ms", "p99 ms", "idle % of one core"], step_rows),
         ]
     )
+    return Report(text, targets)
 
 
 def main() -> None:
@@ -311,9 +320,9 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="40 appends, a 10 s idle window: a smoke run")
     args = parser.parse_args()
     if args.quick:
-        print(run(appends=40, idle=10, step_appends=20))
+        print(run(appends=40, idle=10, step_appends=20).full())
     else:
-        print(run(appends=args.appends, idle=args.idle))
+        print(run(appends=args.appends, idle=args.idle).full())
 
 
 if __name__ == "__main__":

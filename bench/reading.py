@@ -21,7 +21,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from channels import entry_text, make_channel
-from common import machine, summary, table
+from common import Report, Target, machine, summary, table
 
 from collab.watch import Follower
 
@@ -70,11 +70,19 @@ def refresh_rows(directory: Path, appends: int) -> list[list[object]]:
     return rows
 
 
-def run(runs: int = 7, appends: int = 200) -> str:
+def run(runs: int = 7, appends: int = 200) -> Report:
     with tempfile.TemporaryDirectory(prefix="collab-reading-") as tmp:
         rows = show_rows(Path(tmp), runs)
         follow = refresh_rows(Path(tmp), appends)
-    return "\n\n".join(
+    first, warm = float(rows[0][1]), float(rows[1][1])  # type: ignore[arg-type]
+    small, large = float(follow[0][1]), float(follow[1][1])  # type: ignore[arg-type]
+    targets = [
+        Target("show --json, 10 MB / 10,000 entries, ledger warm <= 0.5 s", f"{warm / 1000:.2f} s", warm <= 500),
+        Target("show --json, first read of a never-seen 10 MB file <= 3 s", f"{first / 1000:.2f} s", first <= 3000),
+        Target("follower cost per new entry flat in channel size (10 MB <= 2x 10 KB)",
+               f"{small:.2f} ms at 10 KB, {large:.2f} ms at 10 MB", large <= 2 * small),
+    ]
+    text = "\n\n".join(
         [
             f"Machine: {machine()}",
             "Reading a large channel, wall ms:",
@@ -83,12 +91,13 @@ def run(runs: int = 7, appends: int = 200) -> str:
             table(["what", "median", "max"], follow),
         ]
     )
+    return Report(text, targets)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=7)
-    print(run(parser.parse_args().runs))
+    print(run(parser.parse_args().runs).full())
 
 
 if __name__ == "__main__":

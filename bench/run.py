@@ -17,7 +17,7 @@ import append
 import live
 import reading
 import startup
-from common import machine
+from common import Target, machine, targets_table
 
 
 def main() -> None:
@@ -34,11 +34,14 @@ def main() -> None:
         ("Live", lambda: live.run(40, 10, 20) if quick else live.run()),
     ]
     print(f"# collab benchmarks\n\nMachine: {machine()}\n")
+    targets: list[Target] = []
     for title, part in parts:
         started = time.monotonic()
         report = part()
-        body = "\n".join(line for line in report.split("\n") if not line.startswith("Machine:")).strip()
+        targets += report.targets
+        body = "\n".join(line for line in report.text.split("\n") if not line.startswith("Machine:")).strip()
         print(f"## {title} ({time.monotonic() - started:.0f} s)\n\n{body}\n", flush=True)
+    print(f"## Targets\n\n{targets_table(targets)}\n")
     print(f"All benchmarks took {time.monotonic() - began:.0f} s.")
 
 

@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import machine, summary, table
+from common import Report, Target, machine, summary, table
 
 from collab.channel import Channel
 
@@ -85,7 +85,7 @@ def timed(argv: list[str], env: dict[str, str]) -> tuple[float, float]:
     return wall, (usage.ru_utime + usage.ru_stime) * 1000
 
 
-def run(runs: int = 21) -> str:
+def run(runs: int = 21) -> Report:
     """Time every command ``runs`` times; return the report."""
     import typer
 
@@ -128,7 +128,12 @@ def run(runs: int = 21) -> str:
         stats, cpu = summary(walls[name]), statistics.median(cpus[name])
         rows.append([name, stats["median"], stats["p99"], f"{stats['median'] / baseline:.2f}", cpu,
                      f"{cpu / cpu_baseline:.2f}"])
-    return "\n\n".join(
+    targets = []
+    for name in ("collab answer (small channel)", "collab wait (returns at once)"):
+        median = statistics.median(walls[name])
+        targets.append(Target(f"{name.split(' (')[0]}: cold start <= 1.2x the minimal app and <= 150 ms",
+                              f"{median / baseline:.2f}x, {median:.0f} ms", median <= min(1.2 * baseline, 150)))
+    text = "\n\n".join(
         [
             f"Machine: {machine()}",
             f"Cold start, ms, {runs} runs each (interleaved); CPU is user + system time of the process:",
@@ -136,12 +141,13 @@ def run(runs: int = 21) -> str:
                    "CPU median", "CPU vs minimal"], rows),
         ]
     )
+    return Report(text, targets)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=21, help="runs per command (default 21)")
-    print(run(parser.parse_args().runs))
+    print(run(parser.parse_args().runs).full())
 
 
 if __name__ == "__main__":
