@@ -159,6 +159,7 @@ class Follower:
 
         The part the ledger accepted is read from its index, not parsed again. When the ledger finds
         the history edited, the update says so (``edited``, and the ledger's summary as its notice).
+        An append still being written is left for a later :meth:`refresh`.
 
         Raises:
             ChannelNotFound, ChannelRefused, ChannelFormatError: the channel cannot be read now.
@@ -169,6 +170,9 @@ class Follower:
             data = files.read_fd(fd, self.path)
         finally:
             os.close(fd)
+        pending = integrity.in_flight(self.path)
+        if pending is not None and len(data) < sum(pending):
+            data = data[: pending[0]]  # a writer is part-way through (or died in) an append: not yet
         report, document = integrity.parse(self.path, data)
         skip = len(document.entries) if self._after is None else min(self._after, len(document.entries))
         self._adopt(st, data, document)

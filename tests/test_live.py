@@ -548,6 +548,23 @@ def test_a_half_written_append_is_never_delivered(channel: Channel) -> None:
     assert [e.body for e in follower.refresh(settled=False).entries] == ["the next writer"]
 
 
+def test_a_follower_starting_during_an_append_delivers_it_only_once_whole(channel: Channel) -> None:
+    from collab import integrity
+
+    channel.answer("already there", author="site-b")
+    ledger = integrity.load(channel.path)
+    assert ledger is not None
+    payload = b"\n### Answer 2 (2026-06-22T14:10:00Z) from site-b\nfirst line\nsecond line\n"
+    integrity.intend(ledger, channel.path.stat().st_size, payload)
+    by_hand(channel.path, payload[:30].decode())  # the writer is part-way through its write()
+    follower = Follower(channel.path, after=0)
+    first = follower.start()
+    assert [e.body for e in first.entries] == ["already there"] and first.seen == 1
+    by_hand(channel.path, payload[30:].decode())
+    integrity.accept(ledger, channel.path.read_bytes())
+    assert [e.body for e in follower.refresh(settled=False).entries] == ["first line\nsecond line"]
+
+
 def test_a_repair_is_reported_as_history_restored(channel: Channel) -> None:
     from collab import integrity
 
