@@ -1,6 +1,6 @@
 """Every benchmark, one after the other, as one report: ``python bench/run.py [--quick]``.
 
-Takes about six minutes on a 2-core machine (``--quick``: about one). Never part of the tests.
+Takes about three minutes on a 2-core machine (``--quick``: under one). Never part of the tests.
 """
 
 from __future__ import annotations
