@@ -411,11 +411,16 @@ def verify_bytes(ledger: Ledger, data: bytes) -> Report:
     return Report(False, tuple(problems or [Problem("accepted history", "edited", "")]))
 
 
-def check(channel_path: Path, data: bytes) -> Report | None:
-    """Check ``data`` against the ledger without writing anything; None when there is no ledger."""
+def _load_read_only(channel_path: Path) -> Ledger | None:
+    """:func:`load` with its warnings silenced, for readers that write nothing: an unusable ledger is just absent."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", LedgerWarning)
-        ledger = load(channel_path)
+        return load(channel_path)
+
+
+def check(channel_path: Path, data: bytes) -> Report | None:
+    """Check ``data`` against the ledger without writing anything; None when there is no ledger."""
+    ledger = _load_read_only(channel_path)
     return None if ledger is None else verify_bytes(ledger, data)
 
 
@@ -429,9 +434,7 @@ def parse(channel_path: Path, data: bytes) -> tuple[Report | None, Document]:
     Raises:
         ChannelFormatError: as :func:`collab.format.parse`.
     """
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", LedgerWarning)
-        ledger = load(channel_path)
+    ledger = _load_read_only(channel_path)
     if ledger is None:
         return None, format.parse(data)
     report = verify_bytes(ledger, data)
