@@ -170,9 +170,7 @@ class Follower:
             data = files.read_fd(fd, self.path)
         finally:
             os.close(fd)
-        pending = integrity.in_flight(self.path)
-        if pending is not None and len(data) < sum(pending):
-            data = data[: pending[0]]  # a writer is part-way through (or died in) an append: not yet
+        data = self._complete(data, 0)
         report, document = integrity.parse(self.path, data)
         skip = len(document.entries) if self._after is None else min(self._after, len(document.entries))
         self._adopt(st, data, document)
@@ -231,10 +229,7 @@ class Follower:
         """
         seen = self._seen
         assert seen is not None
-        new = files.read_fd(fd, self.path, seen.offset)
-        pending = integrity.in_flight(self.path)
-        if pending is not None and seen.offset + len(new) < sum(pending):
-            new = new[: max(0, pending[0] - seen.offset)]  # a writer is part-way through (or died in) an append
+        new = self._complete(files.read_fd(fd, self.path, seen.offset), seen.offset)
         if not new or (not settled and not new.endswith(b"\n")):
             return self._nothing()
         tail = format.parse_tail(new, seen.offset, seen.counters)
@@ -244,6 +239,14 @@ class Follower:
         seen.delivered.extend((e.label, _fingerprint(e)) for e in tail.entries)
         seen.closed = seen.closed or tail.closed is not None
         return Update(entries=tuple(tail.entries), seen=self.delivered, closed=seen.closed)
+
+    def _complete(self, data: bytes, offset: int) -> bytes:
+        """``data`` (the file's bytes from ``offset`` on) without an append that a writer is part-way
+        through, or died in: it is delivered once whole (or rolled back by the next writer)."""
+        pending = integrity.in_flight(self.path)
+        if pending is not None and offset + len(data) < sum(pending):
+            return data[: max(0, pending[0] - offset)]
+        return data
 
     def _reread(self, st: os.stat_result, data: bytes, settled: bool) -> Update:
         seen = self._seen
