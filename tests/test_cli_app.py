@@ -33,6 +33,12 @@ def test_a_mistyped_command_gets_one_suggestion_and_exit_2(runner):
     assert "Did you mean" not in unknown.stderr
 
 
+def _last_line(probe: str, *args: str) -> str:
+    """The last line ``probe`` prints, run as a fresh Python process (so nothing is imported yet)."""
+    out = subprocess.run([sys.executable, "-c", probe, *args], capture_output=True, text=True, check=True)
+    return out.stdout.strip().splitlines()[-1]
+
+
 def test_a_command_imports_only_its_own_module(tmp_path):
     probe = (
         "import sys\n"
@@ -43,8 +49,7 @@ def test_a_command_imports_only_its_own_module(tmp_path):
         "    pass\n"
         "print(sorted(m for m in sys.modules if m.startswith('collab.cli.')))\n"
     )
-    out = subprocess.run([sys.executable, "-c", probe, str(tmp_path)], capture_output=True, text=True, check=True)
-    assert out.stdout.strip().splitlines()[-1] == "['collab.cli.app', 'collab.cli.channels']"
+    assert _last_line(probe, str(tmp_path)) == "['collab.cli.app', 'collab.cli.channels']"
 
 
 def test_the_console_script_pauses_the_collector_only_while_starting(tmp_path):
@@ -57,11 +62,9 @@ def test_the_console_script_pauses_the_collector_only_while_starting(tmp_path):
         "except SystemExit as exc:\n"
         "    print(exc.code, gc.isenabled(), gc.get_freeze_count() > 1000)\n"
     )
-    out = subprocess.run([sys.executable, "-c", probe, str(tmp_path)], capture_output=True, text=True, check=True)
-    assert out.stdout.strip().splitlines()[-1] == "0 True True"
+    assert _last_line(probe, str(tmp_path)) == "0 True True"
 
 
 def test_importing_the_command_line_leaves_the_collector_alone():
     probe = "import gc\nfrom collab.cli import app\nprint(gc.isenabled(), gc.get_freeze_count(), app.info.name)\n"
-    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
-    assert out.stdout.split() == ["True", "0", "collab"]
+    assert _last_line(probe).split() == ["True", "0", "collab"]
