@@ -18,7 +18,6 @@ so that it would swallow the heading after it. A body that breaks either rule is
 fence whose info string is :data:`WRAP_INFO` and unwrapped on reading, so it reads back exactly.
 """
 
-
 import functools
 import re
 from typing import Any, NamedTuple

@@ -1,6 +1,5 @@
 """The channels in a directory (``collab ls``), most recent activity first."""
 
-
 import os
 import re
 from datetime import UTC, datetime

@@ -5,7 +5,6 @@ This is the library's front door. Appends follow contract section 2: the next nu
 ``write`` so a reader never sees two entries interleaved. Time and the id source are parameters.
 """
 
-
 import os
 from collections.abc import Callable
 from datetime import UTC, datetime

@@ -6,7 +6,6 @@ neutralised by :func:`collab.blocks.neutralise`). Offsets in the parsed result a
 into the file, so callers can read only what is new.
 """
 
-
 import re
 from datetime import datetime
 from typing import Any, NamedTuple
@@ -95,7 +94,7 @@ class Counters:
     """Numbering state carried from one part of a file to the next (for reading only what is new).
 
     A plain slotted class rather than a dataclass: defining a dataclass costs about 0.5 ms of every
-    command's start-up, and these few classes are all collab defines on its way to an append.
+    command's start-up (the mutable state of the ledger and the follower is written the same way).
     """
 
     __slots__ = ("answers", "has_questions_line", "index", "questions", "seen")

@@ -9,7 +9,6 @@ brackets, extra words. A heading that starts with ``Answer`` or ``Question`` is 
 cannot be read from it is reported as a warning, never raised.
 """
 
-
 import re
 from datetime import UTC, datetime, timedelta
 from typing import NamedTuple

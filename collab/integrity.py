@@ -31,7 +31,6 @@ someone appended by hand) are not its bytes: they are left alone. The journal is
 guards against processes that die, not against power loss. Threat model: contract section 3.
 """
 
-
 import difflib
 import hashlib
 import json

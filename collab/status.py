@@ -5,7 +5,6 @@ number equals the request's number (the original /collab convention of answering
 question is open until an answer says ``re Question N``.
 """
 
-
 from datetime import datetime
 from pathlib import Path
 from typing import Any, NamedTuple

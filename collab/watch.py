@@ -18,7 +18,6 @@ being set up is never missed. On file systems without change events (NFS, SMB, 9
 :attr:`WatchSettings.poll_ms` milliseconds.
 """
 
-
 import hashlib
 import os
 from collections.abc import Iterator
