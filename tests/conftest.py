@@ -16,9 +16,15 @@ NOW = datetime(2026, 6, 22, 13, 58, 4, tzinfo=UTC)
 
 @pytest.fixture(autouse=True)
 def _clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    for name in ("COLLAB_DIR", "COLLAB_AS", "CLAUDE_CONFIG_DIR", "NO_COLOR", "COLLAB_DEBUG"):
+    for name in ("COLLAB_DIR", "COLLAB_AS", "COLLAB_SESSION", "CLAUDE_CONFIG_DIR", "NO_COLOR", "COLLAB_DEBUG"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("COLLAB_DIR", str(tmp_path))
+    monkeypatch.setenv("COLLAB_STATE_DIR", str(state_dir(tmp_path)))
+
+
+def state_dir(tmp_path: Path) -> Path:
+    """Each test's private state directory (ledgers, cursors), outside its channel directory."""
+    return tmp_path.parent / f"{tmp_path.name}-state"
 
 
 @pytest.fixture
@@ -53,4 +59,5 @@ def collab_bin() -> str:
 def subprocess_env(tmp_path: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("COLLAB_")}
     env["COLLAB_DIR"] = str(tmp_path)
+    env["COLLAB_STATE_DIR"] = str(state_dir(tmp_path))
     return env
