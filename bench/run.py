@@ -1,6 +1,7 @@
 """Every benchmark, one after the other, as one report: ``python bench/run.py [--quick]``.
 
-Takes about three minutes on a 2-core machine (``--quick``: under one). Never part of the tests.
+Takes about three minutes on a 2-core machine (``--quick``: under one), plus the adversarial inputs,
+whose every run is stopped at a cap (10 s; ``--quick``: 3 s, one run each). Never part of the tests.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import adversarial
 import append
 import live
 import reading
@@ -32,6 +34,7 @@ def main() -> None:
         ("Append", lambda: append.run(5 if quick else 15, 30 if quick else 100)),
         ("Reading", lambda: reading.run(3 if quick else 7, 50 if quick else 200)),
         ("Live", lambda: live.run(40, 10, 20) if quick else live.run()),
+        ("Adversarial inputs", lambda: adversarial.run(1, 3.0) if quick else adversarial.run()),
     ]
     print(f"# collab benchmarks\n\nMachine: {machine()}\n")
     targets: list[Target] = []

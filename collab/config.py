@@ -1,9 +1,17 @@
-"""Where channels live and who is writing: the defaults of contract sections 3 and 4."""
+"""Where channels live, who is writing, and every setting checked at the edge.
+
+The defaults are contract sections 3 and 4. Durations and ``COLLAB_*`` settings are checked here
+before anything uses them (contract section 7, point 9): a value that is not finite, out of range,
+or not plain ASCII digits is a :class:`~collab.errors.UsageError` (exit 2, one line), never an
+internal error later on. An empty ``COLLAB_*`` variable counts as unset, as ``COLLAB_DIR`` does.
+"""
 
 from __future__ import annotations
 
+import math
 import os
 import re
+from collections.abc import Mapping
 from pathlib import Path
 
 from collab.errors import UsageError
@@ -62,3 +70,101 @@ def identity(name: str | None = None, cwd: Path | None = None) -> str:
         except ValueError as exc:
             raise UsageError(f"--as/COLLAB_AS: {exc}") from None
     return author_from_label(_project_name(cwd or Path.cwd()))
+
+
+#: Longest duration a command-line option accepts (``wait --timeout``), in seconds: one week.
+MAX_SECONDS = 7 * 24 * 3600
+#: Seconds a writer waits for a lock when ``COLLAB_LOCK_TIMEOUT`` is unset.
+DEFAULT_LOCK_TIMEOUT = 10.0
+#: Longest ``COLLAB_LOCK_TIMEOUT`` accepted, in seconds: one hour.
+MAX_LOCK_TIMEOUT = 3600.0
+_DECIMAL = re.compile(r"[0-9]{1,7}(?:\.[0-9]{1,6})?")
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("0", "false", "no", "off")
+
+
+def seconds(option: str, value: float | None, maximum: float = MAX_SECONDS) -> float | None:
+    """Check a duration given as option ``option`` (e.g. ``--timeout``); return it, in seconds.
+
+    Args:
+        option: the option's name, for the message.
+        value: the duration in seconds as the command line parsed it, or None when not given.
+        maximum: the longest duration accepted, in seconds.
+
+    Raises:
+        UsageError: ``value`` is negative, over ``maximum``, infinite or not a number.
+    """
+    if value is not None and not (math.isfinite(value) and 0 <= value <= maximum):
+        raise UsageError(f"{option}: give a number of seconds from 0 to {maximum:g}, not {value}")
+    return value
+
+
+def _setting(name: str, environ: Mapping[str, str] | None) -> str | None:
+    raw = (os.environ if environ is None else environ).get(name, "").strip()
+    return raw or None
+
+
+def _shown(raw: str) -> str:
+    """A setting's value quoted for an error line: controls escaped (repr), and cut short."""
+    return repr(raw if len(raw) <= 40 else raw[:40] + "...")
+
+
+def env_int(name: str, default: int, low: int, high: int, unit: str, environ: Mapping[str, str] | None = None) -> int:
+    """The whole number in environment variable ``name``, or ``default`` when it is unset or empty.
+
+    Args:
+        name: the variable, e.g. ``COLLAB_WATCH_STEP_MS``.
+        default: the value when unset, in ``unit``.
+        low, high: the range accepted, inclusive, in ``unit``.
+        unit: what the number counts (``milliseconds``), for the message.
+        environ: the environment to read; default :data:`os.environ`.
+
+    Raises:
+        UsageError: the value is not ASCII digits (``²`` and other Unicode digits are refused), or is
+            outside ``low..high``.
+    """
+    raw = _setting(name, environ)
+    if raw is None:
+        return default
+    # The length check comes first: int() of a huge digit string is slow, and refused past 4,300 digits.
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= len(str(high)) and low <= int(raw) <= high):
+        raise UsageError(f"{name}={_shown(raw)}: give a whole number of {unit} from {low} to {high}")
+    return int(raw)
+
+
+def env_flag(name: str, environ: Mapping[str, str] | None = None) -> bool | None:
+    """The yes/no setting in environment variable ``name``: None when unset or empty.
+
+    ``1``, ``true``, ``yes``, ``on`` are true and ``0``, ``false``, ``no``, ``off`` false, in any case.
+
+    Raises:
+        UsageError: any other value.
+    """
+    raw = _setting(name, environ)
+    if raw is None:
+        return None
+    if raw.lower() in _TRUE:
+        return True
+    if raw.lower() in _FALSE:
+        return False
+    raise UsageError(f"{name}={_shown(raw)}: give 1, true, yes or on; or 0, false, no or off")
+
+
+def lock_timeout(environ: Mapping[str, str] | None = None) -> float:
+    """How long a writer waits for a lock before giving up, in seconds: ``$COLLAB_LOCK_TIMEOUT``.
+
+    The default is :data:`DEFAULT_LOCK_TIMEOUT` (contract section 7, point 5). A value is a decimal
+    number of seconds such as ``10`` or ``2.5``, more than 0 and at most :data:`MAX_LOCK_TIMEOUT`.
+
+    Raises:
+        UsageError: the value is not such a number (``inf``, ``nan``, ``1e3`` and ``-1`` included).
+    """
+    raw = _setting("COLLAB_LOCK_TIMEOUT", environ)
+    if raw is None:
+        return DEFAULT_LOCK_TIMEOUT
+    if not (_DECIMAL.fullmatch(raw) and 0 < float(raw) <= MAX_LOCK_TIMEOUT):
+        raise UsageError(
+            f"COLLAB_LOCK_TIMEOUT={_shown(raw)}: give a number of seconds such as 10 or 2.5, "
+            f"more than 0 and at most {MAX_LOCK_TIMEOUT:g}"
+        )
+    return float(raw)

@@ -1,12 +1,18 @@
 """Readers' cursors: how many entries each reader of a channel has seen, so ``wait`` misses nothing.
 
-The cursors of channel ``collab-<id>.md`` live beside it in ``.collab-<id>.cursors.json``::
+The cursors of a channel live in the user's private state directory, in the file
+``collab.paths.sidecar(channel, "cursors.json")``, never beside the channel: in a shared directory
+such as ``/tmp`` another user could plant a file, a link or a FIFO there first (contract section 7,
+point 8). The file reads::
 
     {"channel": "<id>", "readers": {"site-a": {"seen": 5, "updated": "2026-06-22T14:05:02Z"}}}
 
-``seen`` counts entries from the top of the file. The file has mode 0600 and is replaced atomically
-(:func:`collab.files.replace_atomic`) while ``flock(LOCK_EX)`` is held on the channel itself, so two
-waiters updating at once never lose each other's cursor; a cursor only moves forward.
+``seen`` counts entries from the top of the channel. The file has mode 0600 and is replaced
+atomically (:func:`collab.files.replace_atomic`), so a reader needs no lock. Updates hold
+``flock(LOCK_EX)`` on a private lock file beside it (``sidecar(channel, "lock")``), so two waiters
+updating at once never lose each other's cursor, and a cursor only moves forward. That lock is not
+the channel's: a writer holding the channel's lock, even one stopped while holding it, never blocks
+a cursor update; and a cursor update gives up after ``COLLAB_LOCK_TIMEOUT`` seconds rather than hang.
 """
 
 from __future__ import annotations
@@ -14,26 +20,37 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from collab import files
-from collab.errors import ChannelNotFound
+from collab import config, files, paths
+from collab.errors import ChannelNotFound, ChannelRefused, CollabError
 from collab.grammar import format_timestamp
 
-
-def state_path(channel_path: Path) -> Path:
-    """The cursors file of the channel at ``channel_path`` (a hidden file beside it)."""
-    return channel_path.with_name(f".{channel_path.stem}.cursors.json")
+_LOCK_FLAGS = os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+_ADVICE = "remove it: it only records how far each reader has read"
 
 
-def _read(channel_path: Path) -> tuple[dict[str, Any], str | None]:
-    path = state_path(channel_path)
+def state_path(channel_path: Path, *, create: bool = True) -> Path:
+    """The cursors file of the channel at ``channel_path``, in the private state directory.
+
+    Raises:
+        ChannelRefused: the state directory is not private (see :func:`collab.paths.state_dir`).
+    """
+    return paths.sidecar(channel_path, "cursors.json", create=create)
+
+
+def _read(path: Path) -> tuple[dict[str, Any], str | None]:
     try:
         raw = files.read_checked(path)
     except ChannelNotFound:
         return {}, None
+    except ChannelRefused as exc:
+        raise ChannelRefused(f"collab's cursors file cannot be used: {exc}. {path}: {_ADVICE}") from None
     try:
         readers = json.loads(raw)["readers"]
         if not isinstance(readers, dict) or not all(isinstance(v.get("seen"), int) for v in readers.values()):
@@ -47,29 +64,97 @@ def load(channel_path: Path, reader: str) -> tuple[int, str | None]:
     """How many entries ``reader`` has seen (0 if never), and a warning if the cursors file was damaged.
 
     Raises:
-        ChannelRefused: the cursors file is a link, another user's file, or not a regular file.
+        ChannelRefused: the cursors file is a link, another user's file, or not a regular file; or
+            the state directory is not private.
     """
-    readers, warning = _read(channel_path)
+    readers, warning = _read(state_path(channel_path, create=False))
     state = readers.get(reader)
     return (state["seen"] if state else 0), warning
 
 
-def advance(channel_path: Path, reader: str, seen: int, now: datetime | None = None) -> int:
+@contextmanager
+def _locked(channel_path: Path, timeout: float) -> Iterator[None]:
+    """Hold ``flock(LOCK_EX)`` on the channel's private lock file, waiting at most ``timeout`` seconds.
+
+    Once locked, the path must still name the locked file: ``collab rm`` may remove the lock file
+    while another process waits for it, and a lock on a removed file excludes no one.
+    """
+    path = paths.sidecar(channel_path, "lock")
+    deadline = time.monotonic() + timeout
+    for _attempt in range(5):
+        fd = _open_lock(path)
+        try:
+            _flock_until(fd, path, deadline, timeout)
+            held = os.fstat(fd)
+            try:
+                named = os.stat(path, follow_symlinks=False)
+            except FileNotFoundError:
+                continue
+            if (named.st_ino, named.st_dev) == (held.st_ino, held.st_dev):
+                yield
+                return
+        finally:
+            os.close(fd)
+    raise ChannelRefused(f"collab's lock file {path} keeps being replaced while collab waits for it; try again")
+
+
+def _open_lock(path: Path) -> int:
+    """Open (creating it, mode 0600) the lock file: a regular file of this user, never through a link."""
+    try:
+        fd = os.open(path, _LOCK_FLAGS, 0o600)
+    except OSError as exc:
+        raise ChannelRefused(f"cannot open collab's lock file {path}: {exc.strerror}; {_ADVICE}") from None
+    try:
+        files.check_fd(fd, path)
+    except ChannelRefused as exc:
+        os.close(fd)
+        raise ChannelRefused(f"collab's lock file cannot be used: {exc}. {path}: {_ADVICE}") from None
+    return fd
+
+
+def _flock_until(fd: int, path: Path, deadline: float, timeout: float) -> None:
+    # Polling with LOCK_NB, not a blocking flock: a blocking one cannot be given a time limit
+    # (an alarm signal only reaches the main thread). The pause grows to keep an idle wait cheap.
+    pause = 0.001
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                raise CollabError(
+                    f"another collab process has held the cursors lock {path} for over {timeout:g} s: "
+                    "try again (COLLAB_LOCK_TIMEOUT sets how long to wait)"
+                ) from None
+            time.sleep(pause)
+            pause = min(2 * pause, 0.05)
+
+
+def advance(
+    channel_path: Path, reader: str, seen: int, now: datetime | None = None, timeout: float | None = None
+) -> int:
     """Move ``reader``'s cursor forward to ``seen`` (never back); return the cursor now stored.
 
+    Args:
+        channel_path: the channel's path (the channel itself is not opened).
+        reader: the reader's name (``--as``).
+        seen: how many entries, from the top of the channel, the reader has now seen.
+        now: when, for the ``updated`` field; default the current time.
+        timeout: how long to wait for the cursors lock, in seconds; default ``COLLAB_LOCK_TIMEOUT``
+            (:func:`collab.config.lock_timeout`).
+
     Raises:
-        ChannelNotFound, ChannelRefused: the channel or its cursors file cannot be opened safely.
+        ChannelRefused: the cursors file, its lock file or the state directory cannot be used safely.
+        CollabError: another process held the cursors lock for over ``COLLAB_LOCK_TIMEOUT`` seconds.
+        UsageError: ``timeout`` is None and ``COLLAB_LOCK_TIMEOUT`` is malformed.
     """
-    fd = files.open_checked(channel_path)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        readers, _warning = _read(channel_path)
+    path = state_path(channel_path)
+    with _locked(channel_path, config.lock_timeout() if timeout is None else timeout):
+        readers, _warning = _read(path)
         current = readers.get(reader, {}).get("seen", 0)
         if seen <= current:
             return int(current)
         readers[reader] = {"seen": seen, "updated": format_timestamp(now or datetime.now(UTC))}
         document = {"channel": channel_path.stem.removeprefix("collab-"), "readers": readers}
-        files.replace_atomic(state_path(channel_path), (json.dumps(document, indent=1) + "\n").encode())
+        files.replace_atomic(path, (json.dumps(document, indent=1) + "\n").encode())
         return seen
-    finally:
-        os.close(fd)

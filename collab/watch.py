@@ -62,23 +62,25 @@ class WatchSettings(NamedTuple):
     def from_env(cls, environ: dict[str, str] | None = None) -> "WatchSettings":
         """Settings from ``COLLAB_WATCH_STEP_MS``, ``_DEBOUNCE_MS``, ``_IDLE_MS``, ``_POLL_MS``, ``_POLLING``.
 
-        Raises:
-            UsageError: a value is not a positive integer.
-        """
-        from collab.errors import UsageError
+        Each ``_MS`` value is a whole number of milliseconds from 1 to at most 1,000 (step), 10,000
+        (debounce) or 60,000 (idle, poll); ``_POLLING`` is a yes/no value (see
+        :func:`collab.config.env_flag`). Unset or empty means the default.
 
-        environ = dict(os.environ) if environ is None else environ
-        values: dict[str, int] = {}
-        for name in ("step_ms", "debounce_ms", "idle_ms", "poll_ms"):
-            raw = environ.get(f"COLLAB_WATCH_{name.upper()}")
-            if raw is None:
-                continue
-            if not raw.strip().isdigit() or int(raw) < 1:
-                raise UsageError(f"COLLAB_WATCH_{name.upper()}={raw!r}: give a whole number of milliseconds, 1 or more")
-            values[name] = int(raw)
-        polling_raw = environ.get("COLLAB_WATCH_POLLING")
-        polling = None if polling_raw is None else polling_raw.strip().lower() not in ("", "0", "false", "no")
-        return cls(**values, polling=polling)
+        Raises:
+            UsageError: a value is malformed or out of range.
+        """
+        from collab import config
+
+        # The stop event (a `wait` timeout, Ctrl+C) is only noticed once per step: keep a step short.
+        ranges = {"step_ms": (1, 1000), "debounce_ms": (1, 10_000), "idle_ms": (1, 60_000), "poll_ms": (1, 60_000)}
+        defaults = cls()
+        values = {
+            name: config.env_int(
+                f"COLLAB_WATCH_{name.upper()}", getattr(defaults, name), low, high, "milliseconds", environ
+            )
+            for name, (low, high) in ranges.items()
+        }
+        return cls(**values, polling=config.env_flag("COLLAB_WATCH_POLLING", environ))
 
 
 class Update(NamedTuple):

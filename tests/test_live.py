@@ -242,7 +242,8 @@ def test_cursors_move_forward_only_and_stay_private(channel: Channel) -> None:
     assert cursors.advance(channel.path, "site-b", 1, now=NOW) == 1
     assert cursors.load(channel.path, "site-a") == (3, None)
     state = cursors.state_path(channel.path)
-    assert state.name == ".collab-k3x9q2ab.cursors.json"
+    assert state.name.startswith("collab-k3x9q2ab-") and state.name.endswith(".cursors.json")
+    assert state.parent != channel.path.parent
     assert state.stat().st_mode & 0o777 == 0o600
     assert json.loads(state.read_text())["readers"]["site-b"]["seen"] == 1
 

@@ -13,7 +13,7 @@ import importlib
 import os
 import sys
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
@@ -76,6 +76,45 @@ class OnDemandGroup(TyperGroup):
                 raise
             hint = " or ".join(map(repr, close))
             raise click.UsageError(f"{exc.message.rstrip('.')}. Did you mean {hint}?", ctx) from None
+
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        windows_expand_args: bool = True,
+        **extra: Any,
+    ) -> Any:
+        """Run the command line, reporting click's own errors the way collab reports its own.
+
+        click would print a usage error as several lines of its own, even under ``--json``. Here it
+        is one line, ``collab: <message> (see `collab CMD --help`)``, or, with ``--json`` among the
+        options the contract's JSON error on stderr; the exit code stays click's (2 for usage).
+        This is the console script's entry point and also what :class:`typer.testing.CliRunner`
+        calls. With ``standalone_mode=False`` the caller handles click's exceptions, as in click;
+        ``collab`` alone still prints the help, as click does.
+        """
+        argv = sys.argv[1:] if args is None else list(args)
+        if not standalone_mode or not argv:
+            return super().main(argv, prog_name, complete_var, standalone_mode, windows_expand_args, **extra)
+        try:
+            code = super().main(argv, prog_name, complete_var, False, windows_expand_args, **extra)
+        except click.ClickException as exc:
+            message = exc.format_message()
+            if isinstance(exc, click.UsageError):
+                message = f"{message.rstrip('.')} (see `{exc.ctx.command_path if exc.ctx else 'collab'} --help`)"
+            code = fail(message, exc.exit_code, _wants_json(argv)).exit_code
+        except click.Abort:
+            code = fail("aborted", 1, _wants_json(argv)).exit_code
+        # Without standalone mode click returns an exit code raised as typer.Exit, else the command's
+        # return value, which standalone click ignores: a command that returns normally exits 0.
+        sys.exit(code if isinstance(code, int) else 0)
+
+
+def _wants_json(args: list[str]) -> bool:
+    """Whether ``--json`` is among the options: before any ``--``, after which all are arguments."""
+    return "--json" in args[: args.index("--") if "--" in args else len(args)]
 
 
 app = typer.Typer(
@@ -176,10 +215,16 @@ def read_text_arg(text: str | None, what: str) -> str:
     """The body of an entry: ``text``, or standard input when ``text`` is ``-`` or absent.
 
     Raises:
-        UsageError: no text and stdin is a terminal (collab never prompts), or stdin is not UTF-8,
-            or it is over the entry limit.
+        UsageError: no text and stdin is a terminal (collab never prompts), or the text (argument or
+            stdin) is not UTF-8, or stdin is over the entry limit.
     """
     if text is not None and text != "-":
+        try:
+            text.encode()
+        except UnicodeEncodeError as exc:
+            # Python keeps argv bytes that are not UTF-8 as lone surrogates, which no file can hold.
+            offset = len(text[: exc.start].encode())
+            raise UsageError(f"the {what} given as an argument is not UTF-8 (bad byte at offset {offset})") from None
         return text
     if sys.stdin is None or sys.stdin.isatty():
         raise UsageError(f"no {what} given: pass it as an argument, or pipe it on stdin with '-'")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-import threading
+import time
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -11,7 +11,7 @@ import typer
 from collab import config
 from collab.channel import Channel
 from collab.cli.app import AsOpt, ChannelArg, DirOpt, JsonOpt, command, emit_json, fail, reporting
-from collab.errors import IntegrityError, UsageError
+from collab.errors import CollabError, IntegrityError, UsageError
 
 if TYPE_CHECKING:
     from collab.format import Entry
@@ -24,13 +24,18 @@ def wait(
     channel: ChannelArg,
     timeout: Annotated[
         float | None,
-        typer.Option("--timeout", help="Give up after S seconds with exit 3. Default: wait until something lands.",
-                     metavar="S"),
+        typer.Option(
+            "--timeout",
+            help=f"Give up after S seconds (0 to {config.MAX_SECONDS}: a week) with exit 3. "
+            "Default: wait until something lands.",
+            metavar="S",
+        ),
     ] = None,
     after: Annotated[
         int | None,
-        typer.Option("--after", help="Return entries after the K-th entry, instead of after this reader's cursor.",
-                     metavar="K"),
+        typer.Option(
+            "--after", help="Return entries after the K-th entry, instead of after this reader's cursor.", metavar="K"
+        ),
     ] = None,
     include_own: Annotated[bool, typer.Option("--all", help="Include your own entries.")] = False,
     name: AsOpt = None,
@@ -40,14 +45,15 @@ def wait(
     """Block until entries you have not seen land (from others unless --all), print them, exit 0.
 
     Exit 3 when --timeout passes first; a closed channel returns at once (exit 0) once nothing unseen is
-    left. Your cursor is kept per --as name beside the channel, so two waits in a row miss nothing.
+    left. Your cursor is kept per --as name in your private state directory, so two waits in a row miss
+    nothing.
     """
     from collab import cursors
     from collab.watch import WatchSettings, follow
 
     with reporting(as_json):
-        if timeout is not None and timeout < 0:
-            raise UsageError("--timeout: give a number of seconds, 0 or more")
+        deadline = _Deadline(config.seconds("--timeout", timeout))
+        lock_timeout, settings = config.lock_timeout(), WatchSettings.from_env()
         if after is not None and after < 0:
             raise UsageError("--after: give an entry count, 0 or more")
         opened = Channel.open(channel, config.channel_dir(directory))
@@ -55,18 +61,11 @@ def wait(
         seen, warning = cursors.load(opened.path, reader)
         if warning:
             sys.stderr.write(f"collab: warning: {warning}\n")
-        stop = threading.Event()
-        timer = threading.Timer(timeout, stop.set) if timeout is not None else None
-        if timeout == 0:
-            stop.set()
-        elif timer:
-            timer.daemon = True
-            timer.start()
         wanted: list[Entry] = []
         closed = False
         try:
             for update in follow(
-                opened.path, after=seen if after is None else after, stop_event=stop, settings=WatchSettings.from_env()
+                opened.path, after=seen if after is None else after, stop_event=deadline, settings=settings
             ):
                 if update.edited:
                     raise IntegrityError(
@@ -78,14 +77,30 @@ def wait(
                     break
         except KeyboardInterrupt:
             raise fail("interrupted", 130, as_json) from None
-        finally:
-            if timer:
-                timer.cancel()
-        cursors.advance(opened.path, reader, seen)
+        try:
+            cursors.advance(opened.path, reader, seen, timeout=lock_timeout)
+        except CollabError as exc:
+            # What was found is delivered all the same: a cursor left behind repeats entries on the
+            # next wait, whereas failing here would withhold them on every wait.
+            sys.stderr.write(f"collab: warning: your cursor was not saved ({exc}): the next wait may repeat these\n")
         timed_out = not wanted and not closed
         _print_wait(wanted, closed, timed_out, as_json)
         if timed_out:
             raise typer.Exit(EXIT_TIMEOUT)
+
+
+class _Deadline:
+    """The stop event of ``wait --timeout``: set once ``seconds`` have passed (never, for None).
+
+    watchfiles asks ``is_set()`` once per step, so a clock reading is all it takes: no timer thread
+    to start, to cancel, or to overflow on a long timeout.
+    """
+
+    def __init__(self, seconds: float | None) -> None:
+        self._at = None if seconds is None else time.monotonic() + seconds
+
+    def is_set(self) -> bool:
+        return self._at is not None and time.monotonic() >= self._at
 
 
 def _print_wait(entries: list[Entry], closed: bool, timed_out: bool, as_json: bool) -> None:

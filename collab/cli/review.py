@@ -13,7 +13,6 @@ from collab import config
 from collab.channel import Channel
 from collab.cli.app import ChannelArg, DirOpt, JsonOpt, command, emit_json, reporting
 from collab.errors import UsageError
-from collab.grammar import parse_timestamp
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -22,15 +21,26 @@ if TYPE_CHECKING:
 
 
 def _since(value: str | None) -> datetime | None:
+    """The moment ``--since`` names, as an aware UTC datetime (a time without a zone is UTC).
+
+    Accepts ISO 8601 as :meth:`datetime.fromisoformat` reads it: a date, or a date and time with
+    minutes or seconds, and ``Z`` or an offset.
+
+    Raises:
+        UsageError: ``value`` is not such a date or time, or is out of range once moved to UTC.
+    """
     if value is None:
         return None
-    moment = parse_timestamp(value)
-    if moment is None:
-        try:
-            moment = datetime.strptime(value.strip(), "%Y-%m-%d").replace(tzinfo=UTC)
-        except ValueError:
-            raise UsageError(f"--since: cannot read {value!r}: use YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS]Z") from None
-    return moment
+    try:
+        moment = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise UsageError(f"--since: cannot read {value!r}: use YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS]Z") from None
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        raise UsageError(f"--since: {value!r} is out of range: give a time from year 1 to 9999 in UTC") from None
 
 
 def _console() -> Console:
