@@ -1,74 +1,125 @@
-"""One standalone HTML page of a channel: ``collab show --html`` (issue 5).
+"""One standalone HTML page of a channel: ``collab show --html``.
 
 Bodies, the task, the context and the requests are untrusted markdown. They are rendered by mistune
 with escaping on (``create_markdown(escape=True)``), so raw HTML in them, including a body that
-*starts* with ``<script>`` (a CommonMark HTML block), comes out as text. Links with a scheme mistune
-deems harmful (``javascript:``, ``vbscript:``, ``data:`` other than images) are shown as struck-out
-text instead of mistune's ``#harmful-link`` placeholder; images load only from ``data:`` URLs, any
-other image becomes a plain link, so opening the page fetches nothing. Every header and meta string
-passes through :func:`html.escape`. The page also carries a Content-Security-Policy that forbids
-scripts and remote loads, as a second line of defence, not the first.
+*starts* with ``<script>`` (a CommonMark HTML block), comes out as text. Nothing an agent reads is
+hidden from the person (contract section 7, point 7): HTML blocks and link reference definitions
+(``[//]: # (hidden)``, which mistune would consume silently) are shown as literal code blocks, and
+link and image titles are shown after them. Control, bidirectional and invisible characters are
+made visible on the whole page (:func:`collab.sanitize.for_html`).
+
+Links with a scheme mistune deems harmful (``javascript:``, ``vbscript:``, ``data:`` other than
+images) are shown as struck-out text instead of mistune's ``#harmful-link`` placeholder; images
+load only from ``data:`` URLs, any other image becomes a plain link, so opening the page fetches
+nothing. Every header and meta string passes through :func:`html.escape`. The page also carries a
+Content-Security-Policy that forbids scripts and remote loads, as a second line of defence.
 
 Anchors: ``request-N`` on each request, ``answer-N`` / ``question-N`` on each entry (a repeated
 number in a hand-edited file gets ``answer-N-<index>`` so ids stay unique). A reference (``re``,
 the checklist's resolving answers, replies) is a link only when its target is on the page.
+
+The page is made entry by entry (:func:`page_parts`) and written as it is made, so memory grows
+with the largest entry. Rendering markdown costs far more than reading the channel, so bodies that
+together exceed :data:`RENDER_LIMIT` characters are shown as preformatted source instead, with a
+note saying so; ``bench/render_big.py`` measures both.
 """
 
 from __future__ import annotations
 
 import html
-import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from functools import lru_cache
-from pathlib import Path
+from re import Match
 from typing import Any
 
 import mistune
+from mistune.block_parser import BlockParser
+from mistune.core import BlockState
+from mistune.inline_parser import InlineParser
+from mistune.plugins import import_plugin
 from mistune.renderers.html import HTMLRenderer
 from mistune.util import striptags
 
-from collab import files, templates
-from collab.errors import ChannelFormatError, ChannelNotFound, ChannelRefused
-from collab.format import Document, Entry, parse
+from collab import templates
+from collab.format import Document, Entry
 from collab.grammar import Ref, parse_timestamp
+from collab.sanitize import for_html
 from collab.status import Status
+
+#: Characters of entry bodies up to which the page renders them as markdown; above it, as source.
+RENDER_LIMIT = 4_000_000
 
 #: The placeholder mistune puts in place of a URL whose scheme it refuses.
 _HARMFUL = "#harmful-link"
 _PLUGINS = ("table", "strikethrough", "url", "task_lists")
+#: Where the entries go in templates/page.html; a NUL never survives :func:`for_html`, so it is unique.
+_ENTRIES = "\0"
 
 
 def _attrs(**values: str | None) -> str:
     return "".join(f' {name}="{html.escape(value)}"' for name, value in values.items() if value is not None)
 
 
+def _literal(text: str) -> str:
+    return f'<pre class="markup"><code>{html.escape(text)}</code></pre>\n'
+
+
+class _ShownBlockParser(BlockParser):
+    """mistune's block parser, keeping each link reference definition as a token to show."""
+
+    def parse_ref_link(self, m: Match[str], state: BlockState) -> int | None:
+        last = state.last_token()
+        in_paragraph = last is not None and last["type"] == "paragraph"  # then the line is paragraph text
+        end: int | None = super().parse_ref_link(m, state)
+        if end and not in_paragraph:
+            state.append_token({"type": "definition", "raw": state.src[m.start() : end]})
+        return end
+
+
 class _BodyRenderer(HTMLRenderer):
-    """mistune's escaping HTML renderer, with unsafe links neutered and body headings moved below the page's."""
+    """mistune's escaping HTML renderer: unsafe links neutered, body headings below the page's, nothing hidden."""
 
     def link(self, text: str, url: str, title: str | None = None) -> str:
         href = html.unescape(self.safe_url(url))  # mistune escapes for HTML; _attrs escapes again
         if href == _HARMFUL:
-            return f'<span class="blocked-link" title="link removed: unsafe address">{text}</span>'
-        return f"<a{_attrs(href=href, title=title, rel='noreferrer')}>{text}</a>"
+            return f'<span class="blocked-link" title="link removed: unsafe address">{text}</span>' + _title(title)
+        return f"<a{_attrs(href=href, title=title, rel='noreferrer')}>{text}</a>" + _title(title)
 
     def image(self, text: str, url: str, title: str | None = None) -> str:
         src = html.unescape(self.safe_url(url))
         if src == _HARMFUL:
-            return f'<span class="blocked-link" title="image removed: unsafe address">{text}</span>'
+            return f'<span class="blocked-link" title="image removed: unsafe address">{text}</span>' + _title(title)
         if src.lower().startswith("data:image/"):
-            return f"<img{_attrs(src=src, alt=html.unescape(striptags(text)), title=title)}>"
+            return f"<img{_attrs(src=src, alt=html.unescape(striptags(text)), title=title)}>" + _title(title)
         # A remote image would be fetched on opening the page: show where it is instead.
-        return f"<a{_attrs(href=src, title=title, rel='noreferrer')}>image: {text or src}</a>"
+        return f"<a{_attrs(href=src, title=title, rel='noreferrer')}>image: {text or src}</a>" + _title(title)
 
     def heading(self, text: str, level: int, **attrs: Any) -> str:
         # The page owns h1-h3 (title, sections, entries); a body's headings sit below them.
         tag = f"h{min(level + 3, 6)}"
         return f"<{tag}>{text}</{tag}>\n"
 
+    def block_html(self, raw: str) -> str:
+        return _literal(raw)
+
+    def definition(self, text: str) -> str:
+        """A link reference definition, which CommonMark renders as nothing: shown as written."""
+        return _literal(text)
+
+
+def _title(title: str | None) -> str:
+    # A title is a tooltip in a browser; an agent reads it as text, so the person does too.
+    return f' <span class="link-title">"{html.escape(title)}"</span>' if title else ""
+
 
 @lru_cache(maxsize=1)
 def _markdown() -> mistune.Markdown:
-    return mistune.create_markdown(escape=True, renderer=_BodyRenderer(escape=True), plugins=list(_PLUGINS))
+    return mistune.Markdown(
+        renderer=_BodyRenderer(escape=True),
+        block=_ShownBlockParser(),
+        inline=InlineParser(),
+        plugins=[import_plugin(name) for name in _PLUGINS],
+    )
 
 
 def markdown_html(text: str) -> str:
@@ -145,7 +196,7 @@ def _requests(status: Status, page: _Page) -> str:
     return _section("requests", "Requests", summary + '<ul class="requests">\n' + "\n".join(items) + "\n</ul>\n")
 
 
-def _entry(entry: Entry, page: _Page, replies: list[Entry]) -> str:
+def _entry(entry: Entry, page: _Page, replies: list[Entry], as_source: bool) -> str:
     anchor = page.ids[entry.index]
     parts = [f'<h3><a href="#{anchor}">{html.escape(entry.label)}</a></h3>']
     parts.append(f'<span class="author">{html.escape(entry.author or "unknown author")}</span>')
@@ -155,23 +206,26 @@ def _entry(entry: Entry, page: _Page, replies: list[Entry]) -> str:
     if replies:
         links = ", ".join(f'<a href="#{page.ids[r.index]}">{html.escape(r.label)}</a>' for r in replies)
         parts.append(f'<span class="replies">replies: {links}</span>')
+    body = f'<pre class="source">{html.escape(entry.body)}</pre>\n' if as_source else markdown_html(entry.body)
     return (
         f'<article id="{anchor}" class="entry {html.escape(entry.kind)}">\n'
         f"<header>{''.join(parts)}</header>\n"
-        f'<div class="body">\n{markdown_html(entry.body)}</div>\n</article>\n'
+        f'<div class="body">\n{body}</div>\n</article>\n'
     )
 
 
-def _entries(entries: tuple[Entry, ...], page: _Page) -> str:
+def _entries(entries: tuple[Entry, ...], page: _Page, as_source: bool) -> Iterator[str]:
     if not entries:
-        return '<p class="note">No entries to show.</p>\n'
+        yield '<p class="note">No entries to show.</p>\n'
+        return
     first = {(e.kind, e.number): e.index for e in reversed(entries)}
     replies: dict[int, list[Entry]] = {}
     for entry in entries:
         target = first.get((entry.re.kind, entry.re.number)) if entry.re else None
         if target is not None:
             replies.setdefault(target, []).append(entry)
-    return "".join(_entry(e, page, replies.get(e.index, [])) for e in entries)
+    for entry in entries:
+        yield for_html(_entry(entry, page, replies.get(entry.index, []), as_source))
 
 
 def _end(document: Document) -> str:
@@ -185,16 +239,30 @@ def _end(document: Document) -> str:
     return "".join(out)
 
 
-def render_page(document: Document, status: Status, entries: tuple[Entry, ...]) -> str:
-    """Render a channel as one standalone HTML page (UTF-8 text, no external resources, no scripts).
+def _notes(document: Document, entries: tuple[Entry, ...], size: int) -> str:
+    note = ""
+    if len(entries) != len(document.entries):
+        note = f'<p class="note">Showing {len(entries)} of {len(document.entries)} entries (filtered).</p>\n'
+    if size > RENDER_LIMIT:
+        note += (
+            f'<p class="note">These entries hold {size / 1e6:.1f} MB of text, more than collab renders on one page '
+            f"({RENDER_LIMIT / 1e6:.0f} MB): they are shown as markdown source. Narrow them with --since, --author "
+            "or --kind to see them rendered.</p>\n"
+        )
+    return note
+
+
+def page_parts(document: Document, status: Status, entries: tuple[Entry, ...]) -> Iterator[str]:
+    """Render a channel as one standalone HTML page (no external resources, no scripts), in parts.
+
+    The parts, joined, are the page from ``<!DOCTYPE html>`` to ``</html>`` (``templates/page.html``):
+    everything before the entries, one part per entry, then the rest. Each is rendered only when
+    asked for, so a caller that writes each part at once holds one entry's HTML at a time.
 
     Args:
         document: the parsed channel (header, closing line, warnings).
         status: :func:`collab.status.compute` of the same document (id, path, state, requests).
         entries: the entries to show, in file order (all of ``document.entries``, or a filtered subset).
-
-    Returns:
-        The page, from ``<!DOCTYPE html>`` to ``</html>``, built from ``templates/page.html``.
     """
     header = document.header
     page = _Page(document, entries)
@@ -211,58 +279,26 @@ def render_page(document: Document, status: Status, entries: tuple[Entry, ...]) 
     if status.open_questions:
         links = ", ".join(page.ref(Ref("question", n)) for n in status.open_questions)
         meta.append(f"<li>open questions: {links}</li>")
-    note = ""
-    if len(entries) != len(document.entries):
-        note = f'<p class="note">Showing {len(entries)} of {len(document.entries)} entries (filtered).</p>\n'
+    size = sum(len(entry.body) for entry in entries)
     task = _section("task", "Task", markdown_html(header.task))
     if header.context:
         task += _section("context", "Context", markdown_html(header.context))
-    return templates.render(
-        "page.html",
-        title=title,
-        meta="".join(meta),
-        note=note,
-        task=task,
-        requests=_requests(status, page),
-        entries=_entries(entries, page),
-        end=_end(document),
-        source=f"<code>{html.escape(str(status.path))}</code>",
-    )
+    values = {
+        "title": title,
+        "meta": "".join(meta),
+        "note": _notes(document, entries, size),
+        "task": task,
+        "requests": _requests(status, page),
+        "end": _end(document),
+        "source": f"<code>{html.escape(str(status.path))}</code>",
+    }
+    outline = templates.render("page.html", entries=_ENTRIES, **{k: for_html(v) for k, v in values.items()})
+    before, after = outline.split(_ENTRIES)
+    yield before
+    yield from _entries(entries, page, size > RENDER_LIMIT)
+    yield after
 
 
-def _is_channel(path: Path) -> bool:
-    """True when ``path`` holds something collab would read as a channel (a header and ``## Answers``)."""
-    try:
-        size = path.stat().st_size
-        if size > files.MAX_CHANNEL_BYTES:
-            return False
-        parse(path.read_bytes())
-    except (ChannelFormatError, OSError):
-        return False
-    return True
-
-
-def write_page(output: Path, page: str, channel: Path) -> Path:
-    """Write ``page`` to ``output`` atomically (temporary file beside it, then rename; mode 0644).
-
-    Returns:
-        The absolute path written.
-
-    Raises:
-        ChannelRefused: ``output`` is the channel file itself (by any path or link), holds a collab
-            channel, or is a directory: a page never replaces a channel.
-        ChannelNotFound: the directory of ``output`` does not exist.
-    """
-    target = Path(os.path.abspath(output))
-    for candidate in {target, target.resolve()}:
-        if candidate.is_dir():
-            raise ChannelRefused(f"{output} is a directory: give -o a file name, e.g. {channel.stem}.html")
-        same = candidate.exists() and channel.exists() and os.path.samefile(candidate, channel)
-        if same or candidate.resolve() == channel.resolve():
-            raise ChannelRefused(f"refusing to write the page over the channel itself ({output}); pick another -o FILE")
-        if _is_channel(candidate):
-            raise ChannelRefused(f"refusing to overwrite {output}: it holds a collab channel; pick another -o FILE")
-    if not target.parent.is_dir():
-        raise ChannelNotFound(f"directory {target.parent} does not exist: create it or pick another -o FILE")
-    files.replace_atomic(target, page.encode("utf-8"), mode=0o644)
-    return target
+def render_page(document: Document, status: Status, entries: tuple[Entry, ...]) -> str:
+    """The page of :func:`page_parts` as one string."""
+    return "".join(page_parts(document, status, entries))

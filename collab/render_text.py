@@ -1,11 +1,14 @@
 """Plain-text rendering of entries and transcripts, for pipes and for agents reading stdout.
 
-Every body passes through :func:`collab.sanitize.for_terminal`: a body is data, never control
-sequences for whatever terminal the text ends up on.
+A body is shown as its markdown source, so everything an agent receives (HTML comments, link
+reference definitions) is on the page. Every string passes through
+:func:`collab.sanitize.for_terminal`: it is data, never control sequences for whatever terminal
+the text ends up on.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from collab.sanitize import for_terminal
@@ -24,13 +27,21 @@ def describe(entry: Entry) -> str:
         line += f" at {entry.timestamp}"
     if entry.re:
         line += f", re {entry.re.label()}"
-    return for_terminal(line)
+    return for_terminal(line, one_line=True)
+
+
+def _indented(text: str) -> str:
+    return "\n".join(("  " + line) if line else "" for line in for_terminal(text).split("\n"))
+
+
+def body_text(entry: Entry) -> str:
+    """An entry's body as plain text: its markdown source, indented by two spaces, with a final newline."""
+    return _indented(entry.body) + "\n"
 
 
 def entry_text(entry: Entry) -> str:
-    """An entry as plain text: its description line, then the body indented by two spaces."""
-    body = "\n".join(("  " + line) if line else "" for line in for_terminal(entry.body).split("\n"))
-    return f"{describe(entry)}\n{body}\n"
+    """An entry as plain text: its description line, then :func:`body_text`."""
+    return f"{describe(entry)}\n{body_text(entry)}"
 
 
 def _checklist(status: Status) -> list[str]:
@@ -43,23 +54,36 @@ def _checklist(status: Status) -> list[str]:
     return lines
 
 
-def transcript(document: Document, status: Status, entries: tuple[Entry, ...]) -> str:
-    """The whole channel as plain text: title, task, context, requests checklist, then ``entries``."""
+def transcript(document: Document, status: Status, entries: tuple[Entry, ...]) -> Iterator[str]:
+    """The whole channel as plain text, in pieces to write one after the other as they are made.
+
+    Title, task, context and the requests checklist come first, then one piece per entry, so the
+    memory used grows with the largest entry, not with the channel.
+    """
     header = document.header
-    out = [f"{for_terminal(header.title or status.id)}  [{status.state}]  {status.path}", ""]
-    out += ["Task:", *("  " + line for line in for_terminal(header.task).split("\n")), ""]
+    title = for_terminal(header.title or status.id, one_line=True)
+    out = [f"{title}  [{status.state}]  {for_terminal(str(status.path), one_line=True)}", ""]
+    out += ["Task:", _indented(header.task)]
     if header.context:
-        out += ["Context:", *("  " + line for line in for_terminal(header.context).split("\n")), ""]
+        out += ["", "Context:", _indented(header.context)]
     if status.requests:
-        out += ["Requests:", *_checklist(status), ""]
+        out += ["", "Requests:", *_checklist(status)]
+    yield "\n".join(out) + "\n"
+    # Each later part is set off by a blank line.
     for entry in entries:
-        out.append(entry_text(entry))
+        yield "\n" + entry_text(entry)
     if document.closed:
-        by = f" by {document.closed.author}" if document.closed.author else ""
-        out.append(f"Closed at {document.closed.timestamp or 'an unknown time'}{by}\n")
-    for warning in document.warnings:
-        out.append(f"warning: {for_terminal(warning)}")
-    return "\n".join(out).rstrip("\n") + "\n"
+        yield "\n" + closing_line(document) + "\n"
+    if document.warnings:
+        yield "\n" + "".join(f"warning: {for_terminal(w, one_line=True)}\n" for w in document.warnings)
+
+
+def closing_line(document: Document) -> str:
+    """``Closed at <time> by <author>``, for a closed channel (an empty string for an open one)."""
+    if not document.closed:
+        return ""
+    by = f" by {document.closed.author}" if document.closed.author else ""
+    return for_terminal(f"Closed at {document.closed.timestamp or 'an unknown time'}{by}", one_line=True)
 
 
 def _plural(count: int, noun: str) -> str:
@@ -69,20 +93,24 @@ def _plural(count: int, noun: str) -> str:
 def counts_line(status: Status) -> str:
     """``3 answers, 1 question; last activity <time>``."""
     answers, questions = _plural(status.answers, "answer"), _plural(status.questions, "question")
-    return f"{answers}, {questions}; last activity {status.last_activity or '-'}"
+    return f"{answers}, {questions}; last activity {for_terminal(status.last_activity or '-', one_line=True)}"
 
 
 def status_text(status: Status) -> str:
     """``collab status`` for people: what is open first, then the counts."""
     open_requests = [r.number for r in status.requests if not r.answered]
-    out = [f"{for_terminal(status.task.split(chr(10))[0])}  [{status.state}]  {status.path}"]
+    task = for_terminal(status.task.split("\n")[0], one_line=True)
+    out = [f"{task}  [{status.state}]  {for_terminal(str(status.path), one_line=True)}"]
     if status.requests:
         out += ["Requests:", *_checklist(status)]
     summary = "open requests: " + (", ".join(map(str, open_requests)) or "none")
     summary += "; open questions: " + (", ".join(map(str, status.open_questions)) or "none")
     out.append(summary)
     out.append(counts_line(status))
-    people = ", ".join(f"{for_terminal(p.name)} ({p.entries}, last {p.last_entry or '-'})" for p in status.participants)
+    people = ", ".join(
+        f"{for_terminal(p.name, one_line=True)} ({p.entries}, last {for_terminal(p.last_entry or '-', one_line=True)})"
+        for p in status.participants
+    )
     out.append(f"participants: {people or 'none yet'}")
     out.append(f"integrity: {status.integrity}")
     return "\n".join(out) + "\n"

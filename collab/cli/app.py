@@ -172,22 +172,35 @@ warnings.showwarning = _show_warning
 
 
 def emit_json(document: Any) -> None:
-    """Write one JSON document and a newline to stdout: indented on a terminal, compact on a pipe."""
+    """Write one JSON document and a newline to stdout: indented on a terminal, compact on a pipe.
+
+    Control, bidirectional and invisible characters in strings are written as ``\\uXXXX`` escapes
+    (:func:`collab.sanitize.for_json`), so the document reads back the same yet carries nothing
+    raw that could act on a terminal it is printed on.
+    """
     import json
 
+    from collab.sanitize import for_json
+
     indent = 2 if sys.stdout.isatty() else None  # indenting makes json use its slow pure-Python encoder
-    sys.stdout.write(json.dumps(document, ensure_ascii=False, indent=indent) + "\n")
+    sys.stdout.write(for_json(json.dumps(document, ensure_ascii=False, indent=indent)) + "\n")
     sys.stdout.flush()
 
 
 def fail(message: str, code: int, as_json: bool) -> typer.Exit:
-    """Print an error the contract's way and return the :class:`typer.Exit` to raise."""
+    """Print an error the contract's way and return the :class:`typer.Exit` to raise.
+
+    A message may quote channel text (a path, a heading), so it passes the same policy as every
+    other output (:mod:`collab.sanitize`): escaped under ``--json``, made visible otherwise.
+    """
+    from collab.sanitize import for_json, for_terminal
+
     if as_json:
         import json
 
-        sys.stderr.write(json.dumps({"error": {"code": code, "message": message}}, ensure_ascii=False) + "\n")
+        sys.stderr.write(for_json(json.dumps({"error": {"code": code, "message": message}}, ensure_ascii=False)) + "\n")
     else:
-        sys.stderr.write(f"collab: {message}\n")
+        sys.stderr.write(f"collab: {for_terminal(message, one_line=True)}\n")
     return typer.Exit(code)
 
 

@@ -12,6 +12,7 @@ from collab.channel import Channel
 from collab.cli.app import AsOpt, ChannelArg, DirOpt, JsonOpt, command, emit_json, read_text_arg, reporting
 from collab.errors import UsageError
 from collab.grammar import Ref, parse_re
+from collab.sanitize import for_terminal
 
 ReOpt = Annotated[
     str | None,
@@ -20,6 +21,11 @@ ReOpt = Annotated[
 TextArg = Annotated[
     str | None, typer.Argument(help="The markdown body; '-' or absent reads stdin.", show_default=False)
 ]
+
+
+def _shown(path: object) -> str:
+    """A path as a person sees it: on one line, with nothing in it acting on the terminal."""
+    return for_terminal(str(path), one_line=True)
 
 
 def _ref(value: str | None) -> Ref | None:
@@ -56,10 +62,11 @@ def start(
         if as_json:
             emit_json({"id": channel.id, "path": str(channel.path), "join_message": message})
             return
-        print(f"Created channel {channel.id}: {channel.path}")
-        print(f"Watch it live in a spare terminal: collab watch {channel.path}")
+        path = _shown(channel.path)
+        print(f"Created channel {channel.id}: {path}")
+        print(f"Watch it live in a spare terminal: collab watch {path}")
         print("\nPaste this into the other session:\n")
-        print(message)
+        print(for_terminal(message))
 
 
 @command()
@@ -71,7 +78,7 @@ def join(channel: ChannelArg, directory: DirOpt = None, as_json: JsonOpt = False
         if as_json:
             emit_json({"id": opened.id, "path": str(opened.path), "join_message": message})
         else:
-            print(message)
+            print(for_terminal(message))
 
 
 def _append(
@@ -85,7 +92,7 @@ def _append(
         if as_json:
             emit_json(entry.to_json() | {"path": str(opened.path)})
         else:
-            print(f"{entry.label} appended to {opened.path}")
+            print(f"{entry.label} appended to {_shown(opened.path)}")
 
 
 @command()
@@ -123,7 +130,8 @@ def close(channel: ChannelArg, name: AsOpt = None, directory: DirOpt = None, as_
         if as_json:
             emit_json({"id": opened.id, "path": str(opened.path), "closed": True, "already_closed": not closed_now})
         else:
-            print(f"Closed {opened.path}" if closed_now else f"{opened.path} was already closed")
+            path = _shown(opened.path)
+            print(f"Closed {path}" if closed_now else f"{path} was already closed")
 
 
 @command("ls")
@@ -137,12 +145,12 @@ def list_command(directory: DirOpt = None, as_json: JsonOpt = False) -> None:
             emit_json({"channels": [item.to_json() for item in listings]})
             return
         if not listings:
-            print(f"No channels in {config.channel_dir(directory)}", file=sys.stderr)
+            print(f"No channels in {_shown(config.channel_dir(directory))}", file=sys.stderr)
         for item in listings:
-            task = item.problem or item.task
+            task = for_terminal(item.problem or item.task, one_line=True)
             task = task if len(task) <= 60 else task[:59] + "…"
             count = f"{item.entries:>4} {'entry  ' if item.entries == 1 else 'entries'}"
-            print(f"{item.id}  {item.last_activity}  {item.state:<10} {count}  {task}")
+            print(f"{item.id}  {for_terminal(item.last_activity, one_line=True)}  {item.state:<10} {count}  {task}")
 
 
 @command()
@@ -160,4 +168,4 @@ def install(
         if as_json:
             emit_json({"path": str(target), "outcome": outcome})
         else:
-            print(f"/collab {outcome}: {target}")
+            print(f"/collab {outcome}: {_shown(target)}")

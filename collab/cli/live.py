@@ -171,9 +171,9 @@ class _Screen:
         if self.errors is not None:
             from rich.text import Text
 
-            self.errors.print(Text(f"collab: {for_terminal(text)}", style="yellow"))
+            self.errors.print(Text(f"collab: {for_terminal(text, one_line=True)}", style="yellow"))
         else:
-            sys.stderr.write(f"collab: {for_terminal(text)}\n")
+            sys.stderr.write(f"collab: {for_terminal(text, one_line=True)}\n")
             sys.stderr.flush()
 
     def update(self, entries: tuple[Entry, ...], notices: tuple[str, ...], closed: bool) -> None:

@@ -100,13 +100,17 @@ def show(
             return
         status = compute(document, opened.id, opened.path, checked)
         if as_html:
-            from collab.render_html import render_page, write_page
+            from collab.render_html import page_parts
 
-            page = render_page(document, status, entries)
+            parts = page_parts(document, status, entries)
             if output is None:
-                sys.stdout.write(page)
+                sys.stdout.writelines(parts)
             else:
-                sys.stdout.write(f"{write_page(output, page, opened.path)}\n")
+                from collab import output as out_file
+                from collab.sanitize import for_terminal
+
+                written = out_file.write(output, parts, channel=opened.path)
+                sys.stdout.write(f"{for_terminal(str(written), one_line=True)}\n")
         elif sys.stdout.isatty():
             from collab.render_term import print_transcript
 
@@ -114,7 +118,7 @@ def show(
         else:
             from collab.render_text import transcript
 
-            sys.stdout.write(transcript(document, status, entries))
+            sys.stdout.writelines(transcript(document, status, entries))
 
 
 def _read(opened: Channel) -> tuple[str, Document]:

@@ -8,8 +8,14 @@ from collab import config
 from collab.channel import Channel
 from collab.cli.app import ChannelArg, DirOpt, JsonOpt, command, emit_json, fail, reporting
 from collab.errors import IntegrityError
+from collab.sanitize import for_terminal
 
 EXIT_INTEGRITY = IntegrityError.exit_code
+
+
+def _shown(text: object) -> str:
+    """A path or a one-line finding as a person sees it: nothing in it acts on the terminal."""
+    return for_terminal(str(text), one_line=True)
 
 
 @command()
@@ -28,12 +34,12 @@ def verify(channel: ChannelArg, directory: DirOpt = None, as_json: JsonOpt = Fal
         if as_json:
             emit_json(report.to_json())
         elif report.ok:
-            print(f"{opened.path}: intact: the header and every accepted entry are as first written")
+            print(f"{_shown(opened.path)}: intact: the header and every accepted entry are as first written")
         else:
             for problem in report.problems:
-                print(f"{problem.part}: {problem.change}")
+                print(f"{_shown(problem.part)}: {_shown(problem.change)}")
                 if problem.diff:
-                    print("\n".join("    " + line for line in problem.diff.split("\n")))
+                    print("\n".join("    " + line for line in for_terminal(problem.diff).split("\n")))
         if gone:
             raise fail(
                 f"the channel file was deleted but its ledger remains; `collab repair {opened.path}` creates it "
@@ -72,10 +78,10 @@ def repair(channel: ChannelArg, directory: DirOpt = None, as_json: JsonOpt = Fal
             )
             return
         if not result.repaired:
-            print(f"{opened.path}: nothing to repair: the history is intact")
+            print(f"{_shown(opened.path)}: nothing to repair: the history is intact")
             return
-        changed = "; ".join(f"{p.part} {p.change}" for p in result.problems)
-        print(f"restored the accepted history of {opened.path} ({result.restored} bytes); it had: {changed}")
+        changed = _shown("; ".join(f"{p.part} {p.change}" for p in result.problems))
+        print(f"restored the accepted history of {_shown(opened.path)} ({result.restored} bytes); it had: {changed}")
         if result.saved:
-            print(f"the edited file is kept, unchanged, as {result.saved}")
+            print(f"the edited file is kept, unchanged, as {_shown(result.saved)}")
         sys.stdout.flush()
