@@ -1,27 +1,24 @@
-"""Top-level markdown block structure with source offsets, and body neutralisation.
+"""Entry bodies: normalise them, and neutralise them so that no body can forge structure.
 
-mistune gives no source positions, so :class:`_PositionedState` records the block parser's cursor
-each time a top-level token is started. That is the character offset where the block begins
-(CommonMark block structure, as mistune implements it). This leans on mistune's ``BlockState``
-internals; ``pyproject.toml`` pins the mistune range and ``tests/test_blocks.py`` checks the offsets.
+A body may hold anything (a line ``### Answer 9``, ``## Closed``, an unclosed fence, ``<pre>``, a
+quote followed by a heading). Contract section 7, point 2: for any body, mistune and CommonMark
+readers both see exactly one new entry, with that body. So a body is written as it is only when
+both readers agree that it holds no structural heading at top level and leaves nothing open that
+would swallow the heading after it; otherwise it is written inside a fence whose info string is
+:data:`WRAP_INFO`, which nothing in the body can close, and unwrapped on reading.
 
-Most bodies are plain: every line starts at column 0 with something that opens no container and no
-multi-line block (no indentation, fence, HTML, blockquote, or setext underline). In such text every
-top-level heading is an ATX heading line, so :func:`scan_headings` reads those with one regex and
-does not load mistune at all; anything else goes to mistune. ``tests/test_blocks.py`` checks, with
-Hypothesis, that both paths agree on plain text.
-
-A *structural* heading is one the channel parser treats as a boundary: any level-1 or level-2
-heading (ATX or setext), or a level-3 heading whose text starts with ``Answer`` or ``Question``.
-A body may contain none at top level, and must not leave a code fence, HTML block or similar open
-so that it would swallow the heading after it. A body that breaks either rule is written inside a
-fence whose info string is :data:`WRAP_INFO` and unwrapped on reading, so it reads back exactly.
+CommonMark is read by :mod:`collab.structure` (markdown-it-py where it matters); mistune by its
+block parser, with a small state class that records where each top-level token starts (mistune
+gives no source positions; ``pyproject.toml`` pins its range and ``tests/test_blocks.py`` checks it).
 """
+
+from __future__ import annotations
 
 import functools
 import re
-from typing import Any, NamedTuple
+from typing import Any
 
+from collab import structure
 from collab.grammar import is_entry_heading
 
 #: Info string of the fence that carries a body which could not be written as plain markdown.
@@ -31,28 +28,13 @@ _SENTINEL = "### collab-sentinel"
 _BACKTICK_RUN = re.compile(r"`+")
 _BLANK_LINES_AT_START = re.compile(r"\A(?:[ \t]*\n)+")
 
-# A line that makes text not plain: indented, a fence, HTML, a blockquote, or a setext underline.
-_NOT_PLAIN = re.compile(r"^(?:[ \t\f\v]|`{3}|~{3}|<|>|=+[ \t]*$|-+[ \t]*$)", re.MULTILINE)
-# An ATX heading at column 0 (CommonMark 4.2), as mistune reads it: 1-6 '#', then space or the end.
-_ATX = re.compile(r"^(#{1,6})(?!#)([ \t]*|[ \t]+.*?)$", re.MULTILINE)
-_ATX_CLOSING = re.compile(r"(\s+|^)#+\s*$")
 
-
-class TopHeading(NamedTuple):
-    """A heading that is a top-level block. Offsets are character offsets into the scanned text.
-
-    ``start`` is where the heading's first line begins, ``body_start`` where the text after it begins.
-    """
-
-    level: int
-    text: str
-    start: int
-    body_start: int
-    style: str
+def _structural(level: int, text: str) -> bool:
+    return level <= 2 or (level == 3 and is_entry_heading(text))
 
 
 @functools.cache
-def _parser() -> tuple[Any, type[Any]]:
+def _mistune() -> tuple[Any, type[Any]]:
     """mistune's block parser and a state class that records offsets (imported on first use)."""
     import mistune
     from mistune.core import BlockState
@@ -74,12 +56,8 @@ def _parser() -> tuple[Any, type[Any]]:
 
 
 def scan_tokens(text: str) -> list[dict[str, Any]]:
-    """Parse ``text`` at block level (no inline parsing) and return mistune's top-level tokens.
-
-    Each token carries ``_start``, its character offset in ``text``. ``text`` should use ``\\n`` line
-    endings (see :func:`scan_text`).
-    """
-    block, state_class = _parser()
+    """mistune's top-level block tokens for ``text`` (``\\n`` line ends), each with ``_start``, its offset."""
+    block, state_class = _mistune()
     state = state_class()
     state.process(text if text.endswith("\n") else text + "\n")
     block.parse(state)
@@ -87,74 +65,29 @@ def scan_tokens(text: str) -> list[dict[str, Any]]:
     return tokens
 
 
-def is_plain(text: str) -> bool:
-    """True when no line of ``text`` is indented, opens a fence, HTML or a blockquote, or underlines."""
-    return _NOT_PLAIN.search(text) is None
+def _mistune_headings(text: str) -> list[tuple[int, str, int]]:
+    return [
+        (t["attrs"]["level"], t["text"].strip(), t["_start"]) for t in scan_tokens(text) if t["type"] == "heading"
+    ]
 
 
-def scan_headings(text: str) -> list[TopHeading]:
-    """Return the top-level headings of ``text`` in order, with their character offsets."""
-    if is_plain(text):
-        return [_atx(m, len(text)) for m in _ATX.finditer(text)]
-    return _mistune_headings(text)
+def _commonmark_headings(text: str) -> list[tuple[int, str, int]]:
+    return [(h.level, h.text, h.start) for h in structure.top_headings(text)]
 
 
-def _mistune_headings(text: str) -> list[TopHeading]:
-    tokens = scan_tokens(text)
-    headings: list[TopHeading] = []
-    for i, token in enumerate(tokens):
-        if token["type"] != "heading":
-            continue
-        start = token["_start"]
-        if token.get("style") == "setext":
-            # The heading ends where the next block starts (or at the end of the text).
-            body_start = tokens[i + 1]["_start"] if i + 1 < len(tokens) else len(text)
-        else:
-            line_end = text.find("\n", start)
-            body_start = len(text) if line_end < 0 else line_end + 1
-        headings.append(TopHeading(token["attrs"]["level"], token["text"].strip(), start, body_start, token["style"]))
-    return headings
-
-
-def atx_text(line: str) -> str:
-    """The text of an ATX heading line (``### Answer 1 ###`` gives ``Answer 1``), as mistune reads it."""
-    match = _ATX.match(line.strip(" ").rstrip("\r"))
-    return _ATX_CLOSING.sub("", match.group(2)).strip() if match else line.strip()
-
-
-def _atx(match: re.Match[str], size: int) -> TopHeading:
-    end = match.end()
-    text = _ATX_CLOSING.sub("", match.group(2)).strip()
-    return TopHeading(len(match.group(1)), text, match.start(), min(end + 1, size), "atx")
-
-
-def scan_text(text: str) -> str:
-    """Return ``text`` with CRLF and lone CR line ends turned into LF without moving any offset.
-
-    ``\\r\\n`` becomes `` \\n`` (trailing white space, which no block structure depends on), so a
-    character offset in the result is the same offset in ``text``.
-    """
-    return text.replace("\r\n", " \n").replace("\r", "\n")
-
-
-def is_structural(level: int, text: str) -> bool:
-    """True for headings that delimit the channel: levels 1-2, and level-3 ``Answer``/``Question``."""
-    return level <= 2 or (level == 3 and is_entry_heading(text))
-
-
-def _ends_open(text: str) -> bool:
-    """True when something in ``text`` would swallow a heading placed after it (or is structure)."""
+def _stays_one_entry(text: str, reader: Any) -> bool:
+    """True when, for ``reader``, ``text`` holds no structural heading and a heading after it is read."""
     probe = text.rstrip("\n") + "\n\n" + _SENTINEL + "\n"
-    expected = len(text.rstrip("\n")) + 2
-    headings = scan_headings(probe)
-    return not headings or headings[-1].start != expected or headings[-1].text != _SENTINEL[4:]
+    headings = reader(probe)
+    if not headings or headings[-1] != (3, _SENTINEL[4:], len(text.rstrip("\n")) + 2):
+        return False
+    return not any(_structural(level, heading) for level, heading, _ in headings[:-1])
 
 
 def body_is_safe(body: str) -> bool:
-    """True when ``body`` can be written as plain markdown: no structural heading, nothing left open."""
-    if _ends_open(body):
-        return False
-    return not any(is_structural(h.level, h.text) for h in scan_headings(body))
+    """True when ``body`` can be written as it is: for mistune and CommonMark alike, it holds no
+    structural heading and leaves no block open."""
+    return _stays_one_entry(body, _commonmark_headings) and _stays_one_entry(body, _mistune_headings)
 
 
 def normalize_body(text: str) -> str:
@@ -163,14 +96,9 @@ def normalize_body(text: str) -> str:
     return _BLANK_LINES_AT_START.sub("", text).rstrip()
 
 
-def _fence_for(body: str) -> str:
-    longest = max((len(run) for run in _BACKTICK_RUN.findall(body)), default=0)
-    return "`" * max(3, longest + 1)
-
-
 def wrap(body: str) -> str:
-    """Put ``body`` inside a fence that nothing in it can close, marked with :data:`WRAP_INFO`."""
-    fence = _fence_for(body)
+    """Put ``body`` inside a backtick fence longer than any backtick run in it, marked :data:`WRAP_INFO`."""
+    fence = "`" * max(3, max((len(run) for run in _BACKTICK_RUN.findall(body)), default=0) + 1)
     return f"{fence}{WRAP_INFO}\n{body}\n{fence}"
 
 
@@ -178,10 +106,11 @@ def unwrap(body: str) -> str:
     """Undo :func:`wrap`; any other text is returned unchanged."""
     if not body.startswith("```"):  # most bodies: no pattern to build or run
         return body
-    m = re.fullmatch(r"(`{3,})" + re.escape(WRAP_INFO) + r"\n(.*)\n\1", body, re.DOTALL)
-    if not m:
+    first, _, rest = body.partition("\n")
+    fence = first[: len(first) - len(first.lstrip("`"))]
+    if first != fence + WRAP_INFO or not rest.endswith("\n" + fence):
         return body
-    fence, inner = m.group(1), m.group(2)
+    inner = rest[: -len(fence) - 1]
     if re.search(rf"^ {{0,3}}`{{{len(fence)},}}[ \t]*$", inner, re.MULTILINE):
         return body
     return inner
@@ -190,29 +119,42 @@ def unwrap(body: str) -> str:
 def neutralise(body: str) -> str:
     """Return the markdown to write for a normalised ``body`` so that it stays one entry.
 
-    The result never holds a structural heading at top level and never leaves a block open, and
     ``unwrap(neutralise(b)) == b`` for every normalised body ``b``.
+
+    Raises:
+        ValueError: not even the wrapped body stays one entry (never seen; a reader's bug).
     """
     if body_is_safe(body) and unwrap(body) == body:
         return body
-    return wrap(body)
+    wrapped = wrap(body)
+    if not body_is_safe(wrapped):
+        raise ValueError("this body cannot be written so that every markdown reader sees one entry")
+    return wrapped
 
 
-_CLOSERS = ("", "-->", "?>", "]]>", ">", "</pre>", "</script>", "</style>", "</textarea>")
+_CLOSERS = ("-->", "?>", "]]>", ">", "</pre>", "</script>", "</style>", "</textarea>")
 
 
 def closer_for(tail: str) -> str | None:
     """Text to append after ``tail`` so that a heading written next is read as a heading.
 
-    ``tail`` is the end of a hand-written file (say, its last entry). Returns ``""`` when nothing is
-    needed, the closing line (an unclosed code fence's or HTML block's) when one works, or None.
+    ``tail`` is the end of a channel from its last structural heading (say, an entry written by
+    hand). Returns ``""`` when nothing is needed, the closing line of an unclosed code fence or
+    HTML block when one works, or None.
     """
-    if not _ends_open(tail):
+    scan = structure.scan_text(tail)
+    if _sentinel_read(scan):
         return ""
-    longest = max((len(run) for run in re.findall(r"[`~]+", tail)), default=3)
-    fences = [ch * n for n in range(3, longest + 1) for ch in "`~"]
-    for closer in (*_CLOSERS[1:], *fences):
-        candidate = tail.rstrip("\n") + "\n" + closer + "\n"
-        if not _ends_open(candidate):
+    # A closing fence as long as the longest run of its character closes any fence it opened.
+    fences = [char * max(3, max((len(run) for run in re.findall(f"{char}+", scan)), default=0)) for char in "`~"]
+    for closer in (*_CLOSERS, *fences):
+        if _sentinel_read(scan.rstrip("\n") + "\n" + closer + "\n"):
             return closer
     return None
+
+
+def _sentinel_read(text: str) -> bool:
+    """True when a heading appended after ``text`` (a blank line between) is a top-level heading."""
+    probe = text.rstrip("\n") + "\n\n" + _SENTINEL + "\n"
+    last = _commonmark_headings(probe)[-1:]
+    return last == [(3, _SENTINEL[4:], len(text.rstrip("\n")) + 2)]

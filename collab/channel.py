@@ -6,13 +6,15 @@ This is the library's front door. Appends follow contract section 2: the next nu
 """
 
 import os
+import warnings
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import NamedTuple
 
-from collab import blocks, config, files, format, integrity
-from collab.errors import ChannelClosed, ChannelFormatError, EntryTooLarge, UsageError
+from collab import blocks, checks, config, files, format, journal, reading, wal, writer
+from collab import repair as repairing
+from collab.errors import ChannelClosed, EntryTooLarge, UsageError
 from collab.format import Document, Entry
 from collab.grammar import Ref, format_timestamp
 
@@ -98,7 +100,7 @@ class Channel(NamedTuple):
         _check_header(text, task, requests)
         data = text.encode("utf-8")
         files.create_exclusive(path, data)
-        integrity.start(path, data)
+        wal.build(path, data)
         return cls(path)
 
     @classmethod
@@ -114,13 +116,56 @@ class Channel(NamedTuple):
         return cls(path)
 
     def read(self) -> Document:
-        """Parse the whole channel.
+        """Parse the whole channel as it is (its readable part), without checking or accepting anything.
 
         Raises:
             ChannelNotFound, ChannelRefused, ChannelFormatError: see :mod:`collab.files` and
                 :func:`collab.format.parse`.
         """
-        return format.parse(files.read_checked(self.path))
+        fd = files.open_checked(self.path)
+        try:
+            shot = reading.snapshot(fd)
+        finally:
+            os.close(fd)
+        return format.parse(shot.data, shot.damage)
+
+    def check(self, *, accept: bool = True) -> reading.Checked:
+        """Read the channel checked against its ledger (see :func:`collab.reading.check`).
+
+        With ``accept``, entries appended by hand are accepted first when the lock is free; the
+        read never waits for the lock.
+
+        Raises:
+            ChannelNotFound, ChannelRefused, ChannelFormatError: the channel cannot be read.
+        """
+        return reading.check(self.path, accept=accept)
+
+    def verify(self) -> checks.Report:
+        """Whether the header and every accepted entry are as first written, naming what changed.
+
+        A deleted channel whose ledger remains, and a ledger that is missing, damaged or foreign,
+        are failures too (contract section 7, point 6).
+
+        Raises:
+            ChannelNotFound, ChannelRefused: neither the channel nor its ledger is there, or unsafe.
+        """
+        if not os.path.lexists(self.path) and journal.load(self.path) is not None:
+            return checks.Report(False, (checks.DELETED,))
+        found = reading.verdict(self.path)
+        if found.trouble is not None:
+            return checks.Report(False, (checks.Problem("ledger", found.trouble.what, found.trouble.detail),))
+        problems = found.report.problems if found.report is not None else ()
+        if found.damage is not None:
+            problems += (checks.Problem("the end of the file", "unreadable", found.damage.warning()),)
+        return checks.Report(not problems, problems)
+
+    def repair(self) -> repairing.Repair:
+        """Restore the accepted history, or cut an unreadable tail; see :func:`collab.repair.repair`."""
+        return repairing.repair(self.path)
+
+    def accept_current(self) -> int:
+        """Accept the channel as it is now (a new ledger); returns the bytes accepted."""
+        return repairing.accept_current(self.path)
 
     def join_message(self, document: Document | None = None) -> str:
         """The text a person pastes into the joining session (templates/join.md)."""
@@ -143,82 +188,82 @@ class Channel(NamedTuple):
         """Append one entry of ``kind`` (``answer`` or ``question``) and return it as read back.
 
         The number is the highest of that kind in the file plus one, taken under the channel lock.
-        ``body`` is markdown; it is normalised and, if it could break the file's structure, wrapped
-        (:func:`collab.blocks.neutralise`) so that it reads back exactly.
+        ``body`` is markdown; it is normalised, terminal controls in it are made visible, and, if it
+        could break the file's structure, it is wrapped (:func:`collab.blocks.neutralise`) so that
+        it reads back exactly.
 
         Raises:
-            UsageError: the body is empty. EntryTooLarge: over :data:`collab.files.MAX_ENTRY_BYTES`.
-            ChannelClosed: the channel is closed. ChannelFormatError: the file is not a channel.
-            ChannelNotFound, ChannelRefused: see :mod:`collab.files`.
+            UsageError: the body is empty or holds a NUL. EntryTooLarge: over :data:`collab.files.MAX_ENTRY_BYTES`.
+            ChannelClosed: the channel is closed. ChannelFormatError: the file is not a readable channel.
+            IntegrityError: its accepted history was edited. ChannelNotFound, ChannelRefused,
+                LockTimeout: see :mod:`collab.files`.
         """
-        body = blocks.normalize_body(body)
-        if not body:
-            raise UsageError(f"the {kind} is empty: give its text as an argument or on stdin")
-        size = len(body.encode("utf-8"))
-        if size > files.MAX_ENTRY_BYTES:
-            raise EntryTooLarge(
-                f"the {kind} is {size} bytes, over the {files.MAX_ENTRY_BYTES // 1048576} MiB entry limit; split it"
-            )
-        with files.locked_for_append(self.path) as fd:
-            prepared = integrity.prepare(self.path, fd, files.read_fd(fd, self.path))
-            ledger, data = prepared.ledger, prepared.data
-            if ledger.closed:
-                raise ChannelClosed(f"channel {self.id} is closed: nothing more can be appended")
-            counters = ledger.counters
-            number = (counters.answers if kind == "answer" else counters.questions) + 1
-            prefix = _separator(data, ledger)
-            if kind == "question" and not counters.has_questions_line:
-                prefix += "\n" + format.QUESTIONS_LINE + "\n"
-            text = format.compose_entry(kind, number, now or _now(), author, re, body)
-            payload = (prefix + text).encode("utf-8")
-            if len(data) + len(payload) > files.MAX_CHANNEL_BYTES:
-                raise EntryTooLarge(
-                    f"appending would take the channel past {files.MAX_CHANNEL_BYTES // 1048576} MiB; "
-                    "start a new channel"
+        body = _checked_body(kind, body)
+        moment = now or _now()
+        text, index = "", 0
+
+        def compose(before: writer.Before) -> bytes:
+            nonlocal text, index
+            counters = before.counters
+            if counters.closed:
+                raise ChannelClosed(
+                    f"channel {self.id} is closed: nothing more can be appended; start a new one with `collab start`"
                 )
-            index = counters.index + 1
-            integrity.intend(ledger, len(data), payload)
-            files.write_all(fd, payload)
-            integrity.accept(ledger, data + payload)
-        written = format.parse_entries(text).entries[0]
-        return Entry(
-            kind, number, written.timestamp, written.author, written.re, written.body,
-            index=index,
-            start=len(data) + len(payload) - len(text.encode("utf-8")) + 1,
-            end=len(data) + len(payload),
-            heading=written.heading,
-        )
+            number = (counters.answers if kind == "answer" else counters.questions) + 1
+            prefix = before.separator
+            if kind == "question" and not counters.questions_line:
+                prefix += "\n" + format.QUESTIONS_LINE + "\n"
+            text, index = format.compose_entry(kind, number, moment, author, re, body), counters.index + 1
+            return (prefix + text).encode("utf-8")
+
+        written = writer.append(self.path, compose)
+        assert written is not None  # compose never declines
+        read_back = format.parse_tail(text, 0, format.Counters()).entries[0]
+        start = written.offset + len(written.payload) - len(text.encode("utf-8")) + 1
+        return read_back._replace(index=index, start=start, end=written.offset + len(written.payload))
 
     def close(self, *, author: str | None, now: datetime | None = None) -> bool:
         """Append ``## Closed (<timestamp>)[ by <author>]``; return False if it was closed already.
 
         Raises:
-            ChannelFormatError, ChannelNotFound, ChannelRefused: as :meth:`append`.
+            ChannelFormatError, IntegrityError, ChannelNotFound, ChannelRefused: as :meth:`append`.
         """
-        with files.locked_for_append(self.path) as fd:
-            prepared = integrity.prepare(self.path, fd, files.read_fd(fd, self.path))
-            ledger, data = prepared.ledger, prepared.data
-            if ledger.closed:
-                return False
-            payload = (_separator(data, ledger) + format.compose_closed(now or _now(), author)).encode()
-            integrity.intend(ledger, len(data), payload)
-            files.write_all(fd, payload)
-            integrity.accept(ledger, data + payload)
-        return True
+
+        def compose(before: writer.Before) -> bytes | None:
+            if before.counters.closed:
+                return None
+            return (before.separator + format.compose_closed(now or _now(), author)).encode()
+
+        return writer.append(self.path, compose) is not None
 
 
-def _separator(data: bytes, ledger: integrity.Ledger) -> str:
-    """What must come before an appended heading so it starts a new top-level block."""
-    last = ledger.last_entry_start
-    text = data[ledger.header_end if last is None else last :].decode("utf-8")
-    closer = blocks.closer_for(text)
-    if closer is None:
-        raise ChannelFormatError(
-            "the last entry leaves a code fence or HTML block open, so nothing appended would be read: "
-            "close it by hand (append the closing line) and try again"
+def _checked_body(kind: str, body: str) -> str:
+    """The body to write: normalised, controls made visible; refused when empty, unreadable or too large."""
+    from collab.sanitize import for_channel
+
+    body = blocks.normalize_body(body)
+    if not body:
+        raise UsageError(f"the {kind} is empty: give its text as an argument or on stdin")
+    if "\x00" in body:
+        line = body.count("\n", 0, body.index("\x00")) + 1
+        raise UsageError(f"the {kind} holds a NUL byte (line {line}), which no reader can read back: remove it")
+    visible = for_channel(body)
+    if visible != body:
+        warnings.warn(
+            f"the {kind} held terminal control characters: they were written as visible symbols (ESC as \u241b)",
+            UserWarning,
+            stacklevel=3,
         )
-    prefix = "" if data.endswith(b"\n") or not data else "\n"
-    return prefix + (closer + "\n" if closer else "")
+    size = len(visible.encode("utf-8", "surrogatepass"))
+    if size > files.MAX_ENTRY_BYTES:
+        raise EntryTooLarge(
+            f"the {kind} is {size} bytes, over the {files.MAX_ENTRY_BYTES // 1048576} MiB entry limit; split it"
+        )
+    try:
+        visible.encode("utf-8")
+    except UnicodeEncodeError:
+        raise UsageError(f"the {kind} is not valid text (it holds unpaired surrogates): send it as UTF-8") from None
+    return visible
 
 
 def _check_header(text: str, task: str, requests: list[str]) -> None:

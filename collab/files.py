@@ -14,11 +14,12 @@ import errno
 import fcntl
 import os
 import stat
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from collab.errors import ChannelFormatError, ChannelNotFound, ChannelRefused
+from collab.errors import ChannelNotFound, ChannelRefused
 
 #: Largest channel file collab reads, in bytes (documented in the README).
 MAX_CHANNEL_BYTES = 32 * 1024 * 1024
@@ -82,27 +83,18 @@ def open_checked(path: Path, *, append: bool = False) -> int:
 
 
 def read_fd(fd: int, path: Path, start: int = 0, limit: int = MAX_CHANNEL_BYTES) -> bytes:
-    """Read from byte ``start`` to the end of an open file.
+    """Read from byte ``start`` to the end of an open file, or to byte ``limit`` if it is larger.
 
-    Raises:
-        ChannelFormatError: the file is larger than ``limit`` bytes.
+    A caller that must know whether the file holds more compares with ``os.fstat(fd).st_size``.
     """
-    size = os.fstat(fd).st_size
-    if size > limit:
-        raise ChannelFormatError(
-            f"{path} is {size / 1048576:.1f} MiB, over collab's {limit // 1048576} MiB channel limit; "
-            "start a new channel"
-        )
     chunks: list[bytes] = []
     offset = start
-    while True:
-        chunk = os.pread(fd, max(size - offset, 65536), offset)
+    while offset < limit:
+        chunk = os.pread(fd, min(max(os.fstat(fd).st_size - offset, 65536), limit - offset), offset)
         if not chunk:
             break
         chunks.append(chunk)
         offset += len(chunk)
-        if offset - start > limit:
-            raise ChannelFormatError(f"{path} grew past collab's {limit // 1048576} MiB channel limit")
     return b"".join(chunks)
 
 
@@ -171,29 +163,112 @@ def write_all(fd: int, data: bytes) -> None:
         view = view[written:]
 
 
-@contextmanager
-def locked_for_append(path: Path) -> Iterator[int]:
-    """Open ``path`` for reading and appending and hold ``flock(LOCK_EX)`` on it; yield the descriptor.
+class LockTimeout(ChannelRefused):
+    """Another process held the channel's lock for longer than ``COLLAB_LOCK_TIMEOUT`` seconds."""
 
-    After the lock is taken, the path must still name the same inode: if the file was replaced while
-    we waited, the lock is retaken on the new file (a few times, then refused).
+
+def lock_holders(fd: int) -> list[int]:
+    """PIDs that hold a ``flock`` on the file open as ``fd``, from Linux ``/proc/locks`` (empty elsewhere).
+
+    ``/proc/locks`` names a lock's file as ``MAJOR:MINOR:INODE`` (major and minor in hex), see proc(5).
+    """
+    st = os.fstat(fd)
+    target = f"{os.major(st.st_dev):02x}:{os.minor(st.st_dev):02x}:{st.st_ino}"
+    holders = []
+    try:
+        with open("/proc/locks", encoding="ascii", errors="replace") as table:
+            for line in table:
+                fields = line.split()
+                if len(fields) > 5 and fields[1] == "FLOCK" and fields[5] == target and fields[4].isdigit():
+                    holders.append(int(fields[4]))
+    except OSError:
+        return []
+    return holders
+
+
+def _acquire(fd: int, path: Path, timeout: float) -> None:
+    """Take ``flock(LOCK_EX)`` on ``fd`` within ``timeout`` seconds.
+
+    flock(2) has no timeout and no readiness event, so a busy lock is retried non-blocking with a
+    back-off of 1 ms doubling to 20 ms (util-linux ``flock -w`` uses an alarm signal instead,
+    which a library cannot own).
 
     Raises:
-        ChannelNotFound, ChannelRefused: as :func:`open_checked`.
+        LockTimeout: naming the holder's PID.
     """
+    deadline = time.monotonic() + timeout
+    pause = 0.001
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            pass
+        left = deadline - time.monotonic()
+        if left <= 0:
+            holders = ", ".join(map(str, lock_holders(fd))) or "unknown"
+            raise LockTimeout(
+                f"{path} has been locked by another process (PID {holders}) for over {timeout:g} s: "
+                "if that process is stopped or stuck, end it (or raise COLLAB_LOCK_TIMEOUT) and try again"
+            )
+        time.sleep(min(pause, left))
+        pause = min(pause * 2, 0.02)
+
+
+@contextmanager
+def locked_for_append(path: Path, timeout: float | None = None) -> Iterator[int]:
+    """Open ``path`` for reading and appending and hold ``flock(LOCK_EX)`` on it; yield the descriptor.
+
+    Waits at most ``timeout`` seconds (default ``COLLAB_LOCK_TIMEOUT``, 10). After the lock is taken,
+    the path must still name the same inode: if the file was replaced while we waited, the lock is
+    retaken on the new file (a few times, then refused).
+
+    Raises:
+        ChannelNotFound, ChannelRefused: as :func:`open_checked`. LockTimeout: the lock stayed busy.
+    """
+    if timeout is None:
+        from collab.config import lock_timeout
+
+        timeout = lock_timeout()
     for _attempt in range(5):
         fd = open_checked(path, append=True)
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            held = os.fstat(fd)
-            try:
-                now = os.stat(path, follow_symlinks=False)
-            except FileNotFoundError:
-                now = None
-            if now is not None and (now.st_ino, now.st_dev) == (held.st_ino, held.st_dev):
+            _acquire(fd, path, timeout)
+            if _still_there(fd, path):
                 check_fd(fd, path)
                 yield fd
                 return
         finally:
             os.close(fd)
     raise ChannelRefused(f"{path} keeps being replaced while collab waits for its lock; try again")
+
+
+@contextmanager
+def try_locked(path: Path) -> Iterator[int | None]:
+    """Like :func:`locked_for_append`, but never waits: yields None when another process holds the lock.
+
+    Read-only commands use it to accept hand appends when they can, and read without it otherwise.
+
+    Raises:
+        ChannelNotFound, ChannelRefused: as :func:`open_checked`.
+    """
+    fd = open_checked(path, append=True)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield None
+            return
+        yield fd if _still_there(fd, path) else None
+    finally:
+        os.close(fd)
+
+
+def _still_there(fd: int, path: Path) -> bool:
+    """True when ``path`` still names the file open as ``fd`` (it was not replaced or removed)."""
+    held = os.fstat(fd)
+    try:
+        now = os.stat(path, follow_symlinks=False)
+    except FileNotFoundError:
+        return False
+    return (now.st_ino, now.st_dev) == (held.st_ino, held.st_dev)

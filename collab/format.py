@@ -1,18 +1,42 @@
 """The channel file format: parse a channel's bytes, compose what a writer appends.
 
-The format is contract section 2. Parsing is lenient (hand-written entries, CRLF, a BOM, no final
-newline, stray text all read, with warnings); composing is strict (the writer's grammar, bodies
-neutralised by :func:`collab.blocks.neutralise`). Offsets in the parsed result are byte offsets
-into the file, so callers can read only what is new.
+The format is contract section 2. There is one parsing model, whatever part of a file is read:
+
+- The structure is CommonMark's (:mod:`collab.structure`): an entry starts at a top-level level-3
+  heading whose text starts with ``Answer`` or ``Question``, and runs to the next *structural*
+  heading (any top-level level-1 or level-2 heading, or the next entry). So a hand-written entry
+  that leaves a fence open takes everything after it, for collab as for any CommonMark reader.
+- Parsing may start at a *checkpoint*: the start of a structural heading, with the numbering as it
+  stood just before it (:class:`Counters`). Reading a file from a checkpoint gives exactly what a
+  full parse gives from that point, so the ledger, ``wait``, ``watch`` and the writers read only
+  the last entry and what follows it, and agree with :func:`parse` by construction.
+- Only readable bytes are parsed: at the first invalid UTF-8 sequence or NUL byte the file is cut
+  at the start of that line, and the cut is reported (:class:`Damage`) instead of refusing it all.
+
+Parsing is lenient (hand-written entries, CRLF, CR, a BOM, no final newline, stray text all read,
+with warnings); composing is strict (the writer's grammar, bodies neutralised by
+:func:`collab.blocks.neutralise`). Offsets in parsed results are byte offsets into the file.
 """
 
-import re
-from datetime import datetime
-from typing import Any, NamedTuple
+from __future__ import annotations
 
-from collab import blocks
+from datetime import datetime
+from typing import NamedTuple
+
+from collab import blocks, structure
 from collab.errors import ChannelFormatError
-from collab.grammar import Ref, compose_heading, format_timestamp, parse_heading, parse_timestamp
+from collab.grammar import (
+    MAX_HEADING_CHARS,
+    Ref,
+    compose_heading,
+    format_timestamp,
+    is_entry_heading,
+    parse_heading,
+    parse_timestamp,
+)
+from collab.header import BY_AUTHOR, Header, Request, parse_header
+
+__all__ = ["Closed", "Counters", "Damage", "Document", "Entry", "Header", "Request", "Tail", "parse", "parse_tail"]
 
 BOM = b"\xef\xbb\xbf"
 #: The warning for entries below a ``## Closed`` line.
@@ -20,37 +44,13 @@ AFTER_CLOSE = "entries appended after the channel was closed"
 ANSWERS_LINE = "## Answers"
 QUESTIONS_LINE = "## Questions"
 
-# Patterns used once or twice a run are kept as strings: re compiles and caches them on first use,
-# so commands that never read the header do not pay to compile them at start-up.
-_META = r"(?im)^\s*[-*]\s*(Channel|Created)\s*:\s*(.+?)\s*$"
-_BY = r"\b(?i:by)\s+@?([A-Za-z0-9][A-Za-z0-9._@+-]*)"  # as grammar._AUTHOR
-
-
-class Request(NamedTuple):
-    """A numbered request from the header (numbers from 1, as the markdown list gives them)."""
-
-    number: int
-    text: str
-
-
-class Header(NamedTuple):
-    """What the header (everything above the answers line) says."""
-
-    title: str
-    task: str
-    context: str
-    requests: tuple[Request, ...]
-    channel_id: str | None
-    created: str | None
-    creator: str | None
-
 
 class Entry(NamedTuple):
     """One ``### Answer N`` or ``### Question N`` section.
 
-    ``start``/``end`` are byte offsets of the section in the file (heading to the next boundary);
-    ``index`` is the 1-based position among entries; ``body`` is normalised and unwrapped, i.e. the
-    text as its author meant it.
+    ``start``/``end`` are byte offsets of the section in the file (heading to the next structural
+    heading, or the end of the readable file); ``index`` is the 1-based position among entries;
+    ``body`` is normalised and unwrapped: the text as its author meant it.
     """
 
     kind: str
@@ -90,77 +90,66 @@ class Closed(NamedTuple):
     start: int
 
 
-class Counters:
-    """Numbering state carried from one part of a file to the next (for reading only what is new).
+class Damage(NamedTuple):
+    """Where a file stops being readable: ``offset`` (bytes) and ``reason`` (a phrase)."""
 
-    A plain slotted class rather than a dataclass: defining a dataclass costs about 0.5 ms of every
-    command's start-up (the mutable state of the ledger and the follower is written the same way).
+    offset: int
+    reason: str
+
+    def warning(self) -> str:
+        """The sentence every command shows while the damage is there."""
+        return f"bytes from offset {self.offset} cannot be read ({self.reason}); `collab repair` moves them aside"
+
+
+class Counters(NamedTuple):
+    """The numbering at a point of a file: what parsing from a checkpoint carries over.
+
+    ``answers``/``questions`` are the highest numbers so far, ``index`` the entries so far,
+    ``questions_line`` whether ``## Questions`` was seen, ``closed`` the closing line if any.
     """
 
-    __slots__ = ("answers", "has_questions_line", "index", "questions", "seen")
-
-    def __init__(
-        self,
-        answers: int = 0,
-        questions: int = 0,
-        index: int = 0,
-        seen: dict[str, set[int]] | None = None,
-        has_questions_line: bool = False,
-    ) -> None:
-        self.answers = answers
-        self.questions = questions
-        self.index = index
-        self.seen = {"answer": set(), "question": set()} if seen is None else seen
-        self.has_questions_line = has_questions_line
-
-    def copy(self) -> "Counters":
-        """An independent copy (the sets of seen numbers are copied too)."""
-        seen = {kind: set(numbers) for kind, numbers in self.seen.items()}
-        return Counters(self.answers, self.questions, self.index, seen, self.has_questions_line)
+    answers: int = 0
+    questions: int = 0
+    index: int = 0  # type: ignore[assignment]  # the field's name; it hides tuple.index
+    questions_line: bool = False
+    closed: Closed | None = None
 
 
 class Tail(NamedTuple):
-    """What :func:`parse_entries` found below the answers line (or below a known boundary)."""
+    """What parsing from a checkpoint found.
 
-    entries: list[Entry]
-    closed: Closed | None
-    warnings: list[str]
-    counters: Counters
-
-
-class Document:
-    """A parsed channel. ``answers_offset`` is the byte offset of the answers line; ``size`` the file size.
-
-    The :attr:`header` is parsed on first use: appending and following a channel never need it.
+    ``warnings`` are ``(byte offset, sentence)``; ``checkpoint`` is the byte offset of the last
+    structural heading found (or the start, if none) and ``at_checkpoint`` the counters just
+    before it, so parsing can resume there; ``counters`` is the state at the end.
     """
 
-    __slots__ = ("_header", "_header_source", "answers_offset", "closed", "counters", "entries", "size", "warnings")
+    entries: list[Entry]
+    warnings: list[tuple[int, str]]
+    counters: Counters
+    checkpoint: int
+    at_checkpoint: Counters
 
-    def __init__(
-        self,
-        answers_offset: int,
-        entries: tuple[Entry, ...],
-        closed: Closed | None,
-        warnings: tuple[str, ...],
-        counters: Counters,
-        size: int,
-        header_source: tuple[str, list[blocks.TopHeading], int],
-    ) -> None:
-        self.answers_offset = answers_offset
-        self.entries = entries
-        self.closed = closed
-        self.warnings = warnings
-        self.counters = counters
-        self.size = size
-        self._header_source = header_source
-        self._header: Header | None = None
 
-    @property
-    def header(self) -> Header:
-        """What the header says (title, task, context, requests, id, creation)."""
-        if self._header is None:
-            self._header = _parse_header(*self._header_source)
-        return self._header
+class Document(NamedTuple):
+    """A parsed channel.
+
+    ``answers_offset`` is the byte offset of the answers line, ``body_start`` of the line after it;
+    ``size`` is the file size; ``damage`` where it stops being readable (None when all of it is).
+    ``warnings`` are sentences (``line N: ...``). ``checkpoint`` is where parsing may resume (the
+    last structural heading) and ``at_checkpoint`` the numbering just before it.
+    """
+
+    header: Header
+    answers_offset: int
+    body_start: int
+    entries: tuple[Entry, ...]
+    closed: Closed | None
+    warnings: tuple[str, ...]
+    counters: Counters
+    size: int
+    damage: Damage | None
+    checkpoint: int
+    at_checkpoint: Counters
 
     @property
     def state(self) -> str:
@@ -168,34 +157,31 @@ class Document:
         return "closed" if self.closed else "open"
 
 
-def decode(data: bytes) -> tuple[str, int]:
-    """Decode channel bytes as UTF-8 and return ``(text, base)``; ``base`` is 3 after a BOM, else 0.
+def readable(data: bytes, base: int = 0) -> tuple[bytes, Damage | None]:
+    """The readable part of ``data`` (bytes from file offset ``base``), and where it stops.
 
-    Raises:
-        ChannelFormatError: the bytes are not UTF-8 or hold NUL bytes (binary data).
+    A line holding invalid UTF-8 or a NUL byte, and everything after it, is left out and reported
+    as :class:`Damage`; so is a final partial UTF-8 sequence. Never raises.
     """
-    base = len(BOM) if data.startswith(BOM) else 0
+    bad, reason = data.find(b"\x00"), "a NUL byte"
     try:
-        text = data[base:].decode("utf-8")
+        data[: None if bad < 0 else bad].decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise ChannelFormatError(
-            f"not UTF-8 text (bad byte at offset {exc.start + base}): this is not a collab channel"
-        ) from None
-    if "\x00" in text:
-        raise ChannelFormatError(
-            f"holds a NUL byte at offset {base + len(text[: text.index(chr(0))].encode())}: binary data, not a channel"
-        )
-    return text, base
+        bad, reason = exc.start, "not UTF-8"
+    if bad < 0:
+        return data, None
+    cut = data.rfind(b"\n", 0, bad) + 1
+    return data[:cut], Damage(base + cut, f"{reason} at offset {base + bad}")
 
 
 class _ByteOffsets:
-    """Converts increasing character offsets of ``text`` into byte offsets, in one pass overall."""
+    """Converts increasing character offsets of ``text`` into file byte offsets, in one pass overall."""
 
     def __init__(self, text: str, base: int) -> None:
         self._text = text
-        self._base = base
         self._char = 0
         self._byte = base
+        self._base = base
 
     def __call__(self, char_offset: int) -> int:
         if char_offset < self._char:
@@ -205,277 +191,160 @@ class _ByteOffsets:
         return self._byte
 
 
-def _section_text(text: str) -> str:
-    return blocks.unwrap(blocks.normalize_body(text))
+def is_structural(level: int, text: str) -> bool:
+    """True for headings that delimit the channel: levels 1-2, and level-3 ``Answer``/``Question``."""
+    return level <= 2 or (level == 3 and is_entry_heading(text))
 
 
-def _parse_requests(section: str) -> tuple[Request, ...]:
-    requests: list[Request] = []
-    for token in blocks.scan_tokens(blocks.scan_text(section)):
-        if token["type"] != "list":
-            continue
-        first = int(token["attrs"].get("start", 1)) if token["attrs"].get("ordered") else 1
-        for offset, item in enumerate(token["children"]):
-            parts = [c.get("text") or c.get("raw") or "" for c in item["children"]]
-            text = "\n\n".join(p.strip() for p in parts if p and p.strip())
-            requests.append(Request(first + offset, text))
-        break
-    return tuple(requests)
-
-
-def _parse_header(text: str, headings: list[blocks.TopHeading], end: int) -> Header:
-    title = ""
-    sections: dict[str, str] = {}
-    top = [h for h in headings if h.start < end and h.level <= 2]
-    for i, h in enumerate(top):
-        stop = top[i + 1].start if i + 1 < len(top) else end
-        if h.level == 1 and not title:
-            title = re.sub(r"^Collab:\s*", "", h.text, flags=re.IGNORECASE)
-            meta_region = text[h.body_start : stop]
-        elif h.level == 2:
-            sections.setdefault(h.text.strip().lower(), text[h.body_start : stop])
-    if not title:
-        meta_region = text[: top[0].start] if top else text[:end]
-    meta = {k.lower(): v for k, v in re.findall(_META, meta_region)}
-    created = meta.get("created")
-    creator_match = re.search(_BY, created) if created else None
-    created_at = parse_timestamp(created) if created else None
-    return Header(
-        title=title,
-        task=_section_text(sections.get("task", "")),
-        context=_section_text(sections.get("context", "")),
-        requests=_parse_requests(sections.get("requests", "")),
-        channel_id=meta.get("channel"),
-        created=format_timestamp(created_at) if created_at else None,
-        creator=creator_match.group(1) if creator_match else None,
-    )
-
-
-def _line_number(text: str, offset: int) -> int:
-    return text.count("\n", 0, offset) + 1
-
-
-def parse_entries(text: str, to_bytes: _ByteOffsets | None = None, counters: Counters | None = None) -> Tail:
-    """Parse the part of a channel below the answers line (or below any entry boundary).
+def parse_tail(text: str, base: int, counters: Counters) -> Tail:
+    """Parse channel text that starts at a checkpoint (file byte offset ``base``).
 
     Args:
-        text: decoded text that starts at an entry boundary (a structural heading or the line after
-            the answers line). CRLF is accepted.
-        to_bytes: maps character offsets of ``text`` to file byte offsets; identity+UTF-8 if omitted.
-        counters: numbering carried over from the part of the file above ``text``.
-
-    Returns:
-        The entries, the closing line if any, and warnings (line numbers are relative to ``text``).
+        text: decoded text from a checkpoint: the line after the answers line, or the start of a
+            structural heading. Any line ends.
+        base: the file byte offset where ``text`` starts.
+        counters: the numbering just before ``base``.
     """
-    to_bytes = to_bytes or _ByteOffsets(text, 0)
-    counters = counters or Counters()
-    scan = blocks.scan_text(text)
-    headings = [h for h in blocks.scan_headings(scan) if blocks.is_structural(h.level, h.text)]
+    scan = structure.scan_text(text)
+    to_bytes = _ByteOffsets(text, base)
+    headings = list(structure.top_headings(scan, 0, is_structural))
     entries: list[Entry] = []
-    warnings: list[str] = []
-    closed: Closed | None = None
+    warnings: list[tuple[int, str]] = []
+    answers, questions, index, questions_line, closed = counters
+    checkpoint, at_checkpoint = base, counters
     stray_from = 0
     for i, h in enumerate(headings):
         stop = headings[i + 1].start if i + 1 < len(headings) else len(text)
-        if text[stray_from : h.start].strip():
-            warnings.append(f"line {_line_number(text, stray_from)}: text outside any entry")
+        checkpoint = to_bytes(h.start)
+        at_checkpoint = Counters(answers, questions, index, questions_line, closed)
+        if scan[stray_from : h.start].strip():
+            warnings.append((to_bytes(stray_from), "text outside any entry"))
         stray_from = stop
         if h.level == 3:
-            entries.append(_entry(text, h, stop, to_bytes, counters, warnings))
-            continue
-        if h.level == 2 and h.text == "Questions":
-            counters.has_questions_line = True
-        elif h.level == 2 and h.text.split("(")[0].strip() == "Closed":
+            heading = parse_heading(h.text)
+            last = answers if heading.kind == "answer" else questions
+            number = heading.number or last + 1
+            if heading.number is None:
+                warnings.append((checkpoint, f"heading '{h.text[:80]}' has {heading.warnings[0]}; read as "
+                                             f"{heading.kind.capitalize()} {number}"))  # fmt: skip
+            elif number != last + 1:
+                label = heading.kind.capitalize()
+                order = "appears twice" if number == last else f"follows {label} {last}"
+                warnings.append((checkpoint, f"{label} {number} {order}"))
+            if heading.kind == "answer":
+                answers = max(answers, number)
+            else:
+                questions = max(questions, number)
+            index += 1
+            body = blocks.unwrap(blocks.normalize_body(text[h.body_start : stop]))
+            line = text[h.start : h.body_start].strip()
+            entries.append(Entry(heading.kind, number, heading.timestamp, heading.author, heading.re, body, index,
+                                 checkpoint, to_bytes(stop), line))  # fmt: skip
+        elif h.text == "Questions" and h.level == 2:
+            questions_line = True
+        elif h.text.split("(")[0].strip() == "Closed" and h.level == 2:
             moment = parse_timestamp(h.text)
-            by = re.search(_BY, h.text)
-            closed = closed or Closed(
-                format_timestamp(moment) if moment else None, by.group(1) if by else None, to_bytes(h.start)
-            )
-        elif h.level == 2 and h.text == "Answers":
-            warnings.append(f"line {_line_number(text, h.start)}: a second '## Answers' line (ignored)")
+            by = BY_AUTHOR.search(h.text[: MAX_HEADING_CHARS])
+            author = by.group(1) if by else None
+            closed = closed or Closed(format_timestamp(moment) if moment else None, author, checkpoint)
+            stray_from = stop  # the text below the closing line is its summary
+        elif h.text == "Answers" and h.level == 2:
+            warnings.append((checkpoint, "a second '## Answers' line (ignored)"))
         else:
             stray_from = h.start
-            warnings.append(f"line {_line_number(text, h.start)}: unexpected heading {'#' * h.level} {h.text}")
-    if text[stray_from:].strip():
-        warnings.append(f"line {_line_number(text, stray_from)}: text outside any entry")
+            warnings.append((checkpoint, f"unexpected heading {'#' * h.level} {h.text[:80]}"))
+    if scan[stray_from:].strip():
+        warnings.append((to_bytes(stray_from), "text outside any entry"))
+    return Tail(entries, warnings, Counters(answers, questions, index, questions_line, closed), checkpoint,
+                at_checkpoint)  # fmt: skip
+
+
+def parse(data: bytes, damage: Damage | None = None) -> Document:
+    """Parse a whole channel file (its readable part; see :func:`readable`).
+
+    ``damage`` is given when ``data`` was already cut (at the size limit), so the document says so.
+
+    Raises:
+        ChannelFormatError: no ``## Answers`` line in the readable part (contract section 2).
+    """
+    base = len(BOM) if data.startswith(BOM) else 0
+    good, found = readable(data[base:], base)
+    try:
+        header, answers_offset, body_start = head(data[: base + len(good)])
+    except ChannelFormatError:
+        if (found or damage) is None:
+            raise
+        cut = found or damage
+        raise ChannelFormatError(
+            f"no '## Answers' line before the bytes it cannot read ({cut.reason}, from offset {cut.offset}): "  # type: ignore[union-attr]
+            "this is not a collab channel"
+        ) from None
+    tail = parse_tail(data[body_start : base + len(good)].decode("utf-8"), body_start, Counters())
+    return document(data, header, answers_offset, body_start, [], [], tail, found or damage)
+
+
+def head(data: bytes) -> tuple[Header, int, int]:
+    """The header, and the byte offsets of the answers line and of the line after it.
+
+    ``data`` is readable (see :func:`readable`); only as much of it as the header needs is scanned.
+
+    Raises:
+        ChannelFormatError: there is no ``## Answers`` line.
+    """
+    base = len(BOM) if data.startswith(BOM) else 0
+    text = data[base:].decode("utf-8")
+    headings = []
+    for h in structure.top_headings(structure.scan_text(text), 0, is_structural):
+        headings.append(h)
+        if h.level == 2 and h.text == "Answers":
+            break
+    else:
+        raise ChannelFormatError("no '## Answers' line: this is not a collab channel (or its header was damaged)")
+    answers = headings[-1]
+    to_bytes = _ByteOffsets(text, base)
+    return parse_header(text, headings, answers.start), to_bytes(answers.start), to_bytes(answers.body_start)
+
+
+def entry_at(data: bytes, start: int, end: int) -> tuple[str, str]:
+    """The heading line and the body of an entry whose span ``[start, end)`` is known (no block parsing)."""
+    text = data[start:end].decode("utf-8")
+    line_end = structure.scan_text(text).find("\n")
+    if line_end < 0:
+        return text.strip(), ""
+    return text[:line_end].strip(), blocks.unwrap(blocks.normalize_body(text[line_end + 1 :]))
+
+
+def document(
+    data: bytes,
+    header: Header,
+    answers_offset: int,
+    body_start: int,
+    known: list[Entry],
+    known_warnings: list[tuple[int, str]],
+    tail: Tail,
+    damage: Damage | None,
+) -> Document:
+    """Assemble a :class:`Document` from entries already known (from a ledger) and a parsed tail."""
+    entries = tuple(known + tail.entries)
+    closed = tail.counters.closed
+    warnings = [f"line {line}: {sentence}" for line, sentence in _line_numbers(data, known_warnings + tail.warnings)]
     if closed and any(e.start > closed.start for e in entries):
         warnings.append(AFTER_CLOSE)
-    return Tail(entries, closed, warnings, counters)
+    if damage:
+        warnings.append(damage.warning())
+    return Document(header, answers_offset, body_start, entries, closed, tuple(warnings), tail.counters,
+                    len(data), damage, tail.checkpoint, tail.at_checkpoint)  # fmt: skip
 
 
-def parse_tail(data: bytes, offset: int, counters: Counters) -> Tail:
-    """Parse bytes read from ``offset`` of a channel file, which must be an entry boundary.
-
-    ``counters`` (numbering so far) is updated in place; entry spans are file byte offsets.
-
-    Raises:
-        ChannelFormatError: not UTF-8 or NUL bytes (see :func:`decode`).
-    """
-    text, base = decode(data) if offset == 0 else (_decode_part(data, offset), 0)
-    return parse_entries(text, _ByteOffsets(text, offset + base), counters)
-
-
-def _decode_part(data: bytes, offset: int) -> str:
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise ChannelFormatError(f"not UTF-8 text (bad byte at offset {offset + exc.start})") from None
-    if "\x00" in text:
-        raise ChannelFormatError("holds a NUL byte: binary data, not a channel")
-    return text
-
-
-def _entry(
-    text: str, h: blocks.TopHeading, stop: int, to_bytes: _ByteOffsets, counters: Counters, warnings: list[str]
-) -> Entry:
-    parsed = parse_heading(h.text)
-    last = counters.answers if parsed.kind == "answer" else counters.questions
-    number = parsed.number
-    if number is None or number in counters.seen[parsed.kind] or number != last + 1:
-        where = f"line {_line_number(text, h.start)}"
-    if number is None:
-        number = last + 1
-        warnings.append(f"{where}: heading '{h.text}' has no number; read as {parsed.kind.capitalize()} {number}")
-    elif number in counters.seen[parsed.kind]:
-        warnings.append(f"{where}: {parsed.kind.capitalize()} {number} appears twice")
-    elif number != last + 1:
-        warnings.append(f"{where}: {parsed.kind.capitalize()} {number} follows {parsed.kind.capitalize()} {last}")
-    counters.seen[parsed.kind].add(number)
-    if parsed.kind == "answer":
-        counters.answers = max(counters.answers, number)
-    else:
-        counters.questions = max(counters.questions, number)
-    counters.index += 1
-    body = blocks.unwrap(blocks.normalize_body(text[h.body_start : stop]))
-    start = to_bytes(h.start)
-    return Entry(
-        kind=parsed.kind,
-        number=number,
-        timestamp=parsed.timestamp,
-        author=parsed.author,
-        re=parsed.re,
-        body=body,
-        index=counters.index,
-        start=start,
-        end=to_bytes(stop),
-        heading=text[h.start : h.body_start].strip(),
-    )
-
-
-def parse(data: bytes) -> Document:
-    """Parse a whole channel file.
-
-    Raises:
-        ChannelFormatError: not UTF-8, NUL bytes, or no ``## Answers`` line (contract section 2).
-    """
-    text, base = decode(data)
-    headings, answers = _find_answers_line(blocks.scan_text(text))
-    to_bytes = _ByteOffsets(text, base)
-    answers_offset = to_bytes(answers.start)
-    body_start = to_bytes(answers.body_start)
-    tail_text = text[answers.body_start :]
-    tail = parse_entries(tail_text, _ByteOffsets(tail_text, body_start))
-    line_shift = _line_number(text, answers.body_start) - 1
-    warnings = [shift_line(w, line_shift) for w in tail.warnings]
-    return Document(
-        answers_offset, tuple(tail.entries), tail.closed, tuple(warnings), tail.counters, len(data),
-        header_source=(text, headings, answers.start),
-    )
-
-
-class Index(NamedTuple):
-    """What is already known of the accepted part ``[0, end)`` of a channel (kept by :mod:`collab.integrity`).
-
-    ``spans`` are ``[kind, number, index, start, end]`` per entry, byte offsets; ``warnings`` carry
-    file line numbers; ``counters`` and ``closed`` are the state at ``end``.
-    """
-
-    header_end: int
-    end: int
-    spans: list[list[Any]]
-    warnings: list[str]
-    closed: Closed | None
-    counters: Counters
-
-
-def entry_at(data: bytes, span: list[Any]) -> Entry:
-    """Read back an entry whose span is known, no block parsing needed.
-
-    ``span`` is ``[kind, number, index, start, end]``, optionally followed by the heading's
-    ``timestamp, author[, re kind, re number]`` as read when it was accepted.
-    """
-    kind, number, index, start, end = span[:5]
-    heading_line, _, rest = data[start:end].decode("utf-8").partition("\n")
-    if len(span) > 5:
-        timestamp, author = span[5], span[6]
-        reply_to = Ref(span[7], span[8]) if len(span) > 7 else None
-    else:
-        parsed = parse_heading(blocks.atx_text(heading_line))
-        timestamp, author, reply_to = parsed.timestamp, parsed.author, parsed.re
-    body = blocks.unwrap(blocks.normalize_body(rest))
-    return Entry(kind, number, timestamp, author, reply_to, body, index, start, end, heading_line.strip())
-
-
-def parse_indexed(data: bytes, index: Index) -> Document:
-    """Parse a channel whose accepted part is described by ``index``: only the rest is parsed.
-
-    The result equals :func:`parse` of the same bytes when the accepted part is as the index says
-    (which :mod:`collab.integrity` checks by digest first), with one difference that follows from
-    append-only: text appended later below an accepted entry, without a heading of its own, is
-    text outside any entry (a warning), not more of that entry's body.
-
-    Raises:
-        ChannelFormatError: as :func:`parse`.
-    """
-    text, base = decode(data[: index.header_end])
-    headings, answers = _find_answers_line(blocks.scan_text(text))
-    answers_offset = _ByteOffsets(text, base)(answers.start)
-    entries = [entry_at(data, span) for span in index.spans]
-    warnings = list(index.warnings)
-    closed = index.closed
-    counters = index.counters
-    if len(data) > index.end:
-        counters = counters.copy()
-        tail = parse_tail(data[index.end :], index.end, counters)
-        entries += tail.entries
-        shift = data.count(b"\n", 0, index.end)
-        warnings += [shift_line(w, shift) for w in tail.warnings]
-        if closed and tail.entries:
-            warnings.append(AFTER_CLOSE)
-        closed = closed or tail.closed
-    if AFTER_CLOSE in warnings:  # once, and last, as parse() reports it
-        warnings = [w for w in warnings if w != AFTER_CLOSE] + [AFTER_CLOSE]
-    return Document(
-        answers_offset, tuple(entries), closed, tuple(warnings), counters, len(data),
-        header_source=(text, headings, answers.start),
-    )
-
-
-_ANSWERS_CANDIDATE = re.compile(
-    r"^ {0,3}(?:##[ \t]+Answers[ \t]*#*[ \t]*|Answers[ \t]*\n {0,3}-+[ \t]*)$", re.MULTILINE
-)
-
-
-def _find_answers_line(scan: str) -> tuple[list[blocks.TopHeading], blocks.TopHeading]:
-    """The header's top-level headings and the answers line, scanning only as far as the answers line.
-
-    A candidate line found by a regex is confirmed by a block parse of the text up to it (it may sit
-    inside a code fence, say); text after a top-level heading cannot change how the text before it
-    parses, so the entries below need not be scanned here.
-    """
-    for candidate in _ANSWERS_CANDIDATE.finditer(scan):
-        headings = blocks.scan_headings(scan[: candidate.end() + 1])
-        if headings and headings[-1].level == 2 and headings[-1].text == "Answers" and (
-            headings[-1].start == candidate.start()
-        ):
-            return headings, headings[-1]
-    raise ChannelFormatError("no '## Answers' line: this is not a collab channel (or its header was damaged)")
-
-
-def shift_line(warning: str, shift: int) -> str:
-    """Add ``shift`` to the line number a warning starts with (``line N: ...``)."""
-    m = re.match(r"line (\d+):", warning)
-    return f"line {int(m.group(1)) + shift}:{warning[m.end() :]}" if m else warning
+def _line_numbers(data: bytes, located: list[tuple[int, str]]) -> list[tuple[int, str]]:
+    """``(line number, sentence)`` for ``(byte offset, sentence)`` pairs, counting lines once overall."""
+    numbered = []
+    line, counted = 1, 0
+    for offset, sentence in sorted(located, key=lambda pair: pair[0]):
+        line += data.count(b"\n", counted, offset)
+        counted = max(counted, offset)
+        numbered.append((line, sentence))
+    return numbered
 
 
 def compose_entry(kind: str, number: int, moment: datetime, author: str | None, re_ref: Ref | None, body: str) -> str:

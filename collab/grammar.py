@@ -14,6 +14,10 @@ from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
 
 KINDS = ("answer", "question")
+#: Highest entry or reference number collab reads; a heading with a larger one reads as having none.
+MAX_NUMBER = 999_999
+#: How much of a heading's text is read for its details; the rest is ignored (keeps every pattern linear).
+MAX_HEADING_CHARS = 1024
 RE_KINDS = ("request", "question", "answer")
 
 #: Characters allowed in an author name; anything else would make the heading ambiguous.
@@ -71,7 +75,7 @@ def parse_timestamp(text: str) -> datetime | None:
     Minute precision (``2026-06-22T14:02Z``) and offsets (``+02:00``) are accepted; a time with no
     zone is taken as UTC. Returns None when there is no readable date-time.
     """
-    m = re.search(_TIMESTAMP, text)
+    m = re.search(_TIMESTAMP, text[:MAX_HEADING_CHARS])
     if not m:
         return None
     year, month, day, hour, minute, second, zone = m.groups()
@@ -83,7 +87,10 @@ def parse_timestamp(text: str) -> datetime | None:
         sign = 1 if zone[0] == "+" else -1
         digits = zone[1:].replace(":", "")
         offset_minutes = int(digits[:2]) * 60 + int(digits[2:])
-        moment -= sign * timedelta(minutes=offset_minutes)
+        try:
+            moment -= sign * timedelta(minutes=offset_minutes)
+        except OverflowError:  # e.g. 0001-01-01T00:00+01:00: before the first representable moment
+            return None
     return moment
 
 
@@ -130,21 +137,21 @@ def parse_heading(text: str) -> Heading:
     if not m:
         raise ValueError(f"not an entry heading: {text!r}")
     kind = m.group(1).lower()
-    rest = text[m.end() :]
+    rest = text[m.end() : MAX_HEADING_CHARS]
     warnings: list[str] = []
     number: int | None = None
     nm = re.match(_NUMBER, rest)
-    if nm:
+    if nm and int(nm.group(1)) <= MAX_NUMBER:
         number = int(nm.group(1))
         rest = rest[nm.end() :]
     else:
-        warnings.append("no number")
+        warnings.append("no number" if not nm else f"number over {MAX_NUMBER}")
     moment = parse_timestamp(rest)
     timestamp = format_timestamp(moment) if moment else None
     am = re.search(_AUTHOR, rest)
     author = am.group(1).rstrip(".,;:)") if am else None
     rm = re.search(_RE, rest)
-    re_ref = Ref(rm.group(1).lower(), int(rm.group(2))) if rm else None
+    re_ref = Ref(rm.group(1).lower(), int(rm.group(2))) if rm and int(rm.group(2)) <= MAX_NUMBER else None
     return Heading(kind, number, timestamp, author, re_ref, tuple(warnings))
 
 
@@ -155,6 +162,6 @@ def parse_re(value: str) -> Ref:
         ValueError: with a message naming the accepted forms.
     """
     m = re.fullmatch(r"\s*(request|question|answer)\s*[:\s#]?\s*(\d{1,9})\s*", value, re.IGNORECASE)
-    if not m or int(m.group(2)) < 1:
+    if not m or not 1 <= int(m.group(2)) <= MAX_NUMBER:
         raise ValueError(f"cannot read {value!r}: use request:N, question:N or answer:N with N from 1")
     return Ref(m.group(1).lower(), int(m.group(2)))

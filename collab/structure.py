@@ -26,7 +26,7 @@ Offsets are character offsets into the scanned text, which must use ``\\n`` line
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from typing import Any, NamedTuple
 
 #: Smallest window, in characters, that markdown-it-py parses when the fast path stops.
@@ -177,7 +177,7 @@ def top_headings(text: str, start: int = 0, keep: Callable[[int, str], bool] | N
 
 def _slow(
     text: str, checkpoint: int, done: int, reached: int, keep: Callable[[int, str], bool] | None
-) -> Iterator[TopHeading]:
+) -> Generator[TopHeading, None, TopHeading | None]:
     """Parse windows from ``checkpoint`` (at least up to ``reached``) until one holds a top-level
     heading after ``done``; yield the headings it holds after ``done``.
 

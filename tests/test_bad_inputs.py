@@ -12,6 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from collab.cli import app
+from tests.conftest import state_dir
 from tests.test_format import ORIGINAL
 
 HEADER = "# Collab: Odd file\n\n## Task\nSomething\n\n## Requests\n1. One?\n\n## Answers\n"
@@ -59,20 +60,12 @@ def hard_link(directory: Path) -> Path:
     return path
 
 
-def fifty_megabytes(directory: Path) -> Path:
-    path = directory / "collab-big00001.md"
-    with open(path, "wb") as handle:
-        handle.write(HEADER.encode())
-        handle.write((b"x" * 1023 + b"\n") * (50 * 1024))
-    return path
-
-
 REFUSED: dict[str, tuple[Callable[[Path], Path], str]] = {
     "empty": (write("collab-empty001.md", b""), "no '## Answers' line"),
-    "binary": (write("collab-bin00001.md", bytes(range(256)) * 4), "not UTF-8"),
-    "latin-1": (write("collab-latin001.md", (HEADER + "caf\xe9\n").encode("latin-1")), "not UTF-8"),
+    "binary": (write("collab-bin00001.md", bytes(range(256)) * 4), "not a collab channel"),
+    "latin-1 header": (write("collab-latin001.md", b"# caf\xe9\n\n## Answers\n"), "not UTF-8"),
     "utf-16": (write("collab-utf16001.md", HEADER.encode("utf-16")), "not UTF-8"),
-    "NUL bytes": (write("collab-nul00001.md", (HEADER + "a\x00b\n").encode()), "NUL byte"),
+    "NUL bytes in the header": (write("collab-nul00001.md", b"# x\n\n## Task\na\x00b\n## Answers\n"), "NUL byte"),
     "no answers line": (write("collab-noans001.md", b"# Collab: x\n\n## Task\nx\n"), "no '## Answers' line"),
     "answers line in a fence": (
         write("collab-fence001.md", b"# Collab: x\n\n```\n## Answers\n```\n"), "no '## Answers' line"),
@@ -81,7 +74,6 @@ REFUSED: dict[str, tuple[Callable[[Path], Path], str]] = {
     "answers line as a list item": (write("collab-list0001.md", b"# x\n\n- ## Answers\n"), "no '## Answers' line"),
     "level-3 answers line": (write("collab-level301.md", b"# x\n\n### Answers\n"), "no '## Answers' line"),
     "plain notes": (write("collab-notes001.md", b"just some notes\nnothing else\n"), "no '## Answers' line"),
-    "50 MB file": (fifty_megabytes, "channel limit"),
     "symlink": (symlink, "symbolic link"),
     "directory": (directory_entry, "is a directory"),
     "FIFO": (fifo, "not a regular file"),
@@ -138,7 +130,7 @@ def test_refused_input_gives_exit_1_one_line_and_changes_nothing(case: str, runn
             assert one_line(result.stderr), result.stderr
             assert message in result.stderr, result.stderr
     assert snapshot(path) == before
-    assert not any(p.name.endswith((".ledger", ".accepted")) for p in tmp_path.iterdir())
+    assert not any(p.name.endswith((".ledger", ".accepted")) for p in state_dir(tmp_path).glob("*"))
 
 
 @pytest.mark.parametrize("case", sorted(ODD))

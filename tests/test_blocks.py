@@ -1,16 +1,11 @@
+"""Bodies: normalised, neutralised so that no reader sees forged structure, and read back exactly."""
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from markdown_it import MarkdownIt
 
-from collab.blocks import (
-    WRAP_INFO,
-    body_is_safe,
-    closer_for,
-    neutralise,
-    normalize_body,
-    scan_headings,
-    scan_text,
-    unwrap,
-)
+from collab.blocks import WRAP_INFO, body_is_safe, closer_for, neutralise, normalize_body, scan_tokens, unwrap
+from collab.structure import scan_text, top_headings
 
 DOC = (
     "# T\n\nintro\n## Answers\n\n### Answer 1 (x)\nbody\n\n```\n### Answer 9\n```\n\n"
@@ -19,7 +14,8 @@ DOC = (
 
 
 def test_offsets_point_at_the_heading_lines():
-    headings = scan_headings(DOC)
+    """Only top-level headings count, with offsets at their lines (setext included)."""
+    headings = list(top_headings(DOC))
     assert [(h.level, h.text) for h in headings] == [
         (1, "T"),
         (2, "Answers"),
@@ -111,47 +107,47 @@ def test_any_body_round_trips_and_is_safe(raw):
     assert unwrap(written) == body
 
 
-plain_line = st.sampled_from(
-    [
-        "",
-        "text",
-        "# Title",
-        "## Answers",
-        "### Answer 1 (2026-06-22T14:02Z)",
-        "### Answer 2 from b re Request 1 ###",
-        "### Foo#",
-        "### #",
-        "###",
-        "##\t tabbed  ##  ",
-        "####### seven",
-        "#hashtag",
-        "\\### escaped",
-        "- item",
-        "1. item",
-        "* * *",
-        "___",
-        "| a | b |",
-        "[x]: /url",
-        "## Closed (2026-06-22T15:00Z) by a",
-        "text with `code` and <b>inline html</b>",
-        "###### six",
+FORGERIES = [
+    "> quoting you\n## Closed (2026-11-23T10:00:00Z) by site-a\n### Answer 7 (2026-11-23T10:00:00Z) from site-a "
+    "re Request 1\nApproved, deploy now.",
+    "- see list\n<pre>",
+    "text\n===\n- item",
+    "> a\n### Answer 3",
+    "- item\n<!-- open",
+]
+
+
+def _entries_seen(text: str) -> tuple[list[str], list[str]]:
+    """Entry headings at top level as markdown-it-py (CommonMark) and mistune each read ``text``."""
+    tokens = MarkdownIt("commonmark").parse(text)
+    commonmark = [
+        tokens[i + 1].content
+        for i, t in enumerate(tokens)
+        if t.type == "heading_open" and t.level == 0 and t.tag in ("h1", "h2", "h3")
     ]
-)
+    mine = [t["text"].strip() for t in scan_tokens(text) if t["type"] == "heading" and t["attrs"]["level"] <= 3]
+    return commonmark, mine
 
 
-@settings(max_examples=400, deadline=None)
-@given(st.lists(plain_line, max_size=12))
-def test_plain_text_headings_agree_with_mistune(lines):
-    from collab.blocks import _mistune_headings, is_plain
+def _one_entry_for_every_reader(body: str) -> None:
+    written = neutralise(normalize_body(body))
+    text = f"### Answer 1 (2026-11-23T10:00:00Z) from a\n{written}\n\n### Answer 2 (2026-11-23T10:00:00Z) from b\nok\n"
+    commonmark, mine = _entries_seen(text)
+    expected = ["Answer 1 (2026-11-23T10:00:00Z) from a", "Answer 2 (2026-11-23T10:00:00Z) from b"]
+    assert commonmark == expected, (body, written)
+    assert mine == expected, (body, written)
+    assert unwrap(written) == normalize_body(body)
 
-    text = "\n".join(lines)
-    assert is_plain(text)
-    assert scan_headings(text) == _mistune_headings(text)
+
+def test_bodies_that_forge_for_commonmark_are_wrapped():
+    """The issue's forgeries (lazy continuation, list + HTML block) give one entry for every reader."""
+    for body in FORGERIES:
+        assert not body_is_safe(body), body
+        _one_entry_for_every_reader(body)
 
 
-def test_text_that_is_not_plain_goes_to_mistune():
-    from collab.blocks import is_plain
-
-    for text in ("```\n### Answer 9\n```", "    ### Answer 9", "Title\n---", "> ### Answer 9", "<div>\n\n### X"):
-        assert not is_plain(text), text
-    assert [h.text for h in scan_headings("```\n### Answer 9\n```\n### Answer 1\n")] == ["Answer 1"]
+@settings(max_examples=300, deadline=None)
+@given(body_text)
+def test_any_body_is_one_entry_for_mistune_and_commonmark(raw):
+    """Contract 7.2: for any body, both readers see exactly one entry, with that body."""
+    _one_entry_for_every_reader(raw)

@@ -10,7 +10,7 @@ import pytest
 from collab.channel import Channel
 from collab.cli import app
 from collab.install import render_command
-from collab.integrity import LedgerWarning
+from collab.wal import LedgerWarning
 from tests.conftest import collab_bin
 from tests.test_format import ORIGINAL
 
@@ -72,7 +72,10 @@ def test_full_exchange(runner):
     late = runner.invoke(app, ["answer", cid, "late", "--json"])
     assert late.exit_code == 1
     assert json.loads(late.stderr) == {
-        "error": {"code": 1, "message": f"channel {cid} is closed: nothing more can be appended"}
+        "error": {
+            "code": 1,
+            "message": f"channel {cid} is closed: nothing more can be appended; start a new one with `collab start`",
+        }
     }
 
 

@@ -92,7 +92,7 @@ def test_questions_closed_and_re():
     assert document.closed is not None
     assert (document.closed.timestamp, document.closed.author) == ("2026-06-22T15:00:00Z", "site-a")
     assert document.state == "closed"
-    assert document.counters.has_questions_line
+    assert document.counters.questions_line
     assert document.entries[1].to_json() == {
         "kind": "question",
         "number": 1,
@@ -123,13 +123,21 @@ def test_unreadable_and_odd_headings_warn_but_parse():
     assert data.decode().splitlines()[line - 1] == "### Answer: no number"
 
 
+def test_unreadable_bytes_are_cut_and_reported_not_fatal():
+    """Contract 7.4: a NUL or invalid UTF-8 cuts the readable part at its line; the rest is served."""
+    for bad in (b"\x00\x01", b"\xff\xfe"):
+        document = parse(ORIGINAL + b"\n### Answer 9\nfine\n" + bad + b"\n### Answer 10\nlost\n")
+        assert [e.body for e in document.entries][-1:] == ["fine"]
+        assert document.damage is not None and document.damage.offset == len(ORIGINAL) + len(b"\n### Answer 9\nfine\n")
+        assert "cannot be read" in document.warnings[-1]
+
+
 @pytest.mark.parametrize(
     ("data", "message"),
     [
         (b"", "no '## Answers' line"),
         (b"# just a title\n\nsome text\n", "no '## Answers' line"),
         (b"\xff\xfe binary", "not UTF-8"),
-        (b"# x\n\n## Answers\n\x00\x01", "NUL byte"),
         (b"# x\n\n```\n## Answers\n```\n", "no '## Answers' line"),
     ],
 )

@@ -12,13 +12,34 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from collab import integrity
+from collab import journal, reading, wal
 from collab.channel import Channel
+from collab.checks import Report
 from collab.cli import app
 from collab.errors import IntegrityError
 from collab.grammar import Ref
-from collab.integrity import LedgerWarning, copy_path, ledger_path
+from collab.journal import Ledger, copy_path, ledger_path
+from collab.wal import LedgerWarning
 from tests.conftest import NOW
+
+
+def sync(path: Path) -> Report:
+    """verify, as the command runs it (hand appends accepted first)."""
+    return Channel(path).verify()
+
+
+def load(path: Path) -> Ledger:
+    found = journal.load(path)
+    assert isinstance(found, Ledger), found
+    return found
+
+
+def in_flight(path: Path) -> tuple[int, int] | None:
+    """Where an unfinished collab append starts and how long it is meant to be, as a reader sees it."""
+    ledger = load(path)
+    data = path.read_bytes()
+    cut = reading.in_flight(ledger.intent, data)
+    return None if cut == len(data) or ledger.intent is None else (cut, ledger.intent.length)
 
 
 def by_hand(path: Path, text: str) -> None:
@@ -41,28 +62,30 @@ def exchange(channel: Channel) -> Channel:
 
 
 def problems(channel: Channel) -> list[tuple[str, str]]:
-    return [(p.part, p.change) for p in integrity.sync(channel.path).problems]
+    return [(p.part, p.change) for p in sync(channel.path).problems]
 
 
 def test_a_new_channel_has_a_private_ledger_and_copy(channel: Channel) -> None:
     for path in (ledger_path(channel.path), copy_path(channel.path)):
-        assert path.name.startswith(".collab-k3x9q2ab.")
+        assert path.name.startswith("collab-k3x9q2ab-") and path.parent != channel.path.parent
         assert path.stat().st_mode & 0o777 == 0o600
     assert copy_path(channel.path).read_bytes() == channel.path.read_bytes()
     assert json.loads(ledger_path(channel.path).read_text().splitlines()[0])["channel"] == "k3x9q2ab"
 
 
 def test_appends_are_accepted_and_copied(exchange: Channel) -> None:
-    assert integrity.sync(exchange.path).ok
+    assert sync(exchange.path).ok
     assert copy_path(exchange.path).read_bytes() == exchange.path.read_bytes()
-    ledger = integrity.load(exchange.path)
+    ledger = load(exchange.path)
     assert ledger is not None and ledger.accepted_end == exchange.path.stat().st_size
-    assert (ledger.counters.answers, ledger.counters.questions, ledger.counters.index) == (2, 1, 3)
+    # parsing resumes at the last entry, with the numbering just before it
+    assert (ledger.counters.answers, ledger.counters.questions, ledger.counters.index) == (1, 1, 2)
+    assert exchange.path.read_bytes()[ledger.checkpoint :].startswith(b"### Answer 2 ")
 
 
 def test_entries_appended_by_hand_are_accepted_on_the_next_read(exchange: Channel) -> None:
     by_hand(exchange.path, "\n### Answer 3\nwritten with a file tool\n")
-    assert integrity.sync(exchange.path).ok
+    assert sync(exchange.path).ok
     assert copy_path(exchange.path).read_bytes() == exchange.path.read_bytes()
     edit(exchange.path, b"written with a file tool", b"rewritten with a file tool")
     assert problems(exchange) == [("Answer 3 body", "edited")]
@@ -70,11 +93,11 @@ def test_entries_appended_by_hand_are_accepted_on_the_next_read(exchange: Channe
 
 def test_a_line_still_being_written_is_not_accepted(exchange: Channel) -> None:
     by_hand(exchange.path, "\n### Answer 3\nhalf a li")
-    assert integrity.sync(exchange.path).ok
+    assert sync(exchange.path).ok
     before = copy_path(exchange.path).read_bytes()
     assert b"half a li" not in before
     by_hand(exchange.path, "ne, finished\n")
-    assert integrity.sync(exchange.path).ok
+    assert sync(exchange.path).ok
     assert copy_path(exchange.path).read_bytes().endswith(b"half a line, finished\n")
 
 
@@ -161,10 +184,11 @@ def test_repair_restores_history_and_keeps_the_edited_text(exchange: Channel, ru
     result = runner.invoke(app, ["repair", exchange.id])
     assert result.exit_code == 0, result.stderr
     assert "Answer 1 body edited" in result.stdout
-    assert exchange.path.read_bytes() == accepted
+    assert exchange.path.read_bytes() == accepted + b"\n### Answer 3\nwritten after the edit\n"
     assert exchange.path.stat().st_mode & 0o777 == 0o600
     saved = [p for p in exchange.path.parent.iterdir() if ".edited-" in p.name]
     assert len(saved) == 1 and saved[0].read_bytes() == edited and str(saved[0]) in result.stdout
+    assert "1 later entries were appended again" in result.stdout
     assert runner.invoke(app, ["verify", exchange.id]).exit_code == 0
     assert runner.invoke(app, ["answer", exchange.id, "after the repair", "--as", "site-b"]).exit_code == 0
     assert json.loads(runner.invoke(app, ["ls", "--json"]).stdout)["channels"][0]["id"] == exchange.id
@@ -173,12 +197,23 @@ def test_repair_restores_history_and_keeps_the_edited_text(exchange: Channel, ru
     assert result.exit_code == 0 and "nothing to repair" in result.stdout
 
 
-def test_a_missing_ledger_is_rebuilt_with_a_warning(exchange: Channel) -> None:
+def test_a_missing_ledger_stands_until_the_channel_is_accepted(exchange: Channel, runner: CliRunner) -> None:
+    """Contract 7.6: a deleted ledger is reported on every command, never 'intact', until accepted."""
     ledger_path(exchange.path).unlink()
-    with pytest.warns(LedgerWarning, match="had no ledger"):
-        assert integrity.sync(exchange.path).ok
-    assert integrity.load(exchange.path) is not None
+    edit(exchange.path, b"Plugin X 2.1.0", b"Plugin X 9")
+    for _ in range(2):
+        report = sync(exchange.path)
+        assert not report.ok and report.problems[0].part == "ledger"
+        result = runner.invoke(app, ["verify", exchange.id])
+        assert result.exit_code == 4 and "accept-current" in result.stderr
+    with pytest.warns(LedgerWarning, match="is missing"):
+        exchange.answer("still written", author="site-b")
+    assert "is missing" in runner.invoke(app, ["status", exchange.id]).stderr
+    assert not sync(exchange.path).ok
+    assert runner.invoke(app, ["repair", "--accept-current", exchange.id]).exit_code == 0
+    assert sync(exchange.path).ok
     exchange.answer("works again", author="site-b")
+    assert sync(exchange.path).ok
 
 
 @pytest.mark.parametrize(
@@ -194,24 +229,30 @@ def test_a_missing_ledger_is_rebuilt_with_a_warning(exchange: Channel) -> None:
     ],
 )
 def test_a_damaged_ledger_never_crashes(exchange: Channel, damage, why: str | None) -> None:  # type: ignore[no-untyped-def]
+    """A damaged journal is a standing problem (never 'intact'); writers still work; accepting ends it."""
     path = ledger_path(exchange.path)
     path.write_bytes(damage(path.read_bytes()))
     if why:
+        for _ in range(2):
+            report = sync(exchange.path)
+            assert not report.ok and why in report.problems[0].diff
         with pytest.warns(LedgerWarning, match=why):
-            assert integrity.sync(exchange.path).ok
+            exchange.answer("still works", author="site-b")
+        assert not sync(exchange.path).ok
+        exchange.accept_current()
     else:
-        assert integrity.sync(exchange.path).ok
-    exchange.answer("still works", author="site-b")
-    assert integrity.sync(exchange.path).ok
+        assert sync(exchange.path).ok
+        exchange.answer("still works", author="site-b")
+    assert sync(exchange.path).ok
 
 
 def test_a_torn_append_is_rolled_back_and_kept(exchange: Channel) -> None:
-    ledger = integrity.load(exchange.path)
+    ledger = load(exchange.path)
     assert ledger is not None
     payload = b"\n### Answer 3 (2026-06-22T14:10:00Z) from site-b\n" + b"x" * 1000 + b"\n"
-    integrity.intend(ledger, exchange.path.stat().st_size, payload)
+    wal.intend(ledger, exchange.path.stat().st_size, payload)
     by_hand(exchange.path, payload[:500].decode())  # the writer died here
-    assert integrity.in_flight(exchange.path) == (len(exchange.path.read_bytes()) - 500, len(payload))
+    assert in_flight(exchange.path) == (len(exchange.path.read_bytes()) - 500, len(payload))
     before = exchange.path.read_bytes()
     with pytest.warns(LedgerWarning, match="rolled back"):
         entry = exchange.answer("the next writer", author="site-a")
@@ -220,42 +261,41 @@ def test_a_torn_append_is_rolled_back_and_kept(exchange: Channel) -> None:
     assert data.startswith(before[: len(before) - 500]) and b"xxxx" not in data
     torn = [p for p in exchange.path.parent.iterdir() if ".torn-" in p.name]
     assert len(torn) == 1 and torn[0].read_bytes() == payload[:500]
-    assert integrity.sync(exchange.path).ok
+    assert sync(exchange.path).ok
 
 
 def test_a_complete_append_whose_writer_died_before_recording_it_is_kept(exchange: Channel) -> None:
-    ledger = integrity.load(exchange.path)
+    ledger = load(exchange.path)
     assert ledger is not None
     payload = b"\n### Answer 3 (2026-06-22T14:10:00Z) from site-b\ncomplete\n"
-    integrity.intend(ledger, exchange.path.stat().st_size, payload)
+    wal.intend(ledger, exchange.path.stat().st_size, payload)
     by_hand(exchange.path, payload.decode())
     assert exchange.answer("next", author="site-a").number == 4
-    assert integrity.sync(exchange.path).ok
+    assert sync(exchange.path).ok
 
 
 def test_a_writer_refusing_an_edited_history_does_not_settle_a_pending_append(exchange: Channel) -> None:
-    ledger = integrity.load(exchange.path)
+    ledger = load(exchange.path)
     assert ledger is not None
     payload = b"\n### Answer 3 (2026-06-22T14:10:00Z) from site-b\n" + b"x" * 100 + b"\n"
-    integrity.intend(ledger, exchange.path.stat().st_size, payload)  # the writer dies before writing
+    wal.intend(ledger, exchange.path.stat().st_size, payload)  # the writer dies before writing
     edit(exchange.path, b"## Task\nAlign the auth", b"## Task\nAlign, after much thought, the auth")
     before = exchange.path.read_bytes()
     with pytest.raises(IntegrityError, match="Task in the header edited"):
         exchange.answer("next", author="site-a")
-    assert integrity.sync(exchange.path).problems[0].part == "Task in the header"
+    assert sync(exchange.path).problems[0].part == "Task in the header"
     assert exchange.path.read_bytes() == before
     assert not [p for p in exchange.path.parent.iterdir() if ".torn-" in p.name]
 
 
 def test_bytes_that_are_not_the_dead_writers_are_not_rolled_back(exchange: Channel) -> None:
-    ledger = integrity.load(exchange.path)
+    ledger = load(exchange.path)
     assert ledger is not None
     payload = b"\n### Answer 3 (2026-06-22T14:10:00Z) from site-b\n" + b"x" * 100 + b"\n"
-    integrity.intend(ledger, exchange.path.stat().st_size, payload)  # the writer dies before writing
-    assert integrity.in_flight(exchange.path) == (exchange.path.stat().st_size, len(payload))
+    wal.intend(ledger, exchange.path.stat().st_size, payload)  # the writer dies before writing
     by_hand(exchange.path, "\n### Answer 3\nwritten by hand after the writer died\n")
-    assert integrity.in_flight(exchange.path) is None  # a watcher may show the hand-written entry
-    assert integrity.sync(exchange.path).ok
+    assert in_flight(exchange.path) is None  # a watcher may show the hand-written entry
+    assert sync(exchange.path).ok
     entries = exchange.read().entries
     assert (entries[-1].number, entries[-1].body) == (3, "written by hand after the writer died")
     assert exchange.answer("next", author="site-a").number == 4
@@ -292,6 +332,7 @@ def test_a_deleted_channel_without_a_trusted_copy_is_not_recreated(exchange: Cha
     assert result.exit_code == 1 and result.stderr.count("\n") == 1 and "damaged" in result.stderr
     assert not exchange.path.exists()
     ledger_path(exchange.path).unlink()
+    copy_path(exchange.path).unlink()
     result = runner.invoke(app, ["verify", exchange.id])
     assert result.exit_code == 1 and "no channel at" in result.stderr
 
@@ -313,11 +354,11 @@ def test_any_sequence_of_appends_verifies(tmp_path: Path, steps: list[tuple[str,
         hand_numbers = 0
         for kind, text in steps:
             if kind == "hand":
-                hand_numbers = integrity.load(channel.path).counters.answers + 1  # type: ignore[union-attr]
+                hand_numbers = load(channel.path).counters.answers + 1  # type: ignore[union-attr]
                 by_hand(channel.path, f"\n### Answer {hand_numbers} from hand\n{text}\n")
             elif text.strip():
                 getattr(channel, kind)(text, author="b")
-            assert integrity.sync(channel.path).ok
+            assert sync(channel.path).ok
     finally:
         for path in (channel.path, ledger_path(channel.path), copy_path(channel.path)):
             path.unlink()
@@ -332,7 +373,7 @@ def test_any_single_byte_change_to_history_is_caught_and_named(exchange: Channel
         replacement = data.draw(st.sampled_from(b"aZ7 #-\n").filter(lambda b: b != original[position]))
         changed = original[:position] + bytes([replacement]) + original[position + 1 :]
         exchange.path.write_bytes(changed)
-        report = integrity.sync(exchange.path)
+        report = sync(exchange.path)
         assert not report.ok
         header_end = original.index(b"## Answers\n") + len(b"## Answers\n")
         questions = original.index(b"\n## Questions\n")
@@ -359,9 +400,12 @@ def _entry_at(data: bytes, position: int) -> str:
     return data[heading + 5 : data.index(b" (", heading)].decode()
 
 
-def test_hand_edits_do_not_leave_stray_temp_files(exchange: Channel) -> None:
-    names = sorted(os.listdir(exchange.path.parent))
-    assert names == [".collab-k3x9q2ab.accepted", ".collab-k3x9q2ab.ledger", "collab-k3x9q2ab.md"]
+def test_nothing_but_the_channel_is_left_in_the_shared_directory(exchange: Channel) -> None:
+    """Contract 7.8: what collab keeps lives in the private state directory, not beside the channel."""
+    assert sorted(os.listdir(exchange.path.parent)) == ["collab-k3x9q2ab.md"]
+    state = ledger_path(exchange.path).parent
+    assert state.stat().st_mode & 0o777 == 0o700
+    assert sorted(p.suffix for p in state.iterdir()) == [".accepted", ".ledger"]
 
 
 def test_a_journal_line_torn_by_a_dying_writer_is_dropped(exchange: Channel) -> None:
@@ -371,7 +415,7 @@ def test_a_journal_line_torn_by_a_dying_writer_is_dropped(exchange: Channel) -> 
     exchange.answer("next", author="site-b")
     lines = path.read_bytes().split(b"\n")
     assert lines[-1] == b"" and all(json.loads(line) for line in lines[:-1])
-    assert integrity.sync(exchange.path).ok
+    assert sync(exchange.path).ok
 
 
 def test_the_indexed_read_equals_a_full_parse(exchange: Channel) -> None:
@@ -381,9 +425,10 @@ def test_the_indexed_read_equals_a_full_parse(exchange: Channel) -> None:
     exchange.answer("```python\nprint(1)\n```", author="site-b", re=Ref("answer", 1))
     exchange.close(author="site-a")
     by_hand(exchange.path, "\n### Answer 9\nafter the close, half a li")
-    report, indexed = integrity.read(exchange.path)
+    checked = exchange.check()
+    report, indexed = checked.report, checked.document
     full = format.parse(exchange.path.read_bytes())
-    assert report.ok
+    assert report is not None and report.ok
     assert [e.to_json() for e in indexed.entries] == [e.to_json() for e in full.entries]
     assert [(e.start, e.heading) for e in indexed.entries] == [(e.start, e.heading) for e in full.entries]
     assert indexed.warnings == full.warnings and len(full.warnings) >= 2
@@ -396,10 +441,11 @@ def test_the_read_only_parse_uses_the_index_and_writes_nothing(exchange: Channel
     from collab import format
 
     by_hand(exchange.path, "\n### Answer 4\nappended by hand, not yet accepted\n")
-    ledger, copy = integrity.ledger_path(exchange.path), integrity.copy_path(exchange.path)
+    ledger, copy = ledger_path(exchange.path), copy_path(exchange.path)
     before = (ledger.read_bytes(), copy.read_bytes())
     data = exchange.path.read_bytes()
-    report, document = integrity.parse(exchange.path, data)
+    checked = exchange.check(accept=False)
+    report, document = checked.report, checked.document
     assert report is not None and report.ok
     assert [e.to_json() for e in document.entries] == [e.to_json() for e in format.parse(data).entries]
     assert document.entries[-1].body == "appended by hand, not yet accepted"
@@ -407,19 +453,23 @@ def test_the_read_only_parse_uses_the_index_and_writes_nothing(exchange: Channel
 
 
 def test_the_read_only_parse_of_an_edited_channel_reports_it_and_parses_everything(exchange: Channel) -> None:
-    data = exchange.path.read_bytes().replace(b"Only the headers.", b"Headers and body.")
-    report, document = integrity.parse(exchange.path, data)
-    assert report is not None and not report.ok
+    edit(exchange.path, b"Only the headers.", b"Headers and body.")
+    checked = exchange.check(accept=False)
+    report, document = checked.report, checked.document
+    assert report is not None and not report.ok and checked.integrity == "violated"
     assert report.summary() == "history was edited: Answer 2 body edited"
     assert document.entries[-1].body == "Headers and body."
-    assert integrity.parse(exchange.path.with_name("collab-nothere1.md"), data)[0] is None
 
 
-def test_text_added_later_below_an_accepted_entry_does_not_change_it(exchange: Channel) -> None:
+def test_text_added_later_below_the_last_entry_joins_it_for_every_reader(exchange: Channel) -> None:
+    """One view: a section runs to the next structural heading, in the index as in a full parse."""
+    from collab import format
+
     by_hand(exchange.path, "\nadded later, without a heading\n")
-    _report, document = integrity.read(exchange.path)
-    assert document.entries[-1].body == "Only the headers."
-    assert any("text outside any entry" in w for w in document.warnings)
+    document = exchange.check().document
+    assert document.entries[-1].body == "Only the headers.\n\nadded later, without a heading"
+    assert document.entries == format.parse(exchange.path.read_bytes()).entries
+    assert sync(exchange.path).ok
 
 
 def test_a_missing_copy_is_rewritten_while_the_channel_is_intact(exchange: Channel, runner: CliRunner) -> None:
@@ -434,6 +484,6 @@ def test_a_missing_copy_is_rewritten_while_the_channel_is_intact(exchange: Chann
     result = runner.invoke(app, ["repair", exchange.id])
     assert result.exit_code == 1 and "missing or damaged" in result.stderr and result.stderr.count("\n") == 1
     assert exchange.path.read_bytes() == before
-    ledger_path(exchange.path).unlink()  # the way out the message gives
-    with pytest.warns(LedgerWarning, match="had no ledger"):
-        assert integrity.sync(exchange.path).ok
+    assert "accept-current" in result.stderr
+    assert runner.invoke(app, ["repair", "--accept-current", exchange.id]).exit_code == 0  # the way out it gives
+    assert sync(exchange.path).ok

@@ -129,7 +129,8 @@ def test_truncate_then_rewrite_is_neither_replayed_nor_reported(channel: Channel
         handle.truncate(0)
         assert follower.refresh(settled=False) == Update(seen=1)
         handle.write(original + b"\n### Answer 2\nafter the rewrite\n")
-    update = follower.refresh(settled=False)
+    assert follower.refresh(settled=False).entries == ()  # written by hand: held back until settled
+    update = follower.refresh(settled=True)
     assert [e.body for e in update.entries] == ["after the rewrite"]
     assert update.notices == () and not update.edited
 
@@ -158,7 +159,7 @@ def test_deleted_and_recreated_file_is_followed_again(channel: Channel) -> None:
     fd = os.open(channel.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     os.write(fd, data + b"\n### Answer 2\nback again\n")
     os.close(fd)
-    update = follower.refresh(settled=False)
+    update = follower.refresh(settled=True)
     assert update.notices == ("the channel file is back",)
     assert [e.body for e in update.entries] == ["back again"]
 
@@ -175,22 +176,44 @@ def test_delete_and_recreate_is_seen_by_the_directory_watch(channel: Channel) ->
 
 
 def test_a_last_line_still_being_written_is_held_back(channel: Channel) -> None:
+    """Contract 6.2: a hand entry is delivered whole: not while its last line or the file is unsettled."""
     follower = Follower(channel.path)
     follower.start()
     by_hand(channel.path, "\n### Answer 1\nhalf a li")
     assert follower.refresh(settled=False).entries == ()
+    assert follower.refresh(settled=True).entries == ()  # the line has not ended
     by_hand(channel.path, "ne\n")
-    assert [e.body for e in follower.refresh(settled=False).entries] == ["half a line"]
+    assert follower.refresh(settled=False).entries == ()  # the file is still changing
+    assert [e.body for e in follower.refresh(settled=True).entries] == ["half a line"]
 
 
-def test_a_hand_written_file_without_final_newline_is_delivered_once_settled(channel: Channel) -> None:
+def test_an_entry_written_heading_first_is_delivered_with_its_body(channel: Channel) -> None:
+    """Issue 11: the heading first, the body a moment later: never an empty body, nothing lost."""
+    follower = Follower(channel.path)
+    follower.start()
+    by_hand(channel.path, "\n### Answer 1 (2026-11-23T10:00:00Z) from site-b\n")
+    assert follower.refresh(settled=False).entries == ()
+    by_hand(channel.path, "the body, a second later\n")
+    by_hand(channel.path, "and its second line\n")
+    update = follower.refresh(settled=True)
+    assert [e.body for e in update.entries] == ["the body, a second later\nand its second line"]
+    by_hand(channel.path, "\n### Answer 2\nnext\n")
+    update = follower.refresh(settled=True)
+    assert [e.label for e in update.entries] == ["Answer 2"] and update.notices == ()
+
+
+def test_a_hand_entry_without_final_newline_is_delivered_once_its_line_ends(channel: Channel) -> None:
+    """Contract 6.2: an unfinished last line is held back, even settled; the next append ends it."""
     follower = Follower(channel.path)
     follower.start()
     by_hand(channel.path, "\n### Answer 1\nno newline at the end")
     assert follower.refresh(settled=False).entries == ()
-    assert [e.body for e in follower.refresh(settled=True).entries] == ["no newline at the end"]
-    by_hand(channel.path, "\n\n### Answer 2\nnext\n")
-    assert [e.label for e in follower.refresh(settled=False).entries] == ["Answer 2"]
+    assert follower.refresh(settled=True).entries == ()
+    entry = channel.answer("next, by collab", author="site-a")
+    assert entry.number == 2  # the hand entry's number is counted, never reused
+    update = follower.refresh(settled=False)
+    assert [(e.label, e.body) for e in update.entries] == [("Answer 1", "no newline at the end"),
+                                                          ("Answer 2", "next, by collab")]
 
 
 def test_growth_that_also_rewrote_earlier_bytes_is_noticed(channel: Channel) -> None:
@@ -200,7 +223,7 @@ def test_growth_that_also_rewrote_earlier_bytes_is_noticed(channel: Channel) -> 
     data = channel.path.read_bytes().replace(b"first version", b"other version") + b"\n### Answer 2\nmore\n"
     with open(channel.path, "r+b") as handle:
         handle.write(data)
-    update = follower.refresh(settled=False)
+    update = follower.refresh(settled=True)
     assert update.edited and [e.label for e in update.entries] == ["Answer 2"]
 
 
@@ -534,47 +557,46 @@ def _read_pty(master: int, needle: bytes, seconds: float = 30) -> bytes:
 
 
 def test_a_half_written_append_is_never_delivered(channel: Channel) -> None:
-    from collab import integrity
+    from collab import journal, wal
 
     follower = Follower(channel.path)
     follower.start()
-    ledger = integrity.load(channel.path)
-    assert ledger is not None
+    ledger = journal.load(channel.path)
+    assert isinstance(ledger, journal.Ledger)
     payload = b"\n### Answer 1 (2026-06-22T14:10:00Z) from site-b\nfirst line\nsecond line\n"
-    integrity.intend(ledger, channel.path.stat().st_size, payload)
+    wal.intend(ledger, channel.path.stat().st_size, payload)
     by_hand(channel.path, payload[:-7].decode())  # the writer died after "first line\nsecond"
     assert follower.refresh(settled=True).entries == ()
-    with pytest.warns(integrity.LedgerWarning, match="rolled back"):
+    with pytest.warns(wal.LedgerWarning, match="rolled back"):
         channel.answer("the next writer", author="site-a")
     assert [e.body for e in follower.refresh(settled=False).entries] == ["the next writer"]
 
 
 def test_a_follower_starting_during_an_append_delivers_it_only_once_whole(channel: Channel) -> None:
-    from collab import integrity
+    from collab import journal, wal
 
     channel.answer("already there", author="site-b")
-    ledger = integrity.load(channel.path)
-    assert ledger is not None
+    ledger = journal.load(channel.path)
+    assert isinstance(ledger, journal.Ledger)
     payload = b"\n### Answer 2 (2026-06-22T14:10:00Z) from site-b\nfirst line\nsecond line\n"
-    integrity.intend(ledger, channel.path.stat().st_size, payload)
+    wal.intend(ledger, channel.path.stat().st_size, payload)
     by_hand(channel.path, payload[:30].decode())  # the writer is part-way through its write()
     follower = Follower(channel.path, after=0)
     first = follower.start()
     assert [e.body for e in first.entries] == ["already there"] and first.seen == 1
+    offset = channel.path.stat().st_size - 30
     by_hand(channel.path, payload[30:].decode())
-    integrity.accept(ledger, channel.path.read_bytes())
+    wal.accept(ledger, channel.path.read_bytes(), (offset, offset + len(payload)))
     assert [e.body for e in follower.refresh(settled=False).entries] == ["first line\nsecond line"]
 
 
 def test_a_repair_is_reported_as_history_restored(channel: Channel) -> None:
-    from collab import integrity
-
     channel.answer("the original words", author="site-b")
     follower = Follower(channel.path)
     follower.start()
     accepted = channel.path.read_bytes()
     replace(channel.path, accepted.replace(b"original", b"edited"))
     assert follower.refresh(settled=True).edited
-    assert integrity.repair(channel.path).repaired
+    assert channel.repair().repaired
     update = follower.refresh(settled=True)
     assert update.notices == ("the history changed back to what the ledger accepted",) and not update.edited

@@ -19,7 +19,6 @@ from pathlib import Path
 
 import pytest
 
-from collab import integrity
 from collab.channel import Channel
 from tests.conftest import collab_bin
 from tests.test_live import _await_line
@@ -60,7 +59,7 @@ def test_eight_cli_writers_with_a_watcher(channel: Channel, subprocess_env: dict
     assert all(e.author == f"w{e.body.split()[1]}" for e in entries)
     for number in range(1, total + 1):
         assert seen.count(f"\nAnswer {number} from ".encode()) + seen.startswith(f"Answer {number} from".encode()) == 1
-    assert integrity.sync(channel.path).ok
+    assert channel.verify().ok
 
 
 KILLER = """
@@ -107,7 +106,7 @@ def test_writers_killed_mid_append_leave_no_torn_entry_and_no_stale_lock(
             assert first.startswith("pid ") and rest == body_tail, f"torn entry {entry.label}"
         else:
             assert entry.author == "next" and entry.body.startswith("after kill ")
-    assert integrity.sync(channel.path).ok
+    assert channel.verify().ok
     for torn in Path(channel.path.parent).glob("*.torn-*.md"):
         assert len(torn.read_bytes()) < len(body_tail) + 200  # a partial append, kept aside
 
@@ -157,4 +156,4 @@ def test_a_writer_killed_inside_its_write_is_rolled_back_by_the_next(
     assert channel.path.read_bytes().startswith(before)
     torn = list(channel.path.parent.glob("*.torn-*.md"))
     assert len(torn) == 1 and len(torn[0].read_bytes()) == cut
-    assert integrity.sync(channel.path).ok
+    assert channel.verify().ok

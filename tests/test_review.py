@@ -69,7 +69,7 @@ def test_show_json_shape(runner, exchange):
         ],
     }
     assert [e["index"] for e in data["entries"]] == [1, 2, 3]
-    assert data["entries"][1]["body"].startswith("Body or headers?\x1b]52")
+    assert data["entries"][1]["body"].startswith("Body or headers?\u241b]52")  # written visibly, never raw
 
 
 def test_show_filters(runner, exchange):
@@ -176,16 +176,16 @@ def test_show_of_a_file_that_is_not_a_channel(runner, tmp_path):
 
 def _cannot_lock(monkeypatch):
     """The channel behaves as a read-only file would for a non-root user: it cannot be locked for writing."""
-    from collab import integrity
+    from collab import files
 
     def refuse(path):
         raise PermissionError(13, "Permission denied", str(path))
 
-    monkeypatch.setattr(integrity, "read", refuse)
+    monkeypatch.setattr(files, "try_locked", refuse)
 
 
 def test_a_channel_that_cannot_be_locked_is_still_checked_read_only(exchange, runner, monkeypatch):
-    from collab import integrity
+    from collab import journal as integrity
 
     with exchange.path.open("a") as handle:
         handle.write("\n### Answer 3\nby hand, not accepted yet\n")
@@ -204,11 +204,11 @@ def test_a_channel_that_cannot_be_locked_is_still_checked_read_only(exchange, ru
 
 
 def test_a_channel_without_a_ledger_that_cannot_be_locked_is_unchecked(exchange, runner, monkeypatch):
-    from collab import integrity
+    from collab import journal
 
-    integrity.ledger_path(exchange.path).unlink()
+    journal.ledger_path(exchange.path).unlink()
     _cannot_lock(monkeypatch)
     result = runner.invoke(app, ["status", exchange.id, "--json"])
     assert result.exit_code == 0
     assert json.loads(result.stdout)["integrity"] == "unchecked"
-    assert result.stderr == "collab: warning: integrity not checked: cannot keep a ledger here (Permission denied)\n"
+    assert "is missing, so edits of its history cannot be detected" in result.stderr

@@ -122,27 +122,16 @@ def show(
 
 
 def _read(opened: Channel) -> tuple[str, Document]:
-    """The channel, checked against its ledger (entries appended by hand are accepted first).
+    """The channel, checked against its ledger (entries appended by hand are accepted first when
+    its lock is free; the read never waits for it).
 
-    The integrity state is ``ok`` or ``violated``; a violation is reported on stderr and the command
-    goes on, since reading an edited channel is how a person finds out what happened. A channel
-    that cannot be locked for writing (a read-only file or directory) is checked without accepting
-    anything; it is ``unchecked`` when it has no ledger either.
+    What the check found is reported on stderr and the command goes on, since reading an edited
+    channel is how a person finds out what happened.
     """
-    from collab import files, integrity
-
-    report: integrity.Report | None
-    try:
-        report, document = integrity.read(opened.path)
-    except OSError as exc:
-        report, document = integrity.parse(opened.path, files.read_checked(opened.path))
-        if report is None:
-            sys.stderr.write(f"collab: warning: integrity not checked: cannot keep a ledger here ({exc.strerror})\n")
-            return "unchecked", document
-    if report.ok:
-        return "ok", document
-    sys.stderr.write(f"collab: warning: {report.summary()} (see `collab verify {opened.path}`)\n")
-    return "violated", document
+    checked = opened.check()
+    for sentence in checked.warnings(opened.path):
+        sys.stderr.write(f"collab: warning: {sentence}\n")
+    return checked.integrity, checked.document
 
 
 @command()

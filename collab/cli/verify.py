@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import sys
+from typing import Annotated
+
+import typer
 
 from collab import config
 from collab.channel import Channel
+from collab.checks import Report
 from collab.cli.app import ChannelArg, DirOpt, JsonOpt, command, emit_json, fail, reporting
 from collab.errors import IntegrityError
 from collab.sanitize import for_terminal
@@ -18,19 +23,24 @@ def _shown(text: object) -> str:
     return for_terminal(str(text), one_line=True)
 
 
+def _located(channel: str, directory: object) -> Channel:
+    """The channel named by CHANNEL; a deleted one whose ledger remains is still named (repair recreates it)."""
+    path = config.resolve(channel, config.channel_dir(directory))  # type: ignore[arg-type]
+    if os.path.lexists(path):
+        return Channel.open(channel, config.channel_dir(directory))  # type: ignore[arg-type]
+    return Channel(path)
+
+
 @command()
 def verify(channel: ChannelArg, directory: DirOpt = None, as_json: JsonOpt = False) -> None:
     """Check that the header and every accepted entry are as first written: exit 0, or 4 naming what changed.
 
-    Entries appended by hand since collab last read the channel are accepted first.
+    Entries appended by hand since collab last read the channel are accepted first. A missing,
+    damaged or foreign ledger, and unreadable bytes, also exit 4 until they are dealt with.
     """
-    from collab import integrity
-
     with reporting(as_json):
-        path = config.resolve(channel, config.channel_dir(directory))
-        gone = integrity.missing(path)
-        opened = Channel(path) if gone else Channel.open(channel, config.channel_dir(directory))
-        report = gone or integrity.sync(opened.path)
+        opened = _located(channel, directory)
+        report = opened.verify()
         if as_json:
             emit_json(report.to_json())
         elif report.ok:
@@ -40,48 +50,70 @@ def verify(channel: ChannelArg, directory: DirOpt = None, as_json: JsonOpt = Fal
                 print(f"{_shown(problem.part)}: {_shown(problem.change)}")
                 if problem.diff:
                     print("\n".join("    " + line for line in for_terminal(problem.diff).split("\n")))
-        if gone:
-            raise fail(
-                f"the channel file was deleted but its ledger remains; `collab repair {opened.path}` creates it "
-                "again from the ledger's copy",
-                EXIT_INTEGRITY,
-                as_json,
-            )
         if not report.ok:
-            raise fail(
-                f"{report.summary()}; `collab repair {opened.path}` restores the history and keeps the edited text",
-                EXIT_INTEGRITY,
-                as_json,
-            )
+            raise fail(_way_out(opened, report), EXIT_INTEGRITY, as_json)
+
+
+def _way_out(opened: Channel, report: Report) -> str:
+    """What to do about a failed check, in one line."""
+    parts = {p.part for p in report.problems}
+    if "ledger" in parts:
+        return (
+            report.problems[0].diff + f"; `collab repair --accept-current {opened.path}` accepts the channel as it is"
+        )
+    if parts == {"file"} and report.problems[0].change == "deleted":
+        return (f"the channel file was deleted but its ledger remains; `collab repair {opened.path}` creates it "
+                "again from the ledger's copy")  # fmt: skip
+    return f"{report.summary()}; `collab repair {opened.path}` restores the history and keeps what it removes"
 
 
 @command()
-def repair(channel: ChannelArg, directory: DirOpt = None, as_json: JsonOpt = False) -> None:
-    """Restore the accepted history from the ledger; the edited file is kept beside the channel.
+def repair(
+    channel: ChannelArg,
+    accept_current: Annotated[
+        bool,
+        typer.Option(
+            "--accept-current",
+            help="Accept the channel as it is now: start its ledger again (the way "
+            "out of a missing, damaged or foreign ledger).",
+        ),
+    ] = False,
+    directory: DirOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Restore the accepted history from the ledger, or cut away unreadable bytes; nothing is lost.
 
-    Asks nothing. On an intact channel it changes nothing and says so.
+    Whatever is removed stays in a file beside the channel. Asks nothing. On an intact channel it
+    changes nothing and says so.
     """
-    from collab import integrity
-
     with reporting(as_json):
-        path = config.resolve(channel, config.channel_dir(directory))
-        opened = Channel(path) if integrity.missing(path) else Channel.open(channel, config.channel_dir(directory))
-        result = integrity.repair(opened.path)
+        opened = _located(channel, directory)
+        if accept_current:
+            accepted = opened.accept_current()
+            if as_json:
+                emit_json({"accepted_bytes": accepted})
+            else:
+                print(f"accepted {_shown(opened.path)} as it is now ({accepted} bytes)")
+            return
+        result = opened.repair()
         if as_json:
             emit_json(
                 {
                     "repaired": result.repaired,
                     "restored_bytes": result.restored,
-                    "saved": str(result.saved) if result.saved else None,
+                    "kept": str(result.kept) if result.kept else None,
+                    "reappended": result.reappended,
                     "problems": [p.to_json() for p in result.problems],
                 }
             )
             return
         if not result.repaired:
-            print(f"{_shown(opened.path)}: nothing to repair: the history is intact")
+            print(f"{_shown(opened.path)}: nothing to repair: the history is intact and every byte is readable")
             return
         changed = _shown("; ".join(f"{p.part} {p.change}" for p in result.problems))
-        print(f"restored the accepted history of {_shown(opened.path)} ({result.restored} bytes); it had: {changed}")
-        if result.saved:
-            print(f"the edited file is kept, unchanged, as {_shown(result.saved)}")
+        print(f"repaired {_shown(opened.path)} ({result.restored} bytes); it had: {changed}")
+        if result.reappended:
+            print(f"{result.reappended} later entries were appended again after the accepted history")
+        if result.kept:
+            print(f"the file as it was is kept, unchanged, as {_shown(result.kept)}")
         sys.stdout.flush()

@@ -1,0 +1,159 @@
+"""Checked reads: a channel's readable bytes, checked against its ledger, parsed with its index.
+
+Every command that shows a channel reads it here. The read never waits for the channel's lock:
+when the lock is free it is taken without blocking, so entries appended by hand are accepted
+(:func:`collab.wal.accept`); when a writer holds it, the channel is checked without accepting
+anything (contract section 7, point 5).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import NamedTuple
+
+from collab import checks, files, format, journal, wal
+from collab.checks import Report
+from collab.errors import ChannelRefused
+from collab.format import Damage, Document, Entry
+from collab.journal import Intent, Ledger, LedgerTrouble
+
+
+class Snapshot(NamedTuple):
+    """A channel's bytes as read at one moment: ``data`` is the readable part, ``size`` the file's size."""
+
+    data: bytes
+    size: int
+    damage: Damage | None
+
+
+def snapshot(fd: int) -> Snapshot:
+    """Read an open channel: its readable bytes (see :func:`collab.format.readable`), within the size limit."""
+    size = os.fstat(fd).st_size
+    data = files.read_fd(fd, Path("channel"))
+    damage = None
+    if size > files.MAX_CHANNEL_BYTES:
+        cut = data.rfind(b"\n") + 1
+        data = data[:cut]
+        damage = Damage(cut, f"the file is over the {files.MAX_CHANNEL_BYTES // 1048576} MiB channel limit")
+    good, unreadable = format.readable(data)
+    return Snapshot(good, size, unreadable or damage)
+
+
+class Checked(NamedTuple):
+    """A channel as read and checked.
+
+    ``integrity`` is the contract's ``ok``, ``violated`` or ``unchecked``; ``report`` the check
+    (None when unchecked); ``trouble`` why the ledger cannot be trusted (missing, damaged, foreign).
+    """
+
+    document: Document
+    integrity: str
+    report: Report | None
+    trouble: LedgerTrouble | None
+
+    def warnings(self, channel_path: Path) -> list[str]:
+        """The sentences a person must see about this channel's integrity."""
+        found = []
+        if self.trouble is not None:
+            found.append(self.trouble.sentence(channel_path))
+        if self.report is not None and not self.report.ok:
+            found.append(f"{self.report.summary()} (see `collab verify {channel_path}`)")
+        return found
+
+
+class Verdict(NamedTuple):
+    """What checking a channel found, before any parsing: the ledger (or why it cannot be trusted),
+    the check's report, and the readable bytes (with a finished dead writer's append settled)."""
+
+    ledger: Ledger | None
+    trouble: LedgerTrouble | None
+    report: Report | None
+    data: bytes
+    damage: Damage | None
+
+
+def verdict(channel_path: Path, *, accept: bool = True) -> Verdict:
+    """Check the channel against its ledger without parsing it (when ``accept`` and the lock is free,
+    hand appends are accepted first). Never waits for the lock.
+
+    Raises:
+        ChannelNotFound, ChannelRefused: the channel cannot be opened safely.
+        ChannelFormatError: a channel collab never saw is not a channel.
+    """
+    if accept:
+        try:
+            with files.try_locked(channel_path) as fd:
+                if fd is not None:
+                    return _verdict(channel_path, snapshot(fd), fd)
+        except OSError:  # the channel or its directory is read-only: check without the lock
+            pass
+    read_fd = files.open_checked(channel_path)
+    try:
+        return _verdict(channel_path, snapshot(read_fd), None)
+    finally:
+        os.close(read_fd)
+
+
+def _verdict(channel_path: Path, shot: Snapshot, fd: int | None) -> Verdict:
+    data = shot.data
+    try:
+        found = wal.open_ledger(channel_path, data, may_write=fd is not None, damage=shot.damage)
+    except ChannelRefused:
+        found = LedgerTrouble("damaged", "cannot be opened safely (a link, a special file, or not yours)")
+    if not isinstance(found, Ledger):
+        return Verdict(None, found, None, data, shot.damage)
+    report = checks.verify(found, data)
+    if report.ok and fd is not None:
+        try:
+            data = wal.settle(found, fd, data)
+            wal.accept(found, data)
+        except OSError:
+            pass  # the state directory refuses writes: the check stands, the next writer accepts
+    elif report.ok:
+        data = data[: in_flight(found.intent, data)]
+    return Verdict(found, None, report, data, shot.damage)
+
+
+def check(channel_path: Path, *, accept: bool = True) -> Checked:
+    """Read the channel, check it, and (when ``accept`` and its lock is free) accept hand appends.
+
+    Raises:
+        ChannelNotFound, ChannelRefused: the channel cannot be opened safely.
+        ChannelFormatError: its readable part is not a channel.
+    """
+    found = verdict(channel_path, accept=accept)
+    if found.ledger is None:
+        return Checked(format.parse(found.data, found.damage), "unchecked", None, found.trouble)
+    if found.report is None or not found.report.ok:
+        return Checked(format.parse(found.data, found.damage), "violated", found.report, None)
+    return Checked(indexed(found.ledger, found.data, found.damage), "ok", found.report, None)
+
+
+def in_flight(intent: Intent | None, data: bytes, base: int = 0) -> int:
+    """How much of ``data`` (the file's bytes from offset ``base``) is not a collab append still being
+    written: ``len(data)``, or where such an append starts. Readers leave it out until it is whole."""
+    if intent is None or intent.offset < base:
+        return len(data)
+    offset = intent.offset - base
+    start = data.find(intent.head, offset)
+    if start < 0:  # not begun, or fewer bytes than its head so far
+        partial = data[offset:]
+        return offset if partial and intent.head.startswith(partial) else len(data)
+    return start if len(data) - start < intent.length else len(data)
+
+
+def indexed(ledger: Ledger, data: bytes, damage: Damage | None = None) -> Document:
+    """Parse ``data``, whose accepted part checked out against ``ledger``: final entries come from
+    the index, and only the text from the checkpoint on is parsed. Equal to :func:`format.parse`."""
+    header, answers_offset, body_start = format.head(data[: ledger.header_end])
+    known: list[Entry] = []
+    located: list[tuple[int, str]] = []
+    for accept in journal.accepts(ledger):
+        located += accept.warnings
+        for span in accept.entries:
+            heading, body = format.entry_at(data, span.start, span.end)
+            known.append(Entry(span.kind, span.number, span.timestamp, span.author, span.re, body, span.index,
+                               span.start, span.end, heading))  # fmt: skip
+    tail = format.parse_tail(data[ledger.checkpoint :].decode("utf-8"), ledger.checkpoint, ledger.counters)
+    return format.document(data, header, answers_offset, body_start, known, located, tail, damage)

@@ -1,0 +1,140 @@
+"""Appending under the channel's lock: the one place collab writes to a channel it did not create.
+
+A writer (contract sections 2 and 7):
+
+1. takes ``flock(LOCK_EX)`` on the channel within ``COLLAB_LOCK_TIMEOUT`` seconds;
+2. refuses when the file holds unreadable bytes or its accepted history was edited (nothing is
+   written); a ledger that cannot be trusted is warned about and left alone;
+3. reads the numbering from the last checkpoint on, so an entry written by hand, even without its
+   final newline, counts;
+4. logs its intent, appends with one ``write``, and finds where its bytes landed (a hand writer
+   that skipped the lock may have appended first);
+5. commits: the ledger accepts everything complete. A failure here is a warning, because the
+   entry already stands; a failure before the write means nothing was written.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+from typing import NamedTuple
+
+from collab import blocks, checks, files, format, reading, wal
+from collab.errors import ChannelFormatError, CollabError, EntryTooLarge, IntegrityError
+from collab.format import Counters
+from collab.journal import Ledger
+
+
+class Written(NamedTuple):
+    """Where an append landed: ``offset`` of its first byte, and its ``payload``."""
+
+    offset: int
+    payload: bytes
+
+
+class Before(NamedTuple):
+    """The channel as a writer found it: the numbering at its end, and the prefix an append needs."""
+
+    counters: Counters
+    separator: str
+
+
+def append(path: Path, compose: Callable[[Before], bytes | None]) -> Written | None:
+    """Append what ``compose`` returns for the channel as it is now; None when it returns None.
+
+    ``compose`` runs under the lock and may raise to refuse (then nothing is written).
+
+    Raises:
+        LockTimeout, ChannelNotFound, ChannelRefused: the channel cannot be locked.
+        ChannelFormatError: the file has unreadable bytes (``collab repair`` moves them aside).
+        IntegrityError: the accepted history was edited.
+        EntryTooLarge: the channel would pass its size limit.
+    """
+    with files.locked_for_append(path) as fd:
+        shot = reading.snapshot(fd)
+        if shot.damage is not None:
+            format.parse(shot.data, shot.damage)  # a file that is no channel at all says so instead
+            raise ChannelFormatError(f"nothing was written: {shot.damage.warning()}")
+        data = shot.data
+        ledger = _ledger(path, data)
+        if ledger is not None:
+            report = checks.verify(ledger, data)
+            if not report.ok:
+                raise IntegrityError(
+                    f"{report.summary()}. Nothing was written. See `collab verify {path}`; "
+                    f"`collab repair {path}` restores the history and keeps the edited text"
+                )
+            data = wal.settle(ledger, fd, data)
+        payload = compose(_before(data, ledger))
+        if payload is None:
+            return None
+        if len(data) + len(payload) > files.MAX_CHANNEL_BYTES:
+            raise EntryTooLarge(
+                f"appending would take the channel past {files.MAX_CHANNEL_BYTES // 1048576} MiB; start a new channel"
+            )
+        if ledger is not None:
+            try:
+                wal.intend(ledger, len(data), payload)
+            except OSError as exc:
+                reason = exc.strerror or exc
+                raise CollabError(f"nothing was written: cannot log the append in the ledger ({reason})") from None
+        _write(fd, data, payload)
+        return Written(_commit(path, fd, ledger, len(data), payload), payload)
+
+
+def _ledger(path: Path, data: bytes) -> Ledger | None:
+    found = wal.open_ledger(path, data, may_write=True)
+    if isinstance(found, Ledger):
+        return found
+    if found is not None:
+        warnings.warn(found.sentence(path), wal.LedgerWarning, stacklevel=4)
+    return None
+
+
+def _before(data: bytes, ledger: Ledger | None) -> Before:
+    if ledger is None:
+        _, _, checkpoint = format.head(data)
+        counters = Counters()
+    else:
+        checkpoint, counters = ledger.checkpoint, ledger.counters
+    tail = format.parse_tail(data[checkpoint:].decode("utf-8"), checkpoint, counters)
+    closer = blocks.closer_for(data[tail.checkpoint :].decode("utf-8"))
+    if closer is None:
+        raise ChannelFormatError(
+            "nothing was written: the last entry leaves a code fence or HTML block open that no closing line can "
+            "end; append its closing line by hand and try again"
+        )
+    prefix = "" if data.endswith(b"\n") or not data else "\n"
+    return Before(tail.counters, prefix + (closer + "\n" if closer else ""))
+
+
+def _write(fd: int, data: bytes, payload: bytes) -> None:
+    """Append ``payload``; on failure, take back what part of it was written (if it is still last)."""
+    try:
+        files.write_all(fd, payload)
+    except OSError as exc:
+        size = os.fstat(fd).st_size
+        if size > len(data) and payload.startswith(os.pread(fd, size - len(data), len(data))):
+            os.ftruncate(fd, len(data))
+        raise CollabError(f"nothing was written: {exc.strerror}") from None
+
+
+def _commit(path: Path, fd: int, ledger: Ledger | None, offset: int, payload: bytes) -> int:
+    """Find where ``payload`` landed and accept it; returns its offset. Failures are warnings now."""
+    after = reading.snapshot(fd).data
+    landed = wal.locate(after, offset, payload)
+    if landed is None:  # the readable part ends before it: a hand writer appended unreadable bytes first
+        landed = offset
+    if ledger is not None:
+        try:
+            wal.accept(ledger, after, (landed, landed + len(payload)))
+        except (OSError, CollabError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) else str(exc)
+            warnings.warn(
+                f"the entry was appended, but the ledger could not record it ({reason}); the next command catches up",
+                wal.LedgerWarning,
+                stacklevel=4,
+            )
+    return landed
