@@ -1,0 +1,104 @@
+"""Racing writers, for real (issue 11; contract 7, point 3): a hand writer that skips the lock appends
+every 0.5-5 ms while collab writers post, and while ``repair`` runs. Nothing is lost or misreported."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from collab import format
+from collab.channel import Channel
+from tests.conftest import collab_bin
+
+HAND_WRITER = r"""
+import os, random, sys, time
+path, stop, limit = sys.argv[1], sys.argv[2], int(sys.argv[3])
+random.seed(7)
+count = 0
+while count < limit and not os.path.exists(stop):
+    count += 1
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND)
+    os.write(fd, f"\n### Question {count} from hand\nhand body {count}\n".encode())
+    os.close(fd)
+    time.sleep(random.uniform(0.0005, 0.005))
+print(count)
+"""
+
+
+class HandWriter:
+    """A process appending hand entries without the lock until stopped (``cat >>`` in a loop)."""
+
+    def __init__(self, path: Path, env: dict[str, str], limit: int = 5000) -> None:
+        self.stop = path.with_name("stop-hand-writer")
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", HAND_WRITER, str(path), str(self.stop), str(limit)],
+            env=env, stdout=subprocess.PIPE, text=True,
+        )  # fmt: skip
+
+    def finish(self) -> int:
+        self.stop.touch()
+        out, _ = self.process.communicate(timeout=60)
+        return int(out)
+
+
+def bodies(data: bytes) -> set[str]:
+    return {e.body for e in format.parse(data).entries}
+
+
+@pytest.mark.timeout(240)
+def test_hand_appends_racing_three_collab_writers(channel: Channel, subprocess_env: dict[str, str]) -> None:
+    """No answer exits 4 or is lost, verify passes, and every hand entry is in the channel."""
+    hand = HandWriter(channel.path, subprocess_env)
+    results: list[subprocess.CompletedProcess[str]] = []
+
+    def writer(name: str) -> None:
+        for i in range(15):
+            results.append(subprocess.run(
+                [collab_bin(), "answer", str(channel.path), f"collab body {name}-{i}", "--as", name],
+                env=subprocess_env, capture_output=True, text=True, timeout=60,
+            ))  # fmt: skip
+
+    threads = [threading.Thread(target=writer, args=(f"w{n}",)) for n in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    written = hand.finish()
+    assert [r.returncode for r in results] == [0] * 45, [r.stderr for r in results if r.returncode]
+    found = bodies(channel.path.read_bytes())
+    assert {f"collab body w{n}-{i}" for n in range(3) for i in range(15)} <= found
+    assert {f"hand body {i}" for i in range(1, written + 1)} <= found
+    numbers = [e.number for e in format.parse(channel.path.read_bytes()).entries if e.kind == "answer"]
+    assert numbers == list(range(1, 46))  # collab's numbers: never shared, never skipped
+    verify = subprocess.run([collab_bin(), "verify", str(channel.path)], env=subprocess_env, capture_output=True,
+                            text=True, timeout=60)  # fmt: skip
+    assert verify.returncode == 0, verify.stdout + verify.stderr
+
+
+@pytest.mark.timeout(240)
+def test_repair_racing_hand_appends_loses_nothing(channel: Channel, subprocess_env: dict[str, str]) -> None:
+    """Every hand entry ends in the channel or in the file repair keeps; the channel verifies after."""
+    channel.answer("the original words", author="site-b")
+    hand = HandWriter(channel.path, subprocess_env, limit=4000)
+    repairs = []
+    for _ in range(12):
+        data = channel.path.read_bytes()
+        with open(channel.path, "r+b") as handle:  # an in-place edit of history, as an editor might make
+            handle.seek(data.index(b"the original words"))
+            handle.write(b"the edited!! words")
+        repairs.append(subprocess.run([collab_bin(), "repair", str(channel.path)], env=subprocess_env,
+                                      capture_output=True, text=True, timeout=60))  # fmt: skip
+    written = hand.finish()
+    assert [r.returncode for r in repairs] == [0] * 12, [r.stderr for r in repairs]
+    assert all("restored" in r.stdout or "repaired" in r.stdout for r in repairs), [r.stdout for r in repairs]
+    everywhere = bodies(channel.path.read_bytes())
+    for kept in channel.path.parent.glob("*.edited-*.md"):
+        everywhere |= {e.body for e in format.parse(kept.read_bytes()).entries}
+    missing = {f"hand body {i}" for i in range(1, written + 1)} - everywhere
+    assert not missing, sorted(missing)[:5]
+    assert "the original words" in bodies(channel.path.read_bytes())
+    assert channel.verify().ok
