@@ -213,7 +213,7 @@ class Channel(NamedTuple):
             prefix = before.separator
             if kind == "question" and not counters.questions_line:
                 prefix += "\n" + format.QUESTIONS_LINE + "\n"
-            text, index = format.compose_entry(kind, number, moment, author, re, body), counters.index + 1
+            text, index = writer.compose_entry(kind, number, moment, author, re, body), counters.index + 1
             return (prefix + text).encode("utf-8")
 
         written = writer.append(self.path, compose)
@@ -232,7 +232,7 @@ class Channel(NamedTuple):
         def compose(before: writer.Before) -> bytes | None:
             if before.counters.closed:
                 return None
-            return (before.separator + format.compose_closed(now or _now(), author)).encode()
+            return (before.separator + writer.compose_closed(now or _now(), author)).encode()
 
         return writer.append(self.path, compose) is not None
 

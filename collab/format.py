@@ -1,4 +1,4 @@
-"""The channel file format: parse a channel's bytes, compose what a writer appends.
+"""The channel file format: parse a channel's bytes, whole or from a checkpoint.
 
 The format is contract section 2. There is one parsing model, whatever part of a file is read:
 
@@ -14,13 +14,12 @@ The format is contract section 2. There is one parsing model, whatever part of a
   at the start of that line, and the cut is reported (:class:`Damage`) instead of refusing it all.
 
 Parsing is lenient (hand-written entries, CRLF, CR, a BOM, no final newline, stray text all read,
-with warnings); composing is strict (the writer's grammar, bodies neutralised by
-:func:`collab.blocks.neutralise`). Offsets in parsed results are byte offsets into the file.
+with warnings); composing is strict (:mod:`collab.writer`). Offsets in parsed results are byte
+offsets into the file.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import NamedTuple
 
 from collab import blocks, structure
@@ -28,7 +27,6 @@ from collab.errors import ChannelFormatError
 from collab.grammar import (
     MAX_HEADING_CHARS,
     Ref,
-    compose_heading,
     format_timestamp,
     is_entry_heading,
     parse_heading,
@@ -41,7 +39,6 @@ __all__ = ["Closed", "Counters", "Damage", "Document", "Entry", "Header", "Reque
 BOM = b"\xef\xbb\xbf"
 #: The warning for entries below a ``## Closed`` line.
 AFTER_CLOSE = "entries appended after the channel was closed"
-ANSWERS_LINE = "## Answers"
 QUESTIONS_LINE = "## Questions"
 
 
@@ -244,7 +241,7 @@ def parse_tail(text: str, base: int, counters: Counters) -> Tail:
             questions_line = True
         elif h.text.split("(")[0].strip() == "Closed" and h.level == 2:
             moment = parse_timestamp(h.text)
-            by = BY_AUTHOR.search(h.text[: MAX_HEADING_CHARS])
+            by = BY_AUTHOR.search(h.text[:MAX_HEADING_CHARS])
             author = by.group(1) if by else None
             closed = closed or Closed(format_timestamp(moment) if moment else None, author, checkpoint)
             stray_from = stop  # the text below the closing line is its summary
@@ -305,15 +302,6 @@ def head(data: bytes) -> tuple[Header, int, int]:
     return parse_header(text, headings, answers.start), to_bytes(answers.start), to_bytes(answers.body_start)
 
 
-def entry_at(data: bytes, start: int, end: int) -> tuple[str, str]:
-    """The heading line and the body of an entry whose span ``[start, end)`` is known (no block parsing)."""
-    text = data[start:end].decode("utf-8")
-    line_end = structure.scan_text(text).find("\n")
-    if line_end < 0:
-        return text.strip(), ""
-    return text[:line_end].strip(), blocks.unwrap(blocks.normalize_body(text[line_end + 1 :]))
-
-
 def document(
     data: bytes,
     header: Header,
@@ -345,16 +333,3 @@ def _line_numbers(data: bytes, located: list[tuple[int, str]]) -> list[tuple[int
         counted = max(counted, offset)
         numbered.append((line, sentence))
     return numbered
-
-
-def compose_entry(kind: str, number: int, moment: datetime, author: str | None, re_ref: Ref | None, body: str) -> str:
-    """The text a writer appends for one entry: a blank line, the heading, the neutralised body.
-
-    ``body`` must be normalised (:func:`collab.blocks.normalize_body`) and non-empty.
-    """
-    return f"\n{compose_heading(kind, number, moment, author, re_ref)}\n{blocks.neutralise(body)}\n"
-
-
-def compose_closed(moment: datetime, author: str | None) -> str:
-    """The text that closes a channel: ``## Closed (<timestamp>)[ by <author>]``."""
-    return f"\n## Closed ({format_timestamp(moment)})" + (f" by {author}" if author else "") + "\n"

@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 from typing import NamedTuple
 
-from collab import checks, files, format, journal, wal
+from collab import blocks, checks, files, format, journal, structure, wal
 from collab.checks import Report
 from collab.errors import ChannelRefused
 from collab.format import Damage, Document, Entry
@@ -143,6 +143,15 @@ def in_flight(intent: Intent | None, data: bytes, base: int = 0) -> int:
     return start if len(data) - start < intent.length else len(data)
 
 
+def entry_at(data: bytes, start: int, end: int) -> tuple[str, str]:
+    """The heading line and the body of an entry whose span ``[start, end)`` is known (no block parsing)."""
+    text = data[start:end].decode("utf-8")
+    line_end = structure.scan_text(text).find("\n")
+    if line_end < 0:
+        return text.strip(), ""
+    return text[:line_end].strip(), blocks.unwrap(blocks.normalize_body(text[line_end + 1 :]))
+
+
 def indexed(ledger: Ledger, data: bytes, damage: Damage | None = None) -> Document:
     """Parse ``data``, whose accepted part checked out against ``ledger``: final entries come from
     the index, and only the text from the checkpoint on is parsed. Equal to :func:`format.parse`."""
@@ -152,7 +161,7 @@ def indexed(ledger: Ledger, data: bytes, damage: Damage | None = None) -> Docume
     for accept in journal.accepts(ledger):
         located += accept.warnings
         for span in accept.entries:
-            heading, body = format.entry_at(data, span.start, span.end)
+            heading, body = entry_at(data, span.start, span.end)
             known.append(Entry(span.kind, span.number, span.timestamp, span.author, span.re, body, span.index,
                                span.start, span.end, heading))  # fmt: skip
     tail = format.parse_tail(data[ledger.checkpoint :].decode("utf-8"), ledger.checkpoint, ledger.counters)

@@ -18,12 +18,14 @@ from __future__ import annotations
 import os
 import warnings
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import NamedTuple
 
 from collab import blocks, checks, files, format, reading, wal
 from collab.errors import ChannelFormatError, CollabError, EntryTooLarge, IntegrityError
 from collab.format import Counters
+from collab.grammar import Ref, compose_heading, format_timestamp
 from collab.journal import Ledger
 
 
@@ -138,3 +140,16 @@ def _commit(path: Path, fd: int, ledger: Ledger | None, offset: int, payload: by
                 stacklevel=4,
             )
     return landed
+
+
+def compose_entry(kind: str, number: int, moment: datetime, author: str | None, re_ref: Ref | None, body: str) -> str:
+    """The text a writer appends for one entry: a blank line, the heading, the neutralised body.
+
+    ``body`` must be normalised (:func:`collab.blocks.normalize_body`) and non-empty.
+    """
+    return f"\n{compose_heading(kind, number, moment, author, re_ref)}\n{blocks.neutralise(body)}\n"
+
+
+def compose_closed(moment: datetime, author: str | None) -> str:
+    """The text that closes a channel: ``## Closed (<timestamp>)[ by <author>]``."""
+    return f"\n## Closed ({format_timestamp(moment)})" + (f" by {author}" if author else "") + "\n"
