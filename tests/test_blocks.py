@@ -119,14 +119,18 @@ FORGERIES = [
 
 def _entries_seen(text: str) -> tuple[list[str], list[str]]:
     """Entry headings at top level as markdown-it-py (CommonMark) and mistune each read ``text``."""
+    from collab.format import is_structural
+
     tokens = MarkdownIt("commonmark").parse(text)
     commonmark = [
-        tokens[i + 1].content
+        (int(t.tag[1]), tokens[i + 1].content)
         for i, t in enumerate(tokens)
-        if t.type == "heading_open" and t.level == 0 and t.tag in ("h1", "h2", "h3")
+        if t.type == "heading_open" and t.level == 0
     ]
-    mine = [t["text"].strip() for t in scan_tokens(text) if t["type"] == "heading" and t["attrs"]["level"] <= 3]
-    return commonmark, mine
+    mine = [(t["attrs"]["level"], t["text"].strip()) for t in scan_tokens(text) if t["type"] == "heading"]
+    return [h for level, h in commonmark if is_structural(level, h)], [
+        h for level, h in mine if is_structural(level, h)
+    ]
 
 
 def _one_entry_for_every_reader(body: str) -> None:

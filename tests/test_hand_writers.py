@@ -39,7 +39,9 @@ def entries(channel: Channel) -> list[tuple[str, int, str]]:
 
 
 @pytest.mark.parametrize("fence", ["```python", "~~~"])
-def test_an_unclosed_fence_in_a_hand_entry_costs_no_later_entry(channel: Channel, runner: CliRunner, fence: str) -> None:
+def test_an_unclosed_fence_in_a_hand_entry_costs_no_later_entry(
+    channel: Channel, runner: CliRunner, fence: str
+) -> None:
     """The writer closes the fence, and every reader sees the entries it wrote after it."""
     by_hand(channel.path, f"\n### Answer 1 (2026-11-23T10:00:00Z) from site-b\nHere is my code:\n{fence}\nprint(1)\n")
     assert channel.answer("Thanks", author="site-a").number == 2
@@ -112,7 +114,7 @@ def test_a_tail_past_the_size_limit_is_served_up_to_it(channel: Channel, monkeyp
     monkeypatch.setattr(files, "MAX_CHANNEL_BYTES", size + 100)
     by_hand(channel.path, "\n### Answer 2\n" + "x" * 500 + "\n")
     document = channel.check().document
-    assert [e.body for e in document.entries][0] == "kept" and document.damage is not None
+    assert document.entries[0].body == "kept" and document.damage is not None
     assert "over the" in document.damage.reason
     with pytest.raises(ChannelFormatError, match="nothing was written"):
         channel.answer("refused", author="site-a")
