@@ -9,6 +9,7 @@ brackets, extra words. A heading that starts with ``Answer`` or ``Question`` is 
 cannot be read from it is reported as a warning, never raised.
 """
 
+import functools
 import re
 from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
@@ -36,6 +37,12 @@ _RE = (
     r"(?i)\b(?:re|in\s+reply\s+to|replying\s+to|reply\s+to|answers?|for|to)\b\s*:?\s*"
     r"(request|question|answer)\s*(?:#|no\.?)?\s*(\d{1,9})\b"
 )
+
+
+@functools.cache
+def _pattern(source: str) -> re.Pattern[str]:
+    """``source`` compiled on first use and kept (``re``'s own cache costs a lookup on every call)."""
+    return re.compile(source)
 
 
 class Ref(NamedTuple):
@@ -75,7 +82,7 @@ def parse_timestamp(text: str) -> datetime | None:
     Minute precision (``2026-06-22T14:02Z``) and offsets (``+02:00``) are accepted; a time with no
     zone is taken as UTC. Returns None when there is no readable date-time.
     """
-    m = re.search(_TIMESTAMP, text[:MAX_HEADING_CHARS])
+    m = _pattern(_TIMESTAMP).search(text[:MAX_HEADING_CHARS])
     if not m:
         return None
     year, month, day, hour, minute, second, zone = m.groups()
@@ -140,7 +147,7 @@ def parse_heading(text: str) -> Heading:
     rest = text[m.end() : MAX_HEADING_CHARS]
     warnings: list[str] = []
     number: int | None = None
-    nm = re.match(_NUMBER, rest)
+    nm = _pattern(_NUMBER).match(rest)
     if nm and int(nm.group(1)) <= MAX_NUMBER:
         number = int(nm.group(1))
         rest = rest[nm.end() :]
@@ -148,9 +155,9 @@ def parse_heading(text: str) -> Heading:
         warnings.append("no number" if not nm else f"number over {MAX_NUMBER}")
     moment = parse_timestamp(rest)
     timestamp = format_timestamp(moment) if moment else None
-    am = re.search(_AUTHOR, rest)
+    am = _pattern(_AUTHOR).search(rest)
     author = am.group(1).rstrip(".,;:)") if am else None
-    rm = re.search(_RE, rest)
+    rm = _pattern(_RE).search(rest)
     re_ref = Ref(rm.group(1).lower(), int(rm.group(2))) if rm and int(rm.group(2)) <= MAX_NUMBER else None
     return Heading(kind, number, timestamp, author, re_ref, tuple(warnings))
 

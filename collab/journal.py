@@ -106,13 +106,16 @@ class Accept(NamedTuple):
 
     @classmethod
     def from_json(cls, raw: dict[str, Any]) -> Accept:
-        answers, questions, index, questions_line, closed = raw["counters"]
-        counters = Counters(int(answers), int(questions), int(index), bool(questions_line),
-                            Closed(closed[0], closed[1], int(closed[2])) if closed else None)  # fmt: skip
         return cls(int(raw["start"]), int(raw["end"]), str(raw["sha"]), str(raw["prefix"]),
-                   tuple(Span.from_json(s) for s in raw["entries"]), int(raw["checkpoint"]), counters,
+                   tuple(Span.from_json(s) for s in raw["entries"]), int(raw["checkpoint"]), _counters(raw),
                    tuple((int(o), str(w)) for o, w in raw["warnings"]),
                    (int(raw["own"][0]), int(raw["own"][1])) if "own" in raw else None)  # fmt: skip
+
+
+def _counters(raw: dict[str, Any]) -> Counters:
+    answers, questions, index, questions_line, closed = raw["counters"]
+    return Counters(int(answers), int(questions), int(index), bool(questions_line),
+                    Closed(closed[0], closed[1], int(closed[2])) if closed else None)  # fmt: skip
 
 
 class Intent(NamedTuple):
@@ -158,11 +161,10 @@ class Ledger:
             ValueError, KeyError, TypeError, IndexError: the record is malformed.
         """
         kind = record["t"]
-        if kind == "accept":
-            accept = Accept.from_json(record)
+        if kind == "accept":  # the state only: the record's entries are read by accepts() when needed
             self.hasher = None  # it covered the old accepted end
-            self.accepted_end, self.prefix_sha = accept.end, accept.prefix
-            self.checkpoint, self.counters, self.intent = accept.checkpoint, accept.counters, None
+            self.accepted_end, self.prefix_sha = int(record["end"]), str(record["prefix"])
+            self.checkpoint, self.counters, self.intent = int(record["checkpoint"]), _counters(record), None
         elif kind == "intent":
             self.intent = Intent(int(record["offset"]), int(record["length"]), str(record["sha"]),
                                  bytes.fromhex(record["head"]))  # fmt: skip
@@ -317,8 +319,12 @@ def recent_appends(channel_path: Path) -> list[tuple[int, int]]:
     return spans
 
 
-def accepts(ledger: Ledger) -> list[Accept]:
-    """Every accept record of the journal, in order (for the index of final entries)."""
+def accepts(ledger: Ledger) -> list[Accept] | None:
+    """Every accept record of the journal, in order (for the index of final entries); None when a
+    record cannot be read (the caller parses the channel instead)."""
     raw = files.read_checked(ledger_path(ledger.channel_path))[: ledger.journal_size]
-    records = json.loads(b"[" + raw.rstrip(b"\n").replace(b"\n", b",") + b"]")
-    return [Accept.from_json(r) for r in records if r.get("t") == "accept"]
+    try:
+        records = json.loads(b"[" + raw.rstrip(b"\n").replace(b"\n", b",") + b"]")
+        return [Accept.from_json(r) for r in records if r.get("t") == "accept"]
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError):
+        return None

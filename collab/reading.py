@@ -155,10 +155,13 @@ def entry_at(data: bytes, start: int, end: int) -> tuple[str, str]:
 def indexed(ledger: Ledger, data: bytes, damage: Damage | None = None) -> Document:
     """Parse ``data``, whose accepted part checked out against ``ledger``: final entries come from
     the index, and only the text from the checkpoint on is parsed. Equal to :func:`format.parse`."""
+    records = journal.accepts(ledger)
+    if records is None:
+        return format.parse(data, damage)
     header, answers_offset, body_start = format.head(data[: ledger.header_end])
     known: list[Entry] = []
     located: list[tuple[int, str]] = []
-    for accept in journal.accepts(ledger):
+    for accept in records:
         located += accept.warnings
         for span in accept.entries:
             heading, body = entry_at(data, span.start, span.end)

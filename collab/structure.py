@@ -26,6 +26,7 @@ Offsets are character offsets into the scanned text, which must use ``\\n`` line
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable, Generator, Iterator
 from typing import Any, NamedTuple
 
@@ -87,21 +88,13 @@ def _fence_opening(line: str) -> tuple[str, int] | None:
     return char, length
 
 
-def _closes_fence(line: str, char: str, length: int) -> bool:
-    stripped = line.lstrip(" ")
-    if len(line) - len(stripped) > 3:
-        return False
-    run = len(stripped) - len(stripped.lstrip(char))
-    return run >= length and not stripped[run:].strip(" \t")
-
-
 def _is_plain(line: str) -> bool:
     """True when ``line`` cannot open or continue a container or a multi-line block.
 
     Not plain: indentation (code or continuation), ``<`` (HTML block), ``>`` (block quote), and
     lines of only ``=`` or ``-`` (setext underlines; a ``-`` line may also be a list item or a rule).
     """
-    if not line:
+    if not line.strip(" \t\f\v"):
         return True
     if line[0] in " \t\f\v<>":
         return False
@@ -141,6 +134,18 @@ def _slow_headings(text: str, start: int, end: int) -> list[TopHeading]:
     return found
 
 
+#: The start of a line the fast path must look at: a possible heading, fence, indentation followed by
+#: text, HTML, a quote, or a possible setext underline. Every other line is a plain paragraph line or
+#: blank, and is skipped at the speed of the regex engine.
+_NOTABLE = re.compile(r"^(?:#|```|~~~|[ \t\f\v]+[^ \t\f\v\n]|[<>=-])", re.MULTILINE)
+
+
+@functools.cache
+def _closing(char: str, length: int) -> re.Pattern[str]:
+    """A closing fence line for a fence of ``length`` ``char`` characters (CommonMark 4.5)."""
+    return re.compile(rf"^ {{0,3}}{re.escape(char)}{{{length},}}[ \t]*$", re.MULTILINE)
+
+
 def top_headings(text: str, start: int = 0, keep: Callable[[int, str], bool] | None = None) -> Iterator[TopHeading]:
     """Yield the top-level headings of ``text`` from ``start`` on, in order (only those ``keep`` accepts).
 
@@ -150,29 +155,30 @@ def top_headings(text: str, start: int = 0, keep: Callable[[int, str], bool] | N
         keep: ``keep(level, text)`` selects the headings to yield; all of them when None.
     """
     n = len(text)
-    checkpoint = position = start
+    checkpoint = start
     done = start - 1  # headings up to here were handled (the checkpoint's own, once read)
-    fence: tuple[str, int] | None = None
-    while position < n:
+    notable = _NOTABLE.search(text, start)
+    while notable is not None:
+        position = notable.start()
         line_end = text.find("\n", position)
         next_line = n if line_end < 0 else line_end + 1
         line = text[position:next_line].rstrip("\n")
-        if fence is not None:
-            if _closes_fence(line, *fence):
-                fence = None
-        elif (heading := atx_heading(line)) is not None:
+        if (heading := atx_heading(line)) is not None:
             checkpoint = done = position
             if keep is None or keep(*heading):
                 yield TopHeading(heading[0], heading[1], position, next_line, "atx")
         elif (opening := _fence_opening(line)) is not None:
-            fence = opening
+            closing = _closing(*opening).search(text, next_line)
+            if closing is None:
+                return  # an unclosed fence runs to the end of the document
+            next_line = closing.end() + 1
         elif not _is_plain(line):
             last = yield from _slow(text, checkpoint, done, next_line, keep)
             if last is None:
                 return
             checkpoint = done = last.start
-            next_line, fence = last.body_start, None
-        position = next_line
+            next_line = last.body_start
+        notable = _NOTABLE.search(text, next_line) if next_line < n else None
 
 
 def _slow(
