@@ -65,14 +65,28 @@ def scan_tokens(text: str) -> list[dict[str, Any]]:
     return tokens
 
 
+#: Bodies larger than this (characters) are not given to mistune: its list and quote patterns
+#: backtrack on long lines (a 1 MB line of ``- `` took 5 s). Such a body is written as it is only when
+#: it is plain text for every reader (:func:`collab.structure.is_plain_text`), and wrapped otherwise.
+MISTUNE_LIMIT = 256 * 1024
+
+
 def _mistune_headings(text: str) -> list[tuple[int, str, int]]:
     return [
         (t["attrs"]["level"], t["text"].strip(), t["_start"]) for t in scan_tokens(text) if t["type"] == "heading"
     ]
 
 
-def _commonmark_headings(text: str) -> list[tuple[int, str, int]]:
-    return [(h.level, h.text, h.start) for h in structure.top_headings(text)]
+def _commonmark_safe(text: str) -> bool:
+    """:func:`_stays_one_entry` for CommonMark, stopping at the first structural heading."""
+    probe = text.rstrip("\n") + "\n\n" + _SENTINEL + "\n"
+    expected = len(text.rstrip("\n")) + 2
+    for heading in structure.top_headings(probe, 0, lambda level, words: _structural(level, words) or level == 3):
+        if heading.start == expected:
+            return heading.text == _SENTINEL[4:]
+        if _structural(heading.level, heading.text):
+            return False
+    return False
 
 
 def _stays_one_entry(text: str, reader: Any) -> bool:
@@ -87,7 +101,11 @@ def _stays_one_entry(text: str, reader: Any) -> bool:
 def body_is_safe(body: str) -> bool:
     """True when ``body`` can be written as it is: for mistune and CommonMark alike, it holds no
     structural heading and leaves no block open."""
-    return _stays_one_entry(body, _commonmark_headings) and _stays_one_entry(body, _mistune_headings)
+    if not _commonmark_safe(body):
+        return False
+    if len(body) > MISTUNE_LIMIT:
+        return structure.is_plain_text(body)
+    return _stays_one_entry(body, _mistune_headings)
 
 
 def normalize_body(text: str) -> str:
@@ -127,7 +145,10 @@ def neutralise(body: str) -> str:
     if body_is_safe(body) and unwrap(body) == body:
         return body
     wrapped = wrap(body)
-    if not body_is_safe(wrapped):
+    # A fence longer than every backtick run inside closes only at its end, for every reader; above
+    # MISTUNE_LIMIT that construction stands in for mistune's check.
+    mistune_ok = len(wrapped) > MISTUNE_LIMIT or _stays_one_entry(wrapped, _mistune_headings)
+    if not (_commonmark_safe(wrapped) and mistune_ok):
         raise ValueError("this body cannot be written so that every markdown reader sees one entry")
     return wrapped
 
@@ -156,5 +177,8 @@ def closer_for(tail: str) -> str | None:
 def _sentinel_read(text: str) -> bool:
     """True when a heading appended after ``text`` (a blank line between) is a top-level heading."""
     probe = text.rstrip("\n") + "\n\n" + _SENTINEL + "\n"
-    last = _commonmark_headings(probe)[-1:]
-    return last == [(3, _SENTINEL[4:], len(text.rstrip("\n")) + 2)]
+    expected = len(text.rstrip("\n")) + 2
+    for heading in structure.top_headings(probe):
+        if heading.start >= expected:
+            return heading.start == expected
+    return False

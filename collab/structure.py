@@ -31,7 +31,7 @@ from collections.abc import Callable, Generator, Iterator
 from typing import Any, NamedTuple
 
 #: Smallest window, in characters, that markdown-it-py parses when the fast path stops.
-WINDOW = 65536
+WINDOW = 16384
 
 
 class TopHeading(NamedTuple):
@@ -144,6 +144,11 @@ _NOTABLE = re.compile(r"^(?:#|```|~~~|[ \t\f\v]+[^ \t\f\v\n]|[<>=-])", re.MULTIL
 def _closing(char: str, length: int) -> re.Pattern[str]:
     """A closing fence line for a fence of ``length`` ``char`` characters (CommonMark 4.5)."""
     return re.compile(rf"^ {{0,3}}{re.escape(char)}{{{length},}}[ \t]*$", re.MULTILINE)
+
+
+def is_plain_text(text: str) -> bool:
+    """True when no line of ``text`` could start a heading, a fence, a container, HTML or an underline."""
+    return _NOTABLE.search(text) is None
 
 
 def top_headings(text: str, start: int = 0, keep: Callable[[int, str], bool] | None = None) -> Iterator[TopHeading]:
