@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import NamedTuple
 
+from collab import reading
 from collab.channel import Channel
 from collab.errors import ChannelNotFound, CollabError
 from collab.grammar import format_timestamp
@@ -50,8 +51,9 @@ def list_channels(directory: Path) -> list[Listing]:
     Copies collab keeps beside a channel (``collab-<id>.edited-<time>.md``, ``.torn-<time>.md``)
     are not channels and are not listed.
 
-    Last activity is the newest of the channel's creation, entry and closing timestamps, or the
-    file's mtime when none is readable. Unreadable files are listed with ``problem`` set.
+    Each channel is read cheaply (:func:`collab.reading.summary`): last activity is the newest of
+    its creation time and the timestamps from its last entry on, or the file's mtime when none is
+    readable. Unreadable files are listed with ``problem`` set.
 
     Raises:
         ChannelNotFound: ``directory`` does not exist or is not a directory.
@@ -69,7 +71,7 @@ def list_channels(directory: Path) -> list[Listing]:
             continue
         fallback = format_timestamp(datetime.fromtimestamp(mtime, UTC))
         try:
-            document = channel.read()
+            document = reading.summary(channel.path)
         except CollabError as exc:
             listings.append(Listing(channel.id, channel.path, "", "unreadable", 0, fallback, str(exc)))
             continue
@@ -79,7 +81,7 @@ def list_channels(directory: Path) -> list[Listing]:
                 channel.path,
                 document.header.task.split("\n", 1)[0],
                 document.state,
-                len(document.entries),
+                document.counters.index,
                 last_activity(document) or fallback,
             )
         )

@@ -102,7 +102,8 @@ class Counters(NamedTuple):
     """The numbering at a point of a file: what parsing from a checkpoint carries over.
 
     ``answers``/``questions`` are the highest numbers so far, ``index`` the entries so far,
-    ``questions_line`` whether ``## Questions`` was seen, ``closed`` the closing line if any.
+    ``questions_line`` whether ``## Questions`` was seen, ``closed`` the closing line if any, and
+    ``latest`` the newest entry timestamp so far (``YYYY-MM-DDTHH:MM:SSZ``, which sorts as text).
     """
 
     answers: int = 0
@@ -110,6 +111,7 @@ class Counters(NamedTuple):
     index: int = 0  # type: ignore[assignment]  # the field's name; it hides tuple.index
     questions_line: bool = False
     closed: Closed | None = None
+    latest: str | None = None
 
 
 class Tail(NamedTuple):
@@ -207,13 +209,13 @@ def parse_tail(text: str, base: int, counters: Counters) -> Tail:
     headings = list(structure.top_headings(scan, 0, is_structural))
     entries: list[Entry] = []
     warnings: list[tuple[int, str]] = []
-    answers, questions, index, questions_line, closed = counters
+    answers, questions, index, questions_line, closed, latest = counters
     checkpoint, at_checkpoint = base, counters
     stray_from = 0
     for i, h in enumerate(headings):
         stop = headings[i + 1].start if i + 1 < len(headings) else len(text)
         checkpoint = to_bytes(h.start)
-        at_checkpoint = Counters(answers, questions, index, questions_line, closed)
+        at_checkpoint = Counters(answers, questions, index, questions_line, closed, latest)
         if scan[stray_from : h.start].strip():
             warnings.append((to_bytes(stray_from), "text outside any entry"))
         stray_from = stop
@@ -233,6 +235,8 @@ def parse_tail(text: str, base: int, counters: Counters) -> Tail:
             else:
                 questions = max(questions, number)
             index += 1
+            if heading.timestamp and (latest is None or heading.timestamp > latest):
+                latest = heading.timestamp
             body = blocks.unwrap(blocks.normalize_body(text[h.body_start : stop]))
             line = text[h.start : h.body_start].strip()
             entries.append(Entry(heading.kind, number, heading.timestamp, heading.author, heading.re, body, index,
@@ -252,7 +256,7 @@ def parse_tail(text: str, base: int, counters: Counters) -> Tail:
             warnings.append((checkpoint, f"unexpected heading {'#' * h.level} {h.text[:80]}"))
     if scan[stray_from:].strip():
         warnings.append((to_bytes(stray_from), "text outside any entry"))
-    return Tail(entries, warnings, Counters(answers, questions, index, questions_line, closed), checkpoint,
+    return Tail(entries, warnings, Counters(answers, questions, index, questions_line, closed, latest), checkpoint,
                 at_checkpoint)  # fmt: skip
 
 

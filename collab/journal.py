@@ -7,7 +7,7 @@ channel's lock (a torn last line is ignored)::
     {"t": "header", "v": 2, "channel": ID, "end": E, "sha": H}
         bytes [0, E) (the header and the answers line) have digest H
     {"t": "accept", "start": A, "end": B, "sha": H, "prefix": P, "entries": [span, ...],
-     "checkpoint": C, "counters": [answers, questions, index, questions_line, closed], "warnings": [...]}
+     "checkpoint": C, "counters": [answers, questions, index, questions_line, closed, latest], "warnings": [...]}
         bytes [A, B) accepted; P is the digest of [0, B); ``entries`` are the entries that became
         final (a structural heading follows them); C is where parsing resumes and ``counters`` the
         numbering just before C (see :mod:`collab.format`)
@@ -100,7 +100,7 @@ class Accept(NamedTuple):
         return ({"own": list(self.own)} if self.own else {}) | {
             "t": "accept", "start": self.start, "end": self.end, "sha": self.sha, "prefix": self.prefix,
             "entries": [s.to_json() for s in self.entries], "checkpoint": self.checkpoint,
-            "counters": [*self.counters[:4], list(closed) if closed else None],
+            "counters": [*self.counters[:4], list(closed) if closed else None, self.counters.latest],
             "warnings": [list(w) for w in self.warnings],
         }  # fmt: skip
 
@@ -113,9 +113,10 @@ class Accept(NamedTuple):
 
 
 def _counters(raw: dict[str, Any]) -> Counters:
-    answers, questions, index, questions_line, closed = raw["counters"]
+    answers, questions, index, questions_line, closed, latest = raw["counters"]
     return Counters(int(answers), int(questions), int(index), bool(questions_line),
-                    Closed(closed[0], closed[1], int(closed[2])) if closed else None)  # fmt: skip
+                    Closed(closed[0], closed[1], int(closed[2])) if closed else None,
+                    None if latest is None else str(latest))  # fmt: skip
 
 
 class Intent(NamedTuple):

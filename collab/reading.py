@@ -169,3 +169,28 @@ def indexed(ledger: Ledger, data: bytes, damage: Damage | None = None) -> Docume
                                span.start, span.end, heading))  # fmt: skip
     tail = format.parse_tail(data[ledger.checkpoint :].decode("utf-8"), ledger.checkpoint, ledger.counters)
     return format.document(data, header, answers_offset, body_start, known, located, tail, damage)
+
+
+def summary(channel_path: Path) -> Document:
+    """The channel for a listing, read cheaply: header and numbering from the ledger, and only the
+    text from its checkpoint parsed. Nothing is checked or accepted; entries before the checkpoint
+    are counted, not read (``entries`` holds only those after it; ``counters.index`` counts all).
+
+    Raises:
+        ChannelNotFound, ChannelRefused, ChannelFormatError: the channel cannot be read.
+    """
+    fd = files.open_checked(channel_path)
+    try:
+        shot = snapshot(fd)
+    finally:
+        os.close(fd)
+    try:
+        found = journal.load(channel_path)
+    except ChannelRefused:
+        found = None
+    data = shot.data
+    if not isinstance(found, Ledger) or found.accepted_end > len(data):
+        return format.parse(data, shot.damage)
+    header, answers_offset, body_start = format.head(data[: found.header_end])
+    tail = format.parse_tail(data[found.checkpoint :].decode("utf-8"), found.checkpoint, found.counters)
+    return format.document(data, header, answers_offset, body_start, [], [], tail, shot.damage)

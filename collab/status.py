@@ -92,7 +92,7 @@ def open_questions(entries: tuple[Entry, ...]) -> list[int]:
 
 def last_activity(document: Document) -> str | None:
     """The newest timestamp of the channel's creation, entries and closing line, or None."""
-    stamps = [e.timestamp for e in document.entries if e.timestamp]
+    stamps = [document.counters.latest] if document.counters.latest else []
     stamps += [s for s in (document.header.created, document.closed and document.closed.timestamp) if s]
     return max(stamps) if stamps else None
 

@@ -284,3 +284,16 @@ def test_every_view_agrees_for_any_interleaving(tmp_path: Path, steps: list[tupl
     finally:
         for path in (channel.path, *Path(os.environ["COLLAB_STATE_DIR"]).glob(f"{channel.path.stem}-*")):
             path.unlink()
+
+
+def test_ls_reads_cheaply_and_counts_as_a_full_parse(channel: Channel, runner: CliRunner) -> None:
+    """Issue 12: ls parses only from each channel's checkpoint, and still counts every entry."""
+    for i in range(3):
+        channel.answer(f"collab {i}", author="site-a")
+    by_hand(channel.path, "\n### Question 1 from site-b\nby hand, with code\n```\nx\n```\n")
+    runner.invoke(app, ["status", channel.id])  # accepts the hand entry
+    by_hand(channel.path, "\n### Answer 9 (2026-11-23T11:00:00Z)\nlast\n")
+    listed = json.loads(runner.invoke(app, ["ls", "--json"]).stdout)["channels"][0]
+    full = format.parse(channel.path.read_bytes())
+    assert listed["entries"] == len(full.entries) == 5
+    assert listed["last_activity"] == max(e.timestamp for e in full.entries if e.timestamp)
