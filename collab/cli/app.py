@@ -163,9 +163,16 @@ DirOpt = Annotated[
 ]
 
 
+def warn(message: object) -> None:
+    """One warning line on stderr, with nothing in it that acts on a terminal."""
+    from collab.sanitize import for_terminal
+
+    sys.stderr.write(f"collab: warning: {for_terminal(str(message), one_line=True)}\n")
+
+
 def _show_warning(message: Warning | str, category: type[Warning], *_args: Any, **_kwargs: Any) -> None:
-    """Warnings from the library (a rebuilt ledger, a rolled-back append) as one line on stderr."""
-    sys.stderr.write(f"collab: warning: {message}\n")
+    """Warnings from the library (a started ledger, a rolled-back append) as one line on stderr."""
+    warn(message)
 
 
 warnings.showwarning = _show_warning

@@ -10,7 +10,7 @@ import typer
 
 from collab import config
 from collab.channel import Channel
-from collab.cli.app import AsOpt, ChannelArg, DirOpt, JsonOpt, command, emit_json, fail, reporting
+from collab.cli.app import AsOpt, ChannelArg, DirOpt, JsonOpt, command, emit_json, fail, reporting, warn
 from collab.errors import CollabError, IntegrityError, UsageError
 
 if TYPE_CHECKING:
@@ -60,7 +60,7 @@ def wait(
         reader = config.identity(name)
         seen, warning = cursors.load(opened.path, reader)
         if warning:
-            sys.stderr.write(f"collab: warning: {warning}\n")
+            warn(warning)
         wanted: list[Entry] = []
         closed = False
         try:
@@ -82,7 +82,7 @@ def wait(
         except CollabError as exc:
             # What was found is delivered all the same: a cursor left behind repeats entries on the
             # next wait, whereas failing here would withhold them on every wait.
-            sys.stderr.write(f"collab: warning: your cursor was not saved ({exc}): the next wait may repeat these\n")
+            warn(f"your cursor was not saved ({exc}): the next wait may repeat these")
         timed_out = not wanted and not closed
         _print_wait(wanted, closed, timed_out, as_json)
         if timed_out:

@@ -11,7 +11,7 @@ import typer
 
 from collab import config
 from collab.channel import Channel
-from collab.cli.app import ChannelArg, DirOpt, JsonOpt, command, emit_json, reporting
+from collab.cli.app import ChannelArg, DirOpt, JsonOpt, command, emit_json, reporting, warn
 from collab.errors import UsageError
 
 if TYPE_CHECKING:
@@ -130,7 +130,7 @@ def _read(opened: Channel) -> tuple[str, Document]:
     """
     checked = opened.check()
     for sentence in checked.warnings(opened.path):
-        sys.stderr.write(f"collab: warning: {sentence}\n")
+        warn(sentence)
     return checked.integrity, checked.document
 
 
