@@ -41,6 +41,29 @@ def replace(path: Path, data: bytes) -> None:
     os.replace(temporary, path)
 
 
+def inotify_watches(pid: int) -> int:
+    """How many inotify watches process ``pid`` holds (Linux ``/proc/PID/fdinfo``, see proc(5))."""
+    count = 0
+    try:
+        for name in os.listdir(f"/proc/{pid}/fdinfo"):
+            with open(f"/proc/{pid}/fdinfo/{name}", encoding="ascii", errors="replace") as info:
+                count += info.read().count("inotify wd:")
+    except OSError:
+        return count
+    return count
+
+
+def until_armed(pid: int, process: subprocess.Popen[str] | None = None, before: int = 0) -> None:
+    """Wait (up to 20 s) until ``pid`` holds more than ``before`` inotify watches: it is really blocked
+    on its watch. A waiter ``process`` must still be running."""
+    deadline = time.monotonic() + 20
+    while inotify_watches(pid) <= before:
+        assert process is None or process.poll() is None, "the waiter ended before it blocked"
+        assert time.monotonic() < deadline, "the waiter never armed its watch"
+        time.sleep(0.01)
+    assert process is None or process.poll() is None
+
+
 def labels(updates: list[Update]) -> list[str]:
     return [e.label for u in updates for e in u.entries]
 
@@ -227,6 +250,33 @@ def test_growth_that_also_rewrote_earlier_bytes_is_noticed(channel: Channel) -> 
     assert update.edited and [e.label for e in update.entries] == ["Answer 2"]
 
 
+def test_entries_arrive_by_file_system_events_not_the_idle_check(channel: Channel) -> None:
+    """With the periodic re-check an hour away, an append is still delivered: by its event."""
+    stop = threading.Event()
+    watchdog = threading.Timer(20, stop.set)
+    watchdog.start()
+    delivered: list[str] = []
+    try:
+        hour = WatchSettings(step_ms=5, debounce_ms=20, idle_ms=3_600_000)
+        updates = follow(channel.path, stop_event=stop, settings=hour)
+        before = inotify_watches(os.getpid())
+        next(updates)
+
+        def append_once_armed() -> None:
+            until_armed(os.getpid(), before=before)
+            channel.answer("by event", author="site-b")
+
+        threading.Thread(target=append_once_armed, daemon=True).start()
+        for update in updates:
+            delivered += [e.body for e in update.entries]
+            if delivered:
+                break
+    finally:
+        watchdog.cancel()
+        stop.set()
+    assert delivered == ["by event"]
+
+
 def test_close_is_reported(channel: Channel) -> None:
     updates = collect(channel.path, lambda: channel.close(author="site-a"), lambda u: u[-1].closed)
     assert updates[-1].closed and labels(updates) == []
@@ -321,6 +371,7 @@ def test_wait_blocks_until_an_entry_lands(channel: Channel, subprocess_env: dict
         [collab_bin(), "wait", str(channel.path), "--as", "site-a", "--timeout", "30"],
         env=subprocess_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
+    until_armed(waiter.pid, waiter)  # it blocks: nothing was there when it started
     channel.answer("landed while waiting", author="site-b", re=Ref("request", 2))
     out, err = waiter.communicate(timeout=40)
     assert waiter.returncode == 0, err
@@ -372,6 +423,8 @@ def test_close_wakes_every_waiter(channel: Channel, subprocess_env: dict[str, st
         )
         for name in ("site-a", "site-b")
     ]
+    for waiter in waiters:
+        until_armed(waiter.pid, waiter)
     channel.close(author="site-a")
     for waiter in waiters:
         out, err = waiter.communicate(timeout=40)
