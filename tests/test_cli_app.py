@@ -68,3 +68,18 @@ def test_the_console_script_pauses_the_collector_only_while_starting(tmp_path):
 def test_importing_the_command_line_leaves_the_collector_alone():
     probe = "import gc\nfrom collab.cli import app\nprint(gc.isenabled(), gc.get_freeze_count(), app.info.name)\n"
     assert _last_line(probe).split() == ["True", "0", "collab"]
+
+
+def test_a_reader_that_goes_away_is_not_an_error(channel, subprocess_env) -> None:
+    """`collab show ID | head` ends quietly: no 'Broken pipe' line, exit 0."""
+    import subprocess
+
+    from tests.conftest import collab_bin
+
+    channel.answer("many words " * 40_000, author="site-b")  # more than a pipe holds
+    reader = subprocess.Popen([collab_bin(), "show", str(channel.path)], env=subprocess_env,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+    assert reader.stdout is not None and reader.stdout.read(1)
+    reader.stdout.close()  # the reader goes away, as `head -c 1` does
+    _, err = reader.communicate(timeout=60)
+    assert (reader.returncode, err) == (0, b"")

@@ -220,6 +220,11 @@ def reporting(as_json: bool = False) -> Iterator[None]:
         raise
     except CollabError as exc:
         raise fail(str(exc), exc.exit_code, as_json) from None
+    except BrokenPipeError:
+        # The reader went away (`collab show ID | head`): nothing is wrong, and no one to tell. Point
+        # stdout at /dev/null so that flushing it at exit does not raise again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        raise typer.Exit(0) from None
     except OSError as exc:
         where = f" ({exc.filename})" if exc.filename else ""
         raise fail(f"{exc.strerror or exc}{where}", 1, as_json) from None
