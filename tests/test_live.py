@@ -41,23 +41,25 @@ def replace(path: Path, data: bytes) -> None:
     os.replace(temporary, path)
 
 
-def inotify_watches(pid: int) -> int:
-    """How many inotify watches process ``pid`` holds (Linux ``/proc/PID/fdinfo``, see proc(5))."""
-    count = 0
+def watching(pid: int, directory: Path) -> bool:
+    """True once process ``pid`` holds an inotify watch on ``directory`` (Linux ``/proc/PID/fdinfo``
+    lists each watch with the watched inode in hex, see proc(5))."""
+    marker = f" ino:{os.stat(directory).st_ino:x} "
     try:
         for name in os.listdir(f"/proc/{pid}/fdinfo"):
             with open(f"/proc/{pid}/fdinfo/{name}", encoding="ascii", errors="replace") as info:
-                count += info.read().count("inotify wd:")
+                if any(line.startswith("inotify wd:") and marker in line for line in info):
+                    return True
     except OSError:
-        return count
-    return count
+        return False
+    return False
 
 
-def until_armed(pid: int, process: subprocess.Popen[str] | None = None, before: int = 0) -> None:
-    """Wait (up to 20 s) until ``pid`` holds more than ``before`` inotify watches: it is really blocked
-    on its watch. A waiter ``process`` must still be running."""
+def until_armed(pid: int, directory: Path, process: subprocess.Popen[str] | None = None) -> None:
+    """Wait (up to 20 s) until ``pid`` watches ``directory``: it is really blocked on its watch. A waiter
+    ``process`` must still be running."""
     deadline = time.monotonic() + 20
-    while inotify_watches(pid) <= before:
+    while not watching(pid, directory):
         assert process is None or process.poll() is None, "the waiter ended before it blocked"
         assert time.monotonic() < deadline, "the waiter never armed its watch"
         time.sleep(0.01)
@@ -259,11 +261,10 @@ def test_entries_arrive_by_file_system_events_not_the_idle_check(channel: Channe
     try:
         hour = WatchSettings(step_ms=5, debounce_ms=20, idle_ms=3_600_000)
         updates = follow(channel.path, stop_event=stop, settings=hour)
-        before = inotify_watches(os.getpid())
         next(updates)
 
         def append_once_armed() -> None:
-            until_armed(os.getpid(), before=before)
+            until_armed(os.getpid(), channel.path.parent)
             channel.answer("by event", author="site-b")
 
         threading.Thread(target=append_once_armed, daemon=True).start()
@@ -371,7 +372,7 @@ def test_wait_blocks_until_an_entry_lands(channel: Channel, subprocess_env: dict
         [collab_bin(), "wait", str(channel.path), "--as", "site-a", "--timeout", "30"],
         env=subprocess_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
-    until_armed(waiter.pid, waiter)  # it blocks: nothing was there when it started
+    until_armed(waiter.pid, channel.path.parent, waiter)  # it blocks: nothing was there when it started
     channel.answer("landed while waiting", author="site-b", re=Ref("request", 2))
     out, err = waiter.communicate(timeout=40)
     assert waiter.returncode == 0, err
@@ -424,7 +425,7 @@ def test_close_wakes_every_waiter(channel: Channel, subprocess_env: dict[str, st
         for name in ("site-a", "site-b")
     ]
     for waiter in waiters:
-        until_armed(waiter.pid, waiter)
+        until_armed(waiter.pid, channel.path.parent, waiter)
     channel.close(author="site-a")
     for waiter in waiters:
         out, err = waiter.communicate(timeout=40)
