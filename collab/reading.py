@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from collab import blocks, checks, files, format, journal, structure, wal
 from collab.checks import Report
 from collab.errors import ChannelRefused
 from collab.format import Damage, Document, Entry
+from collab.grammar import Ref
 from collab.journal import Intent, Ledger, LedgerTrouble
 
 
@@ -152,21 +153,34 @@ def entry_at(data: bytes, start: int, end: int) -> tuple[str, str]:
     return text[:line_end].strip(), blocks.unwrap(blocks.normalize_body(text[line_end + 1 :]))
 
 
+def _known(records: list[dict[str, Any]], data: bytes) -> tuple[list[Entry], list[tuple[int, str]]]:
+    """The final entries and their warnings, from the journal's accept records (:class:`journal.Span` lists)."""
+    known: list[Entry] = []
+    located: list[tuple[int, str]] = []
+    for record in records:
+        located += [(int(offset), str(sentence)) for offset, sentence in record["warnings"]]
+        for raw in record["entries"]:
+            kind, number, index, start, end, timestamp, author = raw[:7]
+            if kind not in ("answer", "question"):
+                raise ValueError(kind)
+            heading, body = entry_at(data, start, end)
+            reply_to = Ref(str(raw[7]), int(raw[8])) if len(raw) > 7 else None
+            known.append(Entry(kind, int(number), timestamp, author, reply_to, body, int(index), int(start), int(end),
+                               heading))  # fmt: skip
+    return known, located
+
+
 def indexed(ledger: Ledger, data: bytes, damage: Damage | None = None) -> Document:
     """Parse ``data``, whose accepted part checked out against ``ledger``: final entries come from
     the index, and only the text from the checkpoint on is parsed. Equal to :func:`format.parse`."""
-    records = journal.accepts(ledger)
+    records = journal.index(ledger)
     if records is None:
         return format.parse(data, damage)
+    try:
+        known, located = _known(records, data)
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError, UnicodeDecodeError):
+        return format.parse(data, damage)  # a journal that does not read as the index: parse it all
     header, answers_offset, body_start = format.head(data[: ledger.header_end])
-    known: list[Entry] = []
-    located: list[tuple[int, str]] = []
-    for accept in records:
-        located += accept.warnings
-        for span in accept.entries:
-            heading, body = entry_at(data, span.start, span.end)
-            known.append(Entry(span.kind, span.number, span.timestamp, span.author, span.re, body, span.index,
-                               span.start, span.end, heading))  # fmt: skip
     tail = format.parse_tail(data[ledger.checkpoint :].decode("utf-8"), ledger.checkpoint, ledger.counters)
     return format.document(data, header, answers_offset, body_start, known, located, tail, damage)
 
