@@ -17,7 +17,6 @@ a cursor update; and a cursor update gives up after ``COLLAB_LOCK_TIMEOUT`` seco
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import time
@@ -28,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from collab import config, files, paths
-from collab.errors import ChannelNotFound, ChannelRefused, CollabError
+from collab.errors import ChannelNotFound, ChannelRefused
 from collab.grammar import format_timestamp
 
 _LOCK_FLAGS = os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
@@ -84,13 +83,8 @@ def _locked(channel_path: Path, timeout: float) -> Iterator[None]:
     for _attempt in range(5):
         fd = _open_lock(path)
         try:
-            _flock_until(fd, path, deadline, timeout)
-            held = os.fstat(fd)
-            try:
-                named = os.stat(path, follow_symlinks=False)
-            except FileNotFoundError:
-                continue
-            if (named.st_ino, named.st_dev) == (held.st_ino, held.st_dev):
+            files.acquire(fd, path, max(0.0, deadline - time.monotonic()))
+            if files.still_names(fd, path):
                 yield
                 return
         finally:
@@ -110,24 +104,6 @@ def _open_lock(path: Path) -> int:
         os.close(fd)
         raise ChannelRefused(f"collab's lock file cannot be used: {exc}. {path}: {_ADVICE}") from None
     return fd
-
-
-def _flock_until(fd: int, path: Path, deadline: float, timeout: float) -> None:
-    # Polling with LOCK_NB, not a blocking flock: a blocking one cannot be given a time limit
-    # (an alarm signal only reaches the main thread). The pause grows to keep an idle wait cheap.
-    pause = 0.001
-    while True:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            return
-        except BlockingIOError:
-            if time.monotonic() >= deadline:
-                raise CollabError(
-                    f"another collab process has held the cursors lock {path} for over {timeout:g} s: "
-                    "try again (COLLAB_LOCK_TIMEOUT sets how long to wait)"
-                ) from None
-            time.sleep(pause)
-            pause = min(2 * pause, 0.05)
 
 
 def advance(

@@ -155,6 +155,24 @@ def replace_atomic(path: Path, data: bytes, mode: int = 0o600) -> None:
         raise
 
 
+def append_checked(path: Path, size: int, data: bytes) -> None:
+    """Append ``data`` to the file of collab's at ``path``, which should be ``size`` bytes long.
+
+    A longer file (a line torn by a writer that died) is cut back to ``size`` first. The file is
+    opened without following links or blocking, and checked as :func:`check_fd` does.
+
+    Raises:
+        OSError: the file cannot be written. ChannelRefused: it is not a regular file of this user.
+    """
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    try:
+        if check_fd(fd, path).st_size != size:
+            os.ftruncate(fd, size)
+        write_all(fd, data)
+    finally:
+        os.close(fd)
+
+
 def write_all(fd: int, data: bytes) -> None:
     """Write all of ``data`` (os.write may write less than asked, e.g. when interrupted)."""
     view = memoryview(data)
@@ -186,7 +204,7 @@ def lock_holders(fd: int) -> list[int]:
     return holders
 
 
-def _acquire(fd: int, path: Path, timeout: float) -> None:
+def acquire(fd: int, path: Path, timeout: float) -> None:
     """Take ``flock(LOCK_EX)`` on ``fd`` within ``timeout`` seconds.
 
     flock(2) has no timeout and no readiness event, so a busy lock is retried non-blocking with a
@@ -208,7 +226,7 @@ def _acquire(fd: int, path: Path, timeout: float) -> None:
         if left <= 0:
             holders = ", ".join(map(str, lock_holders(fd))) or "unknown"
             raise LockTimeout(
-                f"{path} has been locked by another process (PID {holders}) for over {timeout:g} s: "
+                f"{path} has been locked by another process (PID {holders}) for over {timeout:.2g} s: "
                 "if that process is stopped or stuck, end it (or raise COLLAB_LOCK_TIMEOUT) and try again"
             )
         time.sleep(min(pause, left))
@@ -233,8 +251,8 @@ def locked_for_append(path: Path, timeout: float | None = None) -> Iterator[int]
     for _attempt in range(5):
         fd = open_checked(path, append=True)
         try:
-            _acquire(fd, path, timeout)
-            if _still_there(fd, path):
+            acquire(fd, path, timeout)
+            if still_names(fd, path):
                 check_fd(fd, path)
                 yield fd
                 return
@@ -259,12 +277,12 @@ def try_locked(path: Path) -> Iterator[int | None]:
         except BlockingIOError:
             yield None
             return
-        yield fd if _still_there(fd, path) else None
+        yield fd if still_names(fd, path) else None
     finally:
         os.close(fd)
 
 
-def _still_there(fd: int, path: Path) -> bool:
+def still_names(fd: int, path: Path) -> bool:
     """True when ``path`` still names the file open as ``fd`` (it was not replaced or removed)."""
     held = os.fstat(fd)
     try:

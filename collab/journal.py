@@ -265,14 +265,7 @@ def append(ledger: Ledger, *records: dict[str, Any]) -> None:
         OSError: the journal cannot be written (the state is then unchanged).
     """
     text = _lines(list(records))
-    path = ledger_path(ledger.channel_path)
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
-    try:
-        if files.check_fd(fd, path).st_size != ledger.journal_size:
-            os.ftruncate(fd, ledger.journal_size)
-        files.write_all(fd, text)
-    finally:
-        os.close(fd)
+    files.append_checked(ledger_path(ledger.channel_path), ledger.journal_size, text)
     ledger.journal_size += len(text)
     for record in records:
         ledger.apply(record)

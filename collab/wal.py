@@ -186,17 +186,6 @@ def accept(ledger: Ledger, data: bytes, own: tuple[int, int] | None = None) -> N
         tuple((offset, sentence) for offset, sentence in tail.warnings if offset < tail.checkpoint),
         own,
     )  # fmt: skip
-    _append_copy(ledger, data[begin:end])
+    files.append_checked(journal.copy_path(ledger.channel_path), ledger.accepted_end, data[begin:end])
     journal.append(ledger, record.to_json())
     ledger.hasher = prefix
-
-
-def _append_copy(ledger: Ledger, data: bytes) -> None:
-    path = journal.copy_path(ledger.channel_path)
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
-    try:
-        if files.check_fd(fd, path).st_size != ledger.accepted_end:
-            os.ftruncate(fd, ledger.accepted_end)
-        files.write_all(fd, data)
-    finally:
-        os.close(fd)

@@ -125,10 +125,14 @@ def test_the_entry_stands_and_the_command_exits_0_when_the_ledger_cannot_follow(
 ) -> None:
     """Contract 7.3: once the entry is in the channel, a failing ledger update is a warning, not exit 1."""
 
-    def full_disk(*_args: object, **_kwargs: object) -> None:
-        raise OSError(errno.ENOSPC, "No space left on device")
+    real = files.append_checked
 
-    monkeypatch.setattr(wal, "_append_copy", full_disk)
+    def full_disk(path: Path, size: int, data: bytes) -> None:
+        if path.name.endswith(".accepted"):  # the copy of the accepted bytes, written after the entry
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real(path, size, data)
+
+    monkeypatch.setattr(files, "append_checked", full_disk)
     with pytest.warns(wal.LedgerWarning, match="the entry was appended, but the ledger could not record it"):
         result = runner.invoke(app, ["answer", channel.id, "posted once", "--as", "b"])
     assert result.exit_code == 0, result.stderr
