@@ -89,14 +89,16 @@ def _fence_opening(line: str) -> tuple[str, int] | None:
 
 
 def _is_plain(line: str) -> bool:
-    """True when ``line`` cannot open or continue a container or a multi-line block.
+    """True when ``line`` cannot make a later line at column 0 anything but what it looks like.
 
-    Not plain: indentation (code or continuation), ``<`` (HTML block), ``>`` (block quote), and
+    Not plain: indentation (code, or a list item's continuation), ``<`` (an HTML block runs on), and
     lines of only ``=`` or ``-`` (setext underlines; a ``-`` line may also be a list item or a rule).
+    A ``>`` line is plain: whatever a block quote holds ends at the first line that is neither a quote
+    line nor lazy paragraph text, and a heading or a fence is never lazy (CommonMark 5.1).
     """
     if not line.strip(" \t\f\v"):
         return True
-    if line[0] in " \t\f\v<>":
+    if line[0] in " \t\f\v<":
         return False
     if line[0] in "=-":
         return bool(line.rstrip(" \t").strip(line[0]))
@@ -137,7 +139,7 @@ def _slow_headings(text: str, start: int, end: int) -> list[TopHeading]:
 #: The start of a line the fast path must look at: a possible heading, fence, indentation followed by
 #: text, HTML, a quote, or a possible setext underline. Every other line is a plain paragraph line or
 #: blank, and is skipped at the speed of the regex engine.
-_NOTABLE = re.compile(r"^(?:#|```|~~~|[ \t\f\v]+[^ \t\f\v\n]|[<>=-])", re.MULTILINE)
+_NOTABLE = re.compile(r"^(?:#|```|~~~|[ \t\f\v]+[^ \t\f\v\n]|[<=-])", re.MULTILINE)
 
 
 @functools.cache
