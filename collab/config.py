@@ -22,11 +22,19 @@ _ID = re.compile(r"^(?:collab-)?([a-z0-9]{4,32})(?:\.md)?$")
 
 
 def channel_dir(directory: str | os.PathLike[str] | None = None) -> Path:
-    """The channel directory: ``directory`` if given, else ``$COLLAB_DIR``, else ``/tmp``."""
-    if directory:
-        return Path(directory)
+    """The channel directory, absolute: ``directory`` if given, else ``$COLLAB_DIR``, else ``/tmp``.
+
+    Absolute, because the path is written into join messages that run in another directory.
+
+    Raises:
+        UsageError: the path holds a line break or another control character (it would be
+            written into the channel's header and every command line given to the other side).
+    """
     env = os.environ.get("COLLAB_DIR")
-    return Path(env) if env else DEFAULT_DIR
+    chosen = Path(directory) if directory else Path(env) if env else DEFAULT_DIR
+    if any(ord(char) < 0x20 or 0x7F <= ord(char) <= 0x9F for char in str(chosen)):
+        raise UsageError(f"--dir/COLLAB_DIR {str(chosen)!r} holds a control character: pick a plain directory path")
+    return chosen.absolute()
 
 
 def channel_path(channel_id: str, directory: str | os.PathLike[str] | None = None) -> Path:

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from collab import files, paths
-from collab.errors import ChannelNotFound
+from collab.errors import ChannelNotFound, ChannelRefused
 from collab.format import Closed, Counters, Entry
 from collab.grammar import Ref
 
@@ -183,13 +183,14 @@ class LedgerTrouble(NamedTuple):
 def load(channel_path: Path) -> Ledger | LedgerTrouble | None:
     """The channel's ledger; a :class:`LedgerTrouble` when it is damaged or foreign; None when absent.
 
-    Raises:
-        ChannelRefused: the journal is a link, another user's file, or not a regular file.
+    A journal that is a link, a special file or another user's is a trouble too (never followed).
     """
     try:
         fd = files.open_checked(ledger_path(channel_path))
     except ChannelNotFound:
         return None
+    except ChannelRefused:  # a link, a FIFO, another user's file: not a journal collab wrote
+        return LedgerTrouble("damaged", "is not a plain file of yours (a link, a special file or another user's)")
     try:
         size = os.fstat(fd).st_size
         first = os.pread(fd, 4096, 0).split(b"\n", 1)[0]

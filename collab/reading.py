@@ -14,7 +14,6 @@ from typing import Any, NamedTuple
 
 from collab import blocks, checks, files, format, journal, structure, wal
 from collab.checks import Report
-from collab.errors import ChannelRefused
 from collab.format import Damage, Document, Entry
 from collab.grammar import Ref
 from collab.journal import Intent, Ledger, LedgerTrouble
@@ -98,10 +97,7 @@ def verdict(channel_path: Path, *, accept: bool = True) -> Verdict:
 
 def _verdict(channel_path: Path, shot: Snapshot, fd: int | None) -> Verdict:
     data = shot.data
-    try:
-        found = wal.open_ledger(channel_path, data, may_write=fd is not None, damage=shot.damage)
-    except ChannelRefused:
-        found = LedgerTrouble("damaged", "cannot be opened safely (a link, a special file, or not yours)")
+    found = wal.open_ledger(channel_path, data, may_write=fd is not None, damage=shot.damage)
     if not isinstance(found, Ledger):
         return Verdict(None, found, None, data, shot.damage)
     report = checks.verify(found, data)
@@ -198,10 +194,7 @@ def summary(channel_path: Path) -> Document:
         shot = snapshot(fd)
     finally:
         os.close(fd)
-    try:
-        found = journal.load(channel_path)
-    except ChannelRefused:
-        found = None
+    found = journal.load(channel_path)
     data = shot.data
     if not isinstance(found, Ledger) or found.accepted_end > len(data):
         return format.parse(data, shot.damage)

@@ -22,6 +22,13 @@ def _template_dir() -> Path:
     return packaged if packaged.is_dir() else packaged.parent.parent / "templates"
 
 
+def shell_word(path: object) -> str:
+    """``path`` as one word for a POSIX shell, quoted only when it needs to be (:func:`shlex.quote`)."""
+    import shlex
+
+    return shlex.quote(str(path))
+
+
 def render(name: str, **values: str) -> str:
     """Fill the template ``name`` (a file in ``templates/``) with ``values``.
 

@@ -301,3 +301,38 @@ def test_ls_reads_cheaply_and_counts_as_a_full_parse(channel: Channel, runner: C
     full = format.parse(channel.path.read_bytes())
     assert listed["entries"] == len(full.entries) == 5
     assert listed["last_activity"] == max(e.timestamp for e in full.entries if e.timestamp)
+
+
+def test_join_message_paths_work_in_any_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 12: the paths given to the other side are absolute and quoted for the shell."""
+    import shlex
+
+    spaced = tmp_path / "my channels"
+    spaced.mkdir()
+    monkeypatch.chdir(tmp_path)
+    channel = Channel.create("a task", author="a", directory="my channels", now=NOW)
+    message = channel.join_message()
+    line = next(line for line in message.splitlines() if line.strip().startswith("collab answer"))
+    assert shlex.split(line)[2] == str(spaced / channel.path.name)
+    assert shlex.quote(str(spaced / channel.path.name)) in channel.path.read_text()
+
+
+def test_a_directory_with_a_line_break_is_refused(runner: CliRunner, tmp_path: Path) -> None:
+    """Issue 12: a --dir holding a newline and '## Answers' cannot put an answers line in a header."""
+    bad = tmp_path / "x\n## Answers\ny"
+    bad.mkdir()
+    result = runner.invoke(app, ["start", "a task", "--dir", str(bad)])
+    assert result.exit_code == 2 and "control character" in result.stderr
+    assert list(bad.iterdir()) == []
+
+
+def test_a_ledger_replaced_by_a_link_is_reported_with_the_way_out(channel: Channel, runner: CliRunner) -> None:
+    """Issue 12: a symlinked ledger is a damaged ledger (never followed), and the message says what to do."""
+    ledger = journal.ledger_path(channel.path)
+    ledger.unlink()
+    ledger.symlink_to("/etc/passwd")
+    result = runner.invoke(app, ["verify", channel.id])
+    assert result.exit_code == 4 and "--accept-current" in result.stderr and "real path" not in result.stderr
+    assert runner.invoke(app, ["answer", channel.id, "still written", "--as", "b"]).exit_code == 0
+    assert runner.invoke(app, ["repair", "--accept-current", channel.id]).exit_code == 0
+    assert not ledger.is_symlink() and runner.invoke(app, ["verify", channel.id]).exit_code == 0
