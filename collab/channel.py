@@ -6,15 +6,14 @@ This is the library's front door. Appends follow contract section 2: the next nu
 """
 
 import os
-import warnings
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import NamedTuple
 
-from collab import blocks, checks, config, files, format, journal, reading, wal, writer
+from collab import blocks, bodies, checks, config, exchange, files, format, journal, reading, wal, writer
 from collab import repair as repairing
-from collab.errors import ChannelClosed, EntryTooLarge, UsageError
+from collab.errors import ChannelClosed, UnseenEntries, UsageError
 from collab.format import Document, Entry
 from collab.grammar import Ref, format_timestamp
 
@@ -31,20 +30,6 @@ def new_id() -> str:
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-def _title(task: str) -> str:
-    first = next((line.strip() for line in task.splitlines() if line.strip()), "")
-    first = " ".join(first.lstrip("#").split())
-    return first if len(first) <= 80 else first[:79] + "…"
-
-
-def _request_items(requests: list[str]) -> str:
-    items = []
-    for number, text in enumerate(requests, 1):
-        lines = blocks.normalize_body(text).split("\n")
-        items.append(f"{number}. " + "\n".join([lines[0], *("   " + line if line else "" for line in lines[1:])]))
-    return "\n".join(items)
 
 
 class Channel(NamedTuple):
@@ -88,16 +73,16 @@ class Channel(NamedTuple):
         path = config.channel_path(channel_id, directory)
         text = templates.render(
             "channel.md",
-            title=_title(task),
+            title=bodies.title(task),
             id=channel_id,
             created=format_timestamp(now or _now()),
             author=author,
             task=blocks.neutralise(task),
             context=blocks.neutralise(blocks.normalize_body(context)) if context.strip() else "",
-            requests=_request_items(requests),
-            path=str(path),
+            requests=bodies.request_items(requests),
+            path=templates.shell_word(path),
         )
-        _check_header(text, task, requests)
+        bodies.check_header(text, task, requests)
         data = text.encode("utf-8")
         files.create_exclusive(path, data)
         wal.build(path, data)
@@ -172,7 +157,9 @@ class Channel(NamedTuple):
         from collab import templates
 
         document = document or self.read()
-        return templates.render("join.md", path=str(self.path), title=document.header.title or self.id)
+        return templates.render(
+            "join.md", path=templates.shell_word(self.path), title=document.header.title or self.id
+        )
 
     def answer(self, body: str, *, author: str | None, re: Ref | None = None, now: datetime | None = None) -> Entry:
         """Append ``### Answer N``; see :meth:`append`."""
@@ -190,15 +177,41 @@ class Channel(NamedTuple):
         The number is the highest of that kind in the file plus one, taken under the channel lock.
         ``body`` is markdown; it is normalised, terminal controls in it are made visible, and, if it
         could break the file's structure, it is wrapped (:func:`collab.blocks.neutralise`) so that
-        it reads back exactly.
+        it reads back exactly. See :meth:`post` for the entries from others it crossed.
 
         Raises:
-            UsageError: the body is empty or holds a NUL. EntryTooLarge: over :data:`collab.files.MAX_ENTRY_BYTES`.
+            UsageError: the body is empty or holds a NUL, or ``re`` points at nothing.
+            EntryTooLarge: over :data:`collab.files.MAX_ENTRY_BYTES`.
             ChannelClosed: the channel is closed. ChannelFormatError: the file is not a readable channel.
             IntegrityError: its accepted history was edited. ChannelNotFound, ChannelRefused,
                 LockTimeout: see :mod:`collab.files`.
         """
-        body = _checked_body(kind, body)
+        return self.post(kind, body, author=author, re=re, now=now).entry
+
+    def post(
+        self,
+        kind: str,
+        body: str,
+        *,
+        author: str | None,
+        re: Ref | None = None,
+        seen: int | None = None,
+        own: exchange.IsOwn | None = None,
+        now: datetime | None = None,
+    ) -> exchange.Posted:
+        """Append as :meth:`append` does, and report the entries it crossed (contract section 6.3).
+
+        Args:
+            seen: the writer's cursor (entries from the top it has read); None reports nothing.
+            own: which entries are the writer's own; default those whose heading names ``author``.
+
+        Returns:
+            The entry as read back, and the entries from others after ``seen`` and before it.
+
+        Raises:
+            The errors of :meth:`append`.
+        """
+        body = bodies.checked_body(kind, body)
         moment = now or _now()
         text, index = "", 0
 
@@ -209,6 +222,8 @@ class Channel(NamedTuple):
                 raise ChannelClosed(
                     f"channel {self.id} is closed: nothing more can be appended; start a new one with `collab start`"
                 )
+            if re is not None:
+                exchange.check_ref(re, counters, before.data)
             number = (counters.answers if kind == "answer" else counters.questions) + 1
             prefix = before.separator
             if kind == "question" and not counters.questions_line:
@@ -220,58 +235,66 @@ class Channel(NamedTuple):
         assert written is not None  # compose never declines
         read_back = format.parse_tail(text, 0, format.Counters()).entries[0]
         start = written.offset + len(written.payload) - len(text.encode("utf-8")) + 1
-        return read_back._replace(index=index, start=start, end=written.offset + len(written.payload))
+        entry = read_back._replace(index=index, start=start, end=written.offset + len(written.payload))
+        if seen is None or seen >= index - 1:
+            return exchange.Posted(entry)
+        crossed = exchange.unseen(self.read().entries, seen, index, own or exchange.by_name(author))
+        return exchange.Posted(entry, tuple(crossed))
 
-    def close(self, *, author: str | None, now: datetime | None = None) -> bool:
-        """Append ``## Closed (<timestamp>)[ by <author>]``; return False if it was closed already.
+    def close(
+        self,
+        *,
+        author: str | None,
+        summary: str | None = None,
+        seen: int | None = None,
+        own: exchange.IsOwn | None = None,
+        force: bool = False,
+        now: datetime | None = None,
+    ) -> bool:
+        """Append ``## Closed (<timestamp>)[ by <author>]`` and ``summary`` below it; False if already closed.
+
+        Args:
+            summary: markdown written below the closing line (checked like an entry's body), or None.
+            seen: the closer's cursor; with it (and without ``force``), entries from others after it
+                make the close refuse. None checks nothing.
+            own: which entries are the closer's own; default those whose heading names ``author``.
 
         Raises:
+            UnseenEntries: entries from others after ``seen`` (nothing is written).
+            UsageError, EntryTooLarge: the summary is empty or cannot be written (see :meth:`append`).
             ChannelFormatError, IntegrityError, ChannelNotFound, ChannelRefused: as :meth:`append`.
         """
+        text = bodies.checked_body("summary", summary) if summary is not None else None
+        stamp = format_timestamp(now or _now())
 
         def compose(before: writer.Before) -> bytes | None:
             if before.counters.closed:
                 return None
-            return (before.separator + writer.compose_closed(now or _now(), author)).encode()
+            if seen is not None and not force and before.counters.index > seen:
+                entries = format.parse(before.data).entries
+                crossed = exchange.unseen(entries, seen, len(entries) + 1, own or exchange.by_name(author))
+                if crossed:
+                    names = ", ".join(exchange.describe(e) for e in crossed)
+                    raise UnseenEntries(
+                        f"not closed: you have not read {names}; run `collab wait {self.path}` to read "
+                        "them first, or add --force to close anyway"
+                    )
+            return (before.separator + exchange.compose_closed(stamp, author, text)).encode()
 
         return writer.append(self.path, compose) is not None
 
+    def closing(self, document: Document | None = None) -> exchange.Closing | None:
+        """The channel's closing line and summary (contract section 6.3), or None while it is open.
 
-def _checked_body(kind: str, body: str) -> str:
-    """The body to write: normalised, controls made visible; refused when empty, unreadable or too large."""
-    from collab.sanitize import for_channel
-
-    body = blocks.normalize_body(body)
-    if not body:
-        raise UsageError(f"the {kind} is empty: give its text as an argument or on stdin")
-    if "\x00" in body:
-        line = body.count("\n", 0, body.index("\x00")) + 1
-        raise UsageError(f"the {kind} holds a NUL byte (line {line}), which no reader can read back: remove it")
-    visible = for_channel(body)
-    if visible != body:
-        warnings.warn(
-            f"the {kind} held terminal control characters: they were written as visible symbols (ESC as \u241b)",
-            UserWarning,
-            stacklevel=3,
-        )
-    size = len(visible.encode("utf-8", "surrogatepass"))
-    if size > files.MAX_ENTRY_BYTES:
-        raise EntryTooLarge(
-            f"the {kind} is {size} bytes, over the {files.MAX_ENTRY_BYTES // 1048576} MiB entry limit; split it"
-        )
-    try:
-        visible.encode("utf-8")
-    except UnicodeEncodeError:
-        raise UsageError(f"the {kind} is not valid text (it holds unpaired surrogates): send it as UTF-8") from None
-    return visible
-
-
-def _check_header(text: str, task: str, requests: list[str]) -> None:
-    document = format.parse(text.encode("utf-8"))
-    got = [r.text for r in document.header.requests]
-    want = [blocks.normalize_body(r) for r in requests]
-    if got != want:
-        bad = next(i for i, (g, w) in enumerate(zip(got + [""] * len(want), want, strict=False), 1) if g != w)
-        raise UsageError(f"request {bad} cannot be written as a list item: keep requests to plain paragraphs")
-    if document.header.task != task:
-        raise UsageError("the task cannot be written into the channel header unchanged")
+        Raises:
+            ChannelNotFound, ChannelRefused, ChannelFormatError: the channel cannot be read.
+        """
+        document = document or self.read()
+        if document.closed is None:
+            return None
+        fd = files.open_checked(self.path)
+        try:
+            data = reading.snapshot(fd).data
+        finally:
+            os.close(fd)
+        return exchange.closing_of(data, document.closed)

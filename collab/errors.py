@@ -36,6 +36,10 @@ class ChannelClosed(CollabError):
     """The channel has a ``## Closed`` line, so nothing more may be appended."""
 
 
+class UnseenEntries(CollabError):
+    """Entries from others landed that this participant has not read (``close`` refuses; see ``--force``)."""
+
+
 class EntryTooLarge(CollabError):
     """An entry body is over the per-entry limit."""
 

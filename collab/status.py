@@ -1,8 +1,9 @@
 """What is still open in a channel: the data behind ``collab status`` (contract section 4).
 
 A request is answered by an answer that says ``re Request N``, or by an answer with no ``re`` whose
-number equals the request's number (the original /collab convention of answering in order). A
-question is open until an answer says ``re Question N``.
+number equals the request's number (the original /collab convention of answering in order), unless
+the channel's creator, who wrote the requests, wrote that answer (contract section 6.3). A question
+is open until an answer says ``re Question N``.
 """
 
 from datetime import datetime
@@ -73,13 +74,14 @@ class Status(NamedTuple):
 def resolving_answers(document: Document) -> dict[int, list[int]]:
     """Map each request number to the numbers of the answers that resolve it, in file order."""
     numbers = {r.number for r in document.header.requests}
+    creator = (document.header.creator or "").lower()
     resolved: dict[int, list[int]] = {n: [] for n in numbers}
     for entry in document.entries:
         if entry.kind != "answer":
             continue
         if entry.re is not None and entry.re.kind == "request" and entry.re.number in numbers:
             resolved[entry.re.number].append(entry.number)
-        elif entry.re is None and entry.number in numbers:
+        elif entry.re is None and entry.number in numbers and (not creator or (entry.author or "").lower() != creator):
             resolved[entry.number].append(entry.number)
     return resolved
 

@@ -25,7 +25,7 @@ from typing import NamedTuple
 from collab import blocks, checks, files, format, reading, wal
 from collab.errors import ChannelFormatError, CollabError, EntryTooLarge, IntegrityError
 from collab.format import Counters
-from collab.grammar import Ref, compose_heading, format_timestamp
+from collab.grammar import Ref, compose_heading
 from collab.journal import Ledger
 
 
@@ -37,10 +37,12 @@ class Written(NamedTuple):
 
 
 class Before(NamedTuple):
-    """The channel as a writer found it: the numbering at its end, and the prefix an append needs."""
+    """The channel as a writer found it: the numbering at its end, the prefix an append needs, and
+    its readable bytes (``data``), as they stand under the lock."""
 
     counters: Counters
     separator: str
+    data: bytes
 
 
 def append(path: Path, compose: Callable[[Before], bytes | None]) -> Written | None:
@@ -109,7 +111,7 @@ def _before(data: bytes, ledger: Ledger | None) -> Before:
             "end; append its closing line by hand and try again"
         )
     prefix = "" if data.endswith(b"\n") or not data else "\n"
-    return Before(tail.counters, prefix + (closer + "\n" if closer else ""))
+    return Before(tail.counters, prefix + (closer + "\n" if closer else ""), data)
 
 
 def _write(fd: int, data: bytes, payload: bytes) -> None:
@@ -148,8 +150,3 @@ def compose_entry(kind: str, number: int, moment: datetime, author: str | None, 
     ``body`` must be normalised (:func:`collab.blocks.normalize_body`) and non-empty.
     """
     return f"\n{compose_heading(kind, number, moment, author, re_ref)}\n{blocks.neutralise(body)}\n"
-
-
-def compose_closed(moment: datetime, author: str | None) -> str:
-    """The text that closes a channel: ``## Closed (<timestamp>)[ by <author>]``."""
-    return f"\n## Closed ({format_timestamp(moment)})" + (f" by {author}" if author else "") + "\n"

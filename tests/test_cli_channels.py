@@ -63,8 +63,11 @@ def test_full_exchange(runner):
     q1 = runner.invoke(app, ["ask", cid, "-", "--as", "site-b", "--json"], input="Sign the body?")
     entry = json.loads(q1.stdout)
     assert (entry["kind"], entry["number"], entry["author"], entry["index"]) == ("question", 1, "site-b", 3)
+    read = runner.invoke(app, ["wait", cid, "--as", "site-a", "--timeout", "1", "--json"])
+    assert [e["index"] for e in json.loads(read.stdout)["entries"]] == [1, 2, 3]
     a3 = runner.invoke(app, ["answer", cid, "Only headers", "--re", "question:1", "--as", "site-a", "--json"])
     assert json.loads(a3.stdout)["re"] == {"kind": "question", "number": 1}
+    assert json.loads(a3.stdout)["unseen"] == []
     closed = runner.invoke(app, ["close", cid, "--as", "site-a"])
     assert closed.exit_code == 0 and "Closed" in closed.stdout
     again = runner.invoke(app, ["close", cid, "--json"])
@@ -191,7 +194,7 @@ def test_unknown_option_is_a_usage_error(runner):
 def test_installed_script_runs_the_main_job(tmp_path, subprocess_env):
     exe = collab_bin()
     started = subprocess.run(
-        [exe, "start", "-", "--json", "--as", "site-a"],
+        [exe, "start", "-", "--json", "--as", "site-a", "-r", "First request"],
         input="Real task $(id)",
         capture_output=True,
         text=True,

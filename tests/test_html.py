@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 
 from collab.channel import Channel
 from collab.cli import app
-from collab.grammar import Ref
+from collab.grammar import Ref, format_timestamp
 from collab.render_html import markdown_html, render_page
 from collab.status import compute, select_entries
 from tests.conftest import NOW, collab_bin
@@ -58,7 +58,9 @@ def exchange(channel: Channel) -> Channel:
     channel.ask("Template text stays text: ${entries} ${title}", author="site-a", re=Ref("answer", 2), now=_at(8))  # Q3
     curl = "```sh\ncurl -H 'X-Auth: <token>' https://b.example/\n```"
     channel.answer(curl, author="site-b", re=Ref("question", 3), now=_at(9))  # Answer 6
-    channel.answer("About a question that never was.", author="site-a", re=Ref("question", 9), now=_at(10))  # A7
+    with channel.path.open("a") as hand:  # collab refuses a dangling --re; a hand writer may still write one
+        hand.write(f"\n### Answer 7 ({format_timestamp(_at(10))}) from site-a re Question 9\n")
+        hand.write("About a question that never was.\n")
     channel.ask("Anything else open?", author="site-b", now=_at(11))  # Question 4
     channel.answer("[see Answer 2](#answer-2) and <https://example.org/a?b=1&c=2>", author="site-a", now=_at(12))
     channel.close(author="site-a", now=_at(13))

@@ -430,7 +430,8 @@ def test_close_wakes_every_waiter(channel: Channel, subprocess_env: dict[str, st
     for waiter in waiters:
         out, err = waiter.communicate(timeout=40)
         assert waiter.returncode == 0, err
-        assert json.loads(out) == {"entries": [], "closed": True, "timed_out": False}
+        closing = {"timestamp": channel.read().closed.timestamp, "author": "site-a", "summary": None}
+        assert json.loads(out) == {"entries": [], "closed": True, "closing": closing, "timed_out": False}
 
 
 def test_wait_reports_history_edited_while_waiting_as_exit_4(

@@ -84,15 +84,23 @@ def join(channel: ChannelArg, directory: DirOpt = None, as_json: JsonOpt = False
 def _append(
     kind: str, channel: str, text: str | None, re: str | None, name: str | None, directory: object, as_json: bool
 ) -> None:
+    from collab import cursors
+    from collab.exchange import describe
+
     with reporting(as_json):
         reply_to = _ref(re)
         author = config.identity(name)
         opened = Channel.open(channel, config.channel_dir(directory))  # type: ignore[arg-type]
-        entry = opened.append(kind, read_text_arg(text, kind), author=author, re=reply_to)
+        seen, _warning = cursors.load(opened.path, author)
+        posted = opened.post(kind, read_text_arg(text, kind), author=author, re=reply_to, seen=seen)
+        entry = posted.entry
         if as_json:
-            emit_json(entry.to_json() | {"path": str(opened.path)})
-        else:
-            print(f"{entry.label} appended to {_shown(opened.path)}")
+            emit_json(entry.to_json() | {"path": str(opened.path), "unseen": [e.to_json() for e in posted.unseen]})
+            return
+        for crossed in posted.unseen:
+            line = for_terminal(describe(crossed), one_line=True)
+            sys.stderr.write(f"collab: before yours: {line} (not read yet; collab wait returns it)\n")
+        print(f"{entry.label} appended to {_shown(opened.path)}")
 
 
 @command()
@@ -122,11 +130,32 @@ def ask(
 
 
 @command()
-def close(channel: ChannelArg, name: AsOpt = None, directory: DirOpt = None, as_json: JsonOpt = False) -> None:
-    """Append '## Closed' to CHANNEL: writers then refuse, and waiting readers return."""
+def close(
+    channel: ChannelArg,
+    text: Annotated[
+        str | None,
+        typer.Argument(help="A summary written under '## Closed'; '-' reads it from stdin.", show_default=False),
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Close even with entries from others you have not read.")
+    ] = False,
+    name: AsOpt = None,
+    directory: DirOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Append '## Closed' (and a summary) to CHANNEL: writers then refuse, and waiting readers return.
+
+    Refuses (exit 1) while entries from others that you have not read (with `collab wait`) are there,
+    unless --force.
+    """
+    from collab import cursors
+
     with reporting(as_json):
+        author = config.identity(name)
         opened = Channel.open(channel, config.channel_dir(directory))
-        closed_now = opened.close(author=config.identity(name))
+        summary = read_text_arg(None, "summary") if text == "-" else text
+        seen, _warning = cursors.load(opened.path, author)
+        closed_now = opened.close(author=author, summary=summary, seen=seen, force=force)
         if as_json:
             emit_json({"id": opened.id, "path": str(opened.path), "closed": True, "already_closed": not closed_now})
         else:

@@ -14,6 +14,7 @@ from collab.cli.app import AsOpt, ChannelArg, DirOpt, JsonOpt, command, emit_jso
 from collab.errors import CollabError, IntegrityError, UsageError
 
 if TYPE_CHECKING:
+    from collab.exchange import Closing
     from collab.format import Entry
 
 EXIT_TIMEOUT = 3
@@ -84,7 +85,8 @@ def wait(
             # next wait, whereas failing here would withhold them on every wait.
             warn(f"your cursor was not saved ({exc}): the next wait may repeat these")
         timed_out = not wanted and not closed
-        _print_wait(wanted, closed, timed_out, as_json)
+        closing = opened.closing() if closed else None
+        _print_wait(wanted, closed, timed_out, as_json, closing)
         if timed_out:
             raise typer.Exit(EXIT_TIMEOUT)
 
@@ -103,15 +105,24 @@ class _Deadline:
         return self._at is not None and time.monotonic() >= self._at
 
 
-def _print_wait(entries: list[Entry], closed: bool, timed_out: bool, as_json: bool) -> None:
+def _print_wait(
+    entries: list[Entry], closed: bool, timed_out: bool, as_json: bool, closing: Closing | None = None
+) -> None:
     if as_json:
-        emit_json({"entries": [e.to_json() for e in entries], "closed": closed, "timed_out": timed_out})
+        document: dict[str, object] = {"entries": [e.to_json() for e in entries], "closed": closed}
+        if closing is not None:
+            document["closing"] = closing.to_json()
+        emit_json(document | {"timed_out": timed_out})
         return
     from collab.render_text import entry_text
+    from collab.sanitize import for_terminal
 
     sys.stdout.write("\n".join(entry_text(e) for e in entries))
     if closed:
-        sys.stdout.write("The channel is closed: nothing more will be appended. Stop waiting.\n")
+        by = f" by {closing.author}" if closing is not None and closing.author else ""
+        sys.stdout.write(f"The channel was closed{by}: nothing more will be appended. Stop waiting.\n")
+        if closing is not None and closing.summary:
+            sys.stdout.write(f"Summary:\n{for_terminal(closing.summary)}\n")
     sys.stdout.flush()
     if timed_out:
         sys.stderr.write("collab: nothing new yet (timed out): run the same `collab wait` again to keep waiting\n")

@@ -96,6 +96,7 @@ def show(
                     "entries": [e.to_json() for e in entries],
                     "warnings": list(document.warnings),
                 }
+                | _closing(opened, document)
             )
             return
         status = compute(document, opened.id, opened.path, checked)
@@ -119,6 +120,12 @@ def show(
             from collab.render_text import transcript
 
             sys.stdout.writelines(transcript(document, status, entries))
+
+
+def _closing(opened: Channel, document: Document) -> dict[str, object]:
+    """``{"closing": {...}}`` for a closed channel (contract section 6.3), else nothing."""
+    closing = opened.closing(document)
+    return {"closing": closing.to_json()} if closing is not None else {}
 
 
 def _read(opened: Channel) -> tuple[str, Document]:
