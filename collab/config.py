@@ -58,11 +58,16 @@ def resolve(ref: str, directory: str | os.PathLike[str] | None = None) -> Path:
     return channel_path(m.group(1), directory)
 
 
-def _project_name(cwd: Path) -> str:
+def project_dir(cwd: Path) -> Path:
+    """The git top level holding ``cwd`` (the nearest folder with ``.git``), else ``cwd`` itself."""
     for folder in (cwd, *cwd.parents):
         if (folder / ".git").exists():
-            return folder.name
-    return cwd.name
+            return folder
+    return cwd
+
+
+def _project_name(cwd: Path) -> str:
+    return project_dir(cwd).name
 
 
 def identity(name: str | None = None, cwd: Path | None = None) -> str:

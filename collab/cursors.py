@@ -72,7 +72,7 @@ def load(channel_path: Path, reader: str) -> tuple[int, str | None]:
 
 
 @contextmanager
-def _locked(channel_path: Path, timeout: float) -> Iterator[None]:
+def locked(channel_path: Path, timeout: float) -> Iterator[None]:
     """Hold ``flock(LOCK_EX)`` on the channel's private lock file, waiting at most ``timeout`` seconds.
 
     Once locked, the path must still name the locked file: ``collab rm`` may remove the lock file
@@ -125,7 +125,7 @@ def advance(
         UsageError: ``timeout`` is None and ``COLLAB_LOCK_TIMEOUT`` is malformed.
     """
     path = state_path(channel_path)
-    with _locked(channel_path, config.lock_timeout() if timeout is None else timeout):
+    with locked(channel_path, config.lock_timeout() if timeout is None else timeout):
         readers, _warning = _read(path)
         current = readers.get(reader, {}).get("seen", 0)
         if seen <= current:

@@ -391,10 +391,11 @@ def test_two_waiters_with_different_names_each_see_everything(
 
 
 def test_wait_skips_own_entries_unless_all(channel: Channel, subprocess_env: dict[str, str]) -> None:
-    channel.answer("mine", author="site-a")
+    """wait skips the entries this seat wrote through collab, and --all includes them."""
+    assert run(["answer", str(channel.path), "mine", "--as", "site-a"], subprocess_env).returncode == 0
     channel.answer("theirs", author="site-b")
     assert bodies(wait_json(channel, subprocess_env, "--as", "site-a", "--timeout", "20")[1]) == ["theirs"]
-    channel.answer("mine again", author="site-a")
+    assert run(["answer", str(channel.path), "mine again", "--as", "site-a"], subprocess_env).returncode == 0
     code, document = wait_json(channel, subprocess_env, "--as", "site-a", "--timeout", "0")
     assert (code, bodies(document)) == (3, [])
     code, document = wait_json(channel, subprocess_env, "--as", "site-a", "--after", "0", "--all", "--timeout", "0")

@@ -16,7 +16,7 @@ import warnings
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import click
 import typer
@@ -24,6 +24,9 @@ from typer.core import TyperGroup
 
 from collab.errors import CollabError, UsageError
 from collab.files import MAX_ENTRY_BYTES
+
+if TYPE_CHECKING:
+    from collab.seats import Seat
 
 _SETTINGS: dict[str, Any] = {
     "add_completion": False,
@@ -168,6 +171,18 @@ def warn(message: object) -> None:
     from collab.sanitize import for_terminal
 
     sys.stderr.write(f"collab: warning: {for_terminal(str(message), one_line=True)}\n")
+
+
+def take_seat(channel_path: Path, name: str | None) -> Seat:
+    """This session's seat in the channel (see :func:`collab.seats.claim`), saying so once when its
+    automatic name had to change."""
+    from collab import seats
+    from collab.sanitize import for_terminal
+
+    seat = seats.claim(channel_path, name)
+    if seat.notice:
+        sys.stderr.write(f"collab: {for_terminal(seat.notice, one_line=True)}\n")
+    return seat
 
 
 def _show_warning(message: Warning | str, category: type[Warning], *_args: Any, **_kwargs: Any) -> None:

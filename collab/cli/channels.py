@@ -9,7 +9,18 @@ import typer
 
 from collab import config
 from collab.channel import Channel
-from collab.cli.app import AsOpt, ChannelArg, DirOpt, JsonOpt, command, emit_json, read_text_arg, reporting
+from collab.cli.app import (
+    AsOpt,
+    ChannelArg,
+    DirOpt,
+    JsonOpt,
+    command,
+    emit_json,
+    read_text_arg,
+    reporting,
+    take_seat,
+    warn,
+)
 from collab.errors import UsageError
 from collab.grammar import Ref, parse_re
 from collab.sanitize import for_terminal
@@ -58,6 +69,7 @@ def start(
             requests=request or [],
             directory=config.channel_dir(directory),
         )
+        take_seat(channel.path, name)
         message = channel.join_message()
         if as_json:
             emit_json({"id": channel.id, "path": str(channel.path), "join_message": message})
@@ -70,10 +82,14 @@ def start(
 
 
 @command()
-def join(channel: ChannelArg, directory: DirOpt = None, as_json: JsonOpt = False) -> None:
-    """Print the join message for a session joining CHANNEL (writes nothing)."""
+def join(channel: ChannelArg, name: AsOpt = None, directory: DirOpt = None, as_json: JsonOpt = False) -> None:
+    """Print the join message for a session joining CHANNEL (writes nothing to the channel).
+
+    Takes this session's seat: the name it will write as, said once when another session holds it.
+    """
     with reporting(as_json):
         opened = Channel.open(channel, config.channel_dir(directory))
+        take_seat(opened.path, name)
         message = opened.join_message()
         if as_json:
             emit_json({"id": opened.id, "path": str(opened.path), "join_message": message})
@@ -84,16 +100,22 @@ def join(channel: ChannelArg, directory: DirOpt = None, as_json: JsonOpt = False
 def _append(
     kind: str, channel: str, text: str | None, re: str | None, name: str | None, directory: object, as_json: bool
 ) -> None:
-    from collab import cursors
+    from collab import cursors, seats
+    from collab.errors import CollabError
     from collab.exchange import describe
 
     with reporting(as_json):
         reply_to = _ref(re)
-        author = config.identity(name)
         opened = Channel.open(channel, config.channel_dir(directory))  # type: ignore[arg-type]
-        seen, _warning = cursors.load(opened.path, author)
-        posted = opened.post(kind, read_text_arg(text, kind), author=author, re=reply_to, seen=seen)
+        seat = take_seat(opened.path, name)
+        seen, _warning = cursors.load(opened.path, seat.name)
+        body = read_text_arg(text, kind)
+        posted = opened.post(kind, body, author=seat.name, re=reply_to, seen=seen, own=seat.owns)
         entry = posted.entry
+        try:
+            seats.record(opened.path, seat, entry.index)
+        except CollabError as exc:
+            warn(f"{entry.label} was appended, but your seat could not record it ({exc}): your wait will return it")
         if as_json:
             emit_json(entry.to_json() | {"path": str(opened.path), "unseen": [e.to_json() for e in posted.unseen]})
             return
@@ -151,11 +173,11 @@ def close(
     from collab import cursors
 
     with reporting(as_json):
-        author = config.identity(name)
         opened = Channel.open(channel, config.channel_dir(directory))
+        seat = take_seat(opened.path, name)
         summary = read_text_arg(None, "summary") if text == "-" else text
-        seen, _warning = cursors.load(opened.path, author)
-        closed_now = opened.close(author=author, summary=summary, seen=seen, force=force)
+        seen, _warning = cursors.load(opened.path, seat.name)
+        closed_now = opened.close(author=seat.name, summary=summary, seen=seen, own=seat.owns, force=force)
         if as_json:
             emit_json({"id": opened.id, "path": str(opened.path), "closed": True, "already_closed": not closed_now})
         else:

@@ -10,7 +10,7 @@ import typer
 
 from collab import config
 from collab.channel import Channel
-from collab.cli.app import AsOpt, ChannelArg, DirOpt, JsonOpt, command, emit_json, fail, reporting, warn
+from collab.cli.app import AsOpt, ChannelArg, DirOpt, JsonOpt, command, emit_json, fail, reporting, take_seat, warn
 from collab.errors import CollabError, IntegrityError, UsageError
 
 if TYPE_CHECKING:
@@ -58,8 +58,8 @@ def wait(
         if after is not None and after < 0:
             raise UsageError("--after: give an entry count, 0 or more")
         opened = Channel.open(channel, config.channel_dir(directory))
-        reader = config.identity(name)
-        seen, warning = cursors.load(opened.path, reader)
+        seat = take_seat(opened.path, name)
+        seen, warning = cursors.load(opened.path, seat.name)
         if warning:
             warn(warning)
         wanted: list[Entry] = []
@@ -72,21 +72,22 @@ def wait(
                     raise IntegrityError(
                         f"{'; '.join(update.notices)}: run `collab verify {opened.path}` to see what changed"
                     )
-                wanted += [e for e in update.entries if include_own or e.author != reader]
+                wanted += [e for e in update.entries if include_own or not seat.owns(e)]
                 seen, closed = max(seen, update.seen), update.closed
                 if wanted or closed:
                     break
         except KeyboardInterrupt:
             raise fail("interrupted", 130, as_json) from None
         try:
-            cursors.advance(opened.path, reader, seen, timeout=lock_timeout)
+            cursors.advance(opened.path, seat.name, seen, timeout=lock_timeout)
         except CollabError as exc:
             # What was found is delivered all the same: a cursor left behind repeats entries on the
             # next wait, whereas failing here would withhold them on every wait.
             warn(f"your cursor was not saved ({exc}): the next wait may repeat these")
         timed_out = not wanted and not closed
         closing = opened.closing() if closed else None
-        _print_wait(wanted, closed, timed_out, as_json, closing)
+        claims = [e.index for e in wanted if seat.claims_reader(e)]
+        _print_wait(wanted, closed, timed_out, as_json, closing, claims)
         if timed_out:
             raise typer.Exit(EXIT_TIMEOUT)
 
@@ -106,10 +107,12 @@ class _Deadline:
 
 
 def _print_wait(
-    entries: list[Entry], closed: bool, timed_out: bool, as_json: bool, closing: Closing | None = None
+    entries: list[Entry], closed: bool, timed_out: bool, as_json: bool, closing: Closing | None, claims: list[int]
 ) -> None:
+    """Print what ``wait`` found; ``claims`` are the indexes of entries that claim the reader's name."""
     if as_json:
-        document: dict[str, object] = {"entries": [e.to_json() for e in entries], "closed": closed}
+        shown = [e.to_json() | ({"claims_reader": True} if e.index in claims else {}) for e in entries]
+        document: dict[str, object] = {"entries": shown, "closed": closed}
         if closing is not None:
             document["closing"] = closing.to_json()
         emit_json(document | {"timed_out": timed_out})
@@ -117,6 +120,9 @@ def _print_wait(
     from collab.render_text import entry_text
     from collab.sanitize import for_terminal
 
+    for entry in entries:
+        if entry.index in claims:
+            warn(f"{entry.label} claims to be from you, but this session did not write it with collab")
     sys.stdout.write("\n".join(entry_text(e) for e in entries))
     if closed:
         by = f" by {closing.author}" if closing is not None and closing.author else ""

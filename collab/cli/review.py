@@ -11,7 +11,7 @@ import typer
 
 from collab import config
 from collab.channel import Channel
-from collab.cli.app import ChannelArg, DirOpt, JsonOpt, command, emit_json, reporting, warn
+from collab.cli.app import AsOpt, ChannelArg, DirOpt, JsonOpt, command, emit_json, reporting, take_seat, warn
 from collab.errors import UsageError
 
 if TYPE_CHECKING:
@@ -142,10 +142,11 @@ def _read(opened: Channel) -> tuple[str, Document]:
 
 
 @command()
-def status(channel: ChannelArg, directory: DirOpt = None, as_json: JsonOpt = False) -> None:
+def status(channel: ChannelArg, name: AsOpt = None, directory: DirOpt = None, as_json: JsonOpt = False) -> None:
     """What is still open: requests answered or open, open questions, participants, counts."""
     with reporting(as_json):
         opened = Channel.open(channel, config.channel_dir(directory))
+        take_seat(opened.path, name)
         from collab.status import compute
 
         checked, document = _read(opened)
