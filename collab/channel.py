@@ -238,7 +238,9 @@ class Channel(NamedTuple):
         entry = read_back._replace(index=index, start=start, end=written.offset + len(written.payload))
         if seen is None or seen >= index - 1:
             return exchange.Posted(entry)
-        crossed = exchange.unseen(self.read().entries, seen, index, own or exchange.by_name(author))
+        # The ledger accepted the file under the lock just now: its index reads only the last entry on.
+        entries = reading.check(self.path, accept=False).document.entries
+        crossed = exchange.unseen(entries, seen, index, own or exchange.by_name(author))
         return exchange.Posted(entry, tuple(crossed))
 
     def close(

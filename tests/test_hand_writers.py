@@ -336,3 +336,17 @@ def test_a_ledger_replaced_by_a_link_is_reported_with_the_way_out(channel: Chann
     assert runner.invoke(app, ["answer", channel.id, "still written", "--as", "b"]).exit_code == 0
     assert runner.invoke(app, ["repair", "--accept-current", channel.id]).exit_code == 0
     assert not ledger.is_symlink() and runner.invoke(app, ["verify", channel.id]).exit_code == 0
+
+
+def test_many_crossed_entries_are_summed_up_not_listed(channel: Channel, subprocess_env: dict[str, str]) -> None:
+    """answer names at most 10 crossed entries on stderr, then how many more (--json lists them all)."""
+    import subprocess
+
+    from tests.conftest import collab_bin
+
+    by_hand(channel.path, "".join(f"\n### Answer {n} from site-b\nhand {n}\n" for n in range(1, 13)))
+    result = subprocess.run([collab_bin(), "answer", str(channel.path), "mine", "--as", "site-a"],
+                            env=subprocess_env, capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    lines = result.stderr.splitlines()
+    assert len(lines) == 11 and lines[-1] == "collab: before yours: 2 more entries (not read yet; collab wait returns them)"

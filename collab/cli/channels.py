@@ -119,10 +119,17 @@ def _append(
         if as_json:
             emit_json(entry.to_json() | {"path": str(opened.path), "unseen": [e.to_json() for e in posted.unseen]})
             return
-        for crossed in posted.unseen:
+        for crossed in posted.unseen[:CROSSED_SHOWN]:
             line = for_terminal(describe(crossed), one_line=True)
             sys.stderr.write(f"collab: before yours: {line} (not read yet; collab wait returns it)\n")
+        if len(posted.unseen) > CROSSED_SHOWN:
+            more = len(posted.unseen) - CROSSED_SHOWN
+            sys.stderr.write(f"collab: before yours: {more} more entries (not read yet; collab wait returns them)\n")
         print(f"{entry.label} appended to {_shown(opened.path)}")
+
+
+#: How many crossed entries ``answer`` and ``ask`` name one by one on stderr (``--json`` lists all).
+CROSSED_SHOWN = 10
 
 
 @command()
