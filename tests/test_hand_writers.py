@@ -349,4 +349,5 @@ def test_many_crossed_entries_are_summed_up_not_listed(channel: Channel, subproc
                             env=subprocess_env, capture_output=True, text=True, timeout=60)  # fmt: skip
     assert result.returncode == 0, result.stderr
     lines = result.stderr.splitlines()
-    assert len(lines) == 11 and lines[-1] == "collab: before yours: 2 more entries (not read yet; collab wait returns them)"
+    assert len(lines) == 11
+    assert lines[-1] == "collab: before yours: 2 more entries (not read yet; collab wait returns them)"
