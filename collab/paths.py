@@ -77,9 +77,24 @@ def sidecar(channel_path: Path, what: str, *, create: bool = True) -> Path:
     return state_dir(create=create) / f"{channel_path.stem}-{_dir_key(channel_path)}.{what}"
 
 
+def presence_file(channel_path: Path, name: str, *, create: bool = True) -> Path:
+    """The file a participant ``name`` (a valid author name) holds a lock on while it waits on the channel."""
+    return state_dir(create=create) / f"{channel_path.stem}-{_dir_key(channel_path)}.waiting-{name}"
+
+
+def presence_files(channel_path: Path) -> list[Path]:
+    """The presence files of the channel at ``channel_path`` that exist now."""
+    prefix = f"{channel_path.stem}-{_dir_key(channel_path)}.waiting-"
+    try:
+        return sorted(p for p in state_dir(create=False).iterdir() if p.name.startswith(prefix))
+    except OSError:
+        return []
+
+
 def sidecars(channel_path: Path) -> list[Path]:
-    """Every state file of the channel at ``channel_path`` that exists now."""
-    return [p for p in (sidecar(channel_path, w, create=False) for w in SIDECARS) if os.path.lexists(p)]
+    """Every state file of the channel at ``channel_path`` that exists now (presence files included)."""
+    kept = [p for p in (sidecar(channel_path, w, create=False) for w in SIDECARS) if os.path.lexists(p)]
+    return kept + presence_files(channel_path)
 
 
 def kept_path(channel_path: Path, what: str, moment: datetime | None = None) -> Path:

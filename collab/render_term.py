@@ -195,6 +195,9 @@ def print_status(console: Console, status: Status) -> None:
     )
     console.print(line)
     console.print(Text(counts_line(status)))
-    people = ", ".join(f"{for_terminal(p.name, one_line=True)} ({p.entries})" for p in status.participants)
+    people = ", ".join(
+        f"{for_terminal(p.name, one_line=True)} ({p.entries}{', waiting' if p.waiting else ''})"
+        for p in status.participants
+    )
     console.print(Text(f"participants: {people or 'none yet'}"))
     console.print(Text(f"integrity: {status.integrity}", style="red" if status.integrity == "violated" else "dim"))

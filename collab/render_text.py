@@ -108,7 +108,8 @@ def status_text(status: Status) -> str:
     out.append(summary)
     out.append(counts_line(status))
     people = ", ".join(
-        f"{for_terminal(p.name, one_line=True)} ({p.entries}, last {for_terminal(p.last_entry or '-', one_line=True)})"
+        f"{for_terminal(p.name, one_line=True)} ({p.entries}, last {for_terminal(p.last_entry or '-', one_line=True)}"
+        + (", waiting)" if p.waiting else ")")
         for p in status.participants
     )
     out.append(f"participants: {people or 'none yet'}")

@@ -28,11 +28,13 @@ class RequestState(NamedTuple):
 
 
 class Participant(NamedTuple):
-    """An author, how many entries they wrote and the timestamp of their last one (or None)."""
+    """An author, how many entries they wrote, the timestamp of their last one (or None), and whether
+    they are blocked in ``wait`` on the channel now (see :mod:`collab.presence`)."""
 
     name: str
     entries: int
     last_entry: str | None
+    waiting: bool = False
 
 
 class Status(NamedTuple):
@@ -63,7 +65,8 @@ class Status(NamedTuple):
             ],
             "open_questions": list(self.open_questions),
             "participants": [
-                {"name": p.name, "entries": p.entries, "last_entry": p.last_entry} for p in self.participants
+                {"name": p.name, "entries": p.entries, "last_entry": p.last_entry, "waiting": p.waiting}
+                for p in self.participants
             ],
             "counts": {"answers": self.answers, "questions": self.questions},
             "last_activity": self.last_activity,
@@ -118,14 +121,23 @@ def select_entries(
     return tuple(chosen)
 
 
-def compute(document: Document, channel_id: str, path: Path, integrity: str = "unchecked") -> Status:
-    """Build the :class:`Status` of a parsed channel; ``integrity`` is ``ok``, ``violated`` or ``unchecked``."""
+def compute(
+    document: Document,
+    channel_id: str,
+    path: Path,
+    integrity: str = "unchecked",
+    waiting: frozenset[str] = frozenset(),
+) -> Status:
+    """Build the :class:`Status` of a parsed channel; ``integrity`` is ``ok``, ``violated`` or ``unchecked``;
+    ``waiting`` names the participants blocked in ``wait`` now."""
     resolved = resolving_answers(document)
     people: dict[str, list[Entry]] = {}
     for entry in document.entries:
         people.setdefault(entry.author or "unknown", []).append(entry)
     participants = tuple(
-        Participant(name, len(entries), max((e.timestamp for e in entries if e.timestamp), default=None))
+        Participant(
+            name, len(entries), max((e.timestamp for e in entries if e.timestamp), default=None), name in waiting
+        )
         for name, entries in people.items()
     )
     return Status(

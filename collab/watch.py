@@ -131,8 +131,12 @@ def follow(
     after: int | None = None,
     stop_event: StopEvent | None = None,
     settings: WatchSettings | None = None,
+    every_tick: bool = False,
 ) -> Iterator[Update]:
     """Yield an :class:`Update` for the entries already there after ``after``, then one per change.
+
+    With ``every_tick``, an update (possibly empty) comes after every look at the file, including
+    the idle checks every ``idle_ms``, so the caller can re-check something else (presence) then.
 
     The first update (possibly empty) comes from reading the file before anything is watched, so a
     caller with something to read already need not wait. Then the watch is armed and the file read
@@ -150,6 +154,6 @@ def follow(
         return
     for changed in _changes(path, settings, stop_event):
         update = follower.refresh(settled=not changed)
-        if update or update.closed != closed:
+        if every_tick or update or update.closed != closed:
             closed = update.closed
             yield update

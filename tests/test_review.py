@@ -45,7 +45,9 @@ def test_status_rules(exchange, tmp_path):
         "last_activity",
         "integrity",
     }
-    assert data["participants"][0] == {"name": "site-b", "entries": 5, "last_entry": "2026-06-22T14:02:11Z"}
+    assert data["participants"][0] == {
+        "name": "site-b", "entries": 5, "last_entry": "2026-06-22T14:02:11Z", "waiting": False
+    }
 
 
 def test_an_answer_without_re_answers_the_request_of_its_number(tmp_path, channel):

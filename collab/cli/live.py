@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-import time
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -11,7 +10,7 @@ import typer
 from collab import config
 from collab.channel import Channel
 from collab.cli.app import AsOpt, ChannelArg, DirOpt, JsonOpt, command, emit_json, fail, reporting, take_seat, warn
-from collab.errors import CollabError, IntegrityError, UsageError
+from collab.errors import CollabError, UsageError
 
 if TYPE_CHECKING:
     from collab.exchange import Closing
@@ -38,22 +37,34 @@ def wait(
             "--after", help="Return entries after the K-th entry, instead of after this reader's cursor.", metavar="K"
         ),
     ] = None,
+    settle: Annotated[
+        float,
+        typer.Option(
+            "--settle",
+            help="Once entries from others are here, return when their writers are waiting too, or after S "
+            "seconds without a new entry; 0 returns on the first entry.",
+            metavar="S",
+        ),
+    ] = 5.0,
     include_own: Annotated[bool, typer.Option("--all", help="Include your own entries.")] = False,
     name: AsOpt = None,
     directory: DirOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Block until entries you have not seen land (from others unless --all), print them, exit 0.
+    """Block until entries you have not seen land (from others unless --all) and their writer's turn is over.
 
-    Exit 3 when --timeout passes first; a closed channel returns at once (exit 0) once nothing unseen is
-    left. Your cursor is kept per --as name in your private state directory, so two waits in a row miss
-    nothing.
+    A turn is over when its writer is itself waiting on the channel, or after --settle seconds without
+    a new entry. Prints them and exits 0; exit 3 when --timeout passes with nothing; a closed channel
+    returns at once (exit 0) once nothing unseen is left. Your cursor is kept per name in your private
+    state directory, so two waits in a row miss nothing.
     """
     from collab import cursors
-    from collab.watch import WatchSettings, follow
+    from collab.turns import wait_turn
+    from collab.watch import WatchSettings
 
     with reporting(as_json):
-        deadline = _Deadline(config.seconds("--timeout", timeout))
+        limit = config.seconds("--timeout", timeout)
+        settle_s = config.seconds("--settle", settle) or 0.0
         lock_timeout, settings = config.lock_timeout(), WatchSettings.from_env()
         if after is not None and after < 0:
             raise UsageError("--after: give an entry count, 0 or more")
@@ -62,52 +73,42 @@ def wait(
         seen, warning = cursors.load(opened.path, seat.name)
         if warning:
             warn(warning)
-        wanted: list[Entry] = []
-        closed = False
         try:
-            for update in follow(
-                opened.path, after=seen if after is None else after, stop_event=deadline, settings=settings
-            ):
-                if update.edited:
-                    raise IntegrityError(
-                        f"{'; '.join(update.notices)}: run `collab verify {opened.path}` to see what changed"
-                    )
-                wanted += [e for e in update.entries if include_own or not seat.owns(e)]
-                seen, closed = max(seen, update.seen), update.closed
-                if wanted or closed:
-                    break
+            waited = wait_turn(
+                opened.path,
+                seat.name,
+                seat.owns,
+                after=seen if after is None else after,
+                include_own=include_own,
+                timeout=limit,
+                settle=settle_s,
+                settings=settings,
+            )
         except KeyboardInterrupt:
             raise fail("interrupted", 130, as_json) from None
         try:
-            cursors.advance(opened.path, seat.name, seen, timeout=lock_timeout)
+            cursors.advance(opened.path, seat.name, max(seen, waited.seen), timeout=lock_timeout)
         except CollabError as exc:
             # What was found is delivered all the same: a cursor left behind repeats entries on the
             # next wait, whereas failing here would withhold them on every wait.
             warn(f"your cursor was not saved ({exc}): the next wait may repeat these")
+        wanted, closed = list(waited.entries), waited.closed
         timed_out = not wanted and not closed
         closing = opened.closing() if closed else None
         claims = [e.index for e in wanted if seat.claims_reader(e)]
-        _print_wait(wanted, closed, timed_out, as_json, closing, claims)
+        _print_wait(wanted, closed, timed_out, as_json, closing, claims, waited.waiting)
         if timed_out:
             raise typer.Exit(EXIT_TIMEOUT)
 
 
-class _Deadline:
-    """The stop event of ``wait --timeout``: set once ``seconds`` have passed (never, for None).
-
-    watchfiles asks ``is_set()`` once per step, so a clock reading is all it takes: no timer thread
-    to start, to cancel, or to overflow on a long timeout.
-    """
-
-    def __init__(self, seconds: float | None) -> None:
-        self._at = None if seconds is None else time.monotonic() + seconds
-
-    def is_set(self) -> bool:
-        return self._at is not None and time.monotonic() >= self._at
-
-
 def _print_wait(
-    entries: list[Entry], closed: bool, timed_out: bool, as_json: bool, closing: Closing | None, claims: list[int]
+    entries: list[Entry],
+    closed: bool,
+    timed_out: bool,
+    as_json: bool,
+    closing: Closing | None,
+    claims: list[int],
+    waiting: tuple[str, ...],
 ) -> None:
     """Print what ``wait`` found; ``claims`` are the indexes of entries that claim the reader's name."""
     if as_json:
@@ -115,7 +116,7 @@ def _print_wait(
         document: dict[str, object] = {"entries": shown, "closed": closed}
         if closing is not None:
             document["closing"] = closing.to_json()
-        emit_json(document | {"timed_out": timed_out})
+        emit_json(document | {"timed_out": timed_out, "waiting": list(waiting)})
         return
     from collab.render_text import entry_text
     from collab.sanitize import for_terminal

@@ -147,10 +147,11 @@ def status(channel: ChannelArg, name: AsOpt = None, directory: DirOpt = None, as
     with reporting(as_json):
         opened = Channel.open(channel, config.channel_dir(directory))
         take_seat(opened.path, name)
+        from collab.presence import waiting_names
         from collab.status import compute
 
         checked, document = _read(opened)
-        result = compute(document, opened.id, opened.path, checked)
+        result = compute(document, opened.id, opened.path, checked, frozenset(waiting_names(opened.path)))
         if as_json:
             emit_json(result.to_json())
         elif sys.stdout.isatty():

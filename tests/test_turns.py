@@ -1,0 +1,110 @@
+"""Turn-aware wait and presence (contract 6.2)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+
+from collab import presence
+from collab.channel import Channel
+from tests.conftest import collab_bin
+from tests.test_live import run, until_armed
+
+
+def _waiter(channel: Channel, env: dict[str, str], *extra: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [collab_bin(), "wait", str(channel.path), "--json", *extra],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+
+
+def test_presence_is_held_while_waiting_and_gone_after_sigkill(channel, subprocess_env, runner):
+    """A blocked wait shows as waiting in status; SIGKILL takes its presence away at once."""
+    channel.answer("hello", author="site-b")
+    waiter = _waiter(channel, subprocess_env, "--as", "site-b", "--after", "1", "--timeout", "60")
+    try:
+        until_armed(waiter.pid, channel.path.parent, waiter)
+        assert presence.waiting_names(channel.path) == ["site-b"]
+        status = json.loads(run(["status", str(channel.path), "--json"], subprocess_env).stdout)
+        assert [(p["name"], p["waiting"]) for p in status["participants"]] == [("site-b", True)]
+    finally:
+        waiter.send_signal(signal.SIGKILL)
+        waiter.wait(10)
+    assert presence.waiting_names(channel.path) == []
+    status = json.loads(run(["status", str(channel.path), "--json"], subprocess_env).stdout)
+    assert [(p["name"], p["waiting"]) for p in status["participants"]] == [("site-b", False)]
+
+
+def test_one_wait_returns_a_whole_turn_once_its_writer_waits(channel, subprocess_env):
+    """Three answers a second apart come back in one wait, soon after their writer starts waiting."""
+    waiter = _waiter(channel, subprocess_env, "--as", "site-a", "--settle", "30", "--timeout", "60")
+    helper = None
+    try:
+        until_armed(waiter.pid, channel.path.parent, waiter)
+        for n in range(1, 4):
+            assert run(["answer", str(channel.path), f"part {n}", "--as", "site-b"], subprocess_env).returncode == 0
+            time.sleep(1)  # the writer's pace, as in the issue's acceptance test
+        assert waiter.poll() is None, "returned before the writer's turn was over"
+        started = time.monotonic()
+        helper = _waiter(channel, subprocess_env, "--as", "site-b", "--timeout", "60")
+        out, err = waiter.communicate(timeout=30)
+        elapsed = time.monotonic() - started
+    finally:
+        for process in (waiter, helper):
+            if process is not None and process.poll() is None:
+                process.kill()
+                process.wait(10)
+    assert waiter.returncode == 0, err
+    document = json.loads(out)
+    assert [e["body"] for e in document["entries"]] == ["part 1", "part 2", "part 3"]
+    assert elapsed < 5, elapsed
+    assert "site-b" in document["waiting"]
+
+
+def test_a_writer_that_never_waits_is_settled_by_time(channel, subprocess_env):
+    """A hand writer that never waits: its entries come back together, --settle seconds after the last."""
+    waiter = _waiter(channel, subprocess_env, "--as", "site-a", "--settle", "1.5", "--timeout", "60")
+    try:
+        until_armed(waiter.pid, channel.path.parent, waiter)
+        for n in range(1, 4):
+            with channel.path.open("a") as hand:
+                hand.write(f"\n### Answer {n} from site-b\nby hand {n}\n")
+            last = time.monotonic()
+            time.sleep(0.4)
+        out, err = waiter.communicate(timeout=30)
+        elapsed = time.monotonic() - last
+    finally:
+        if waiter.poll() is None:
+            waiter.kill()
+            waiter.wait(10)
+    assert waiter.returncode == 0, err
+    assert [e["body"] for e in json.loads(out)["entries"]] == ["by hand 1", "by hand 2", "by hand 3"]
+    assert elapsed >= 1.2, elapsed
+
+
+def test_settle_zero_returns_on_the_first_entry(channel, subprocess_env):
+    """--settle 0 returns as soon as one entry from others is there, as before turns existed."""
+    waiter = _waiter(channel, subprocess_env, "--as", "site-a", "--settle", "0", "--timeout", "30")
+    try:
+        until_armed(waiter.pid, channel.path.parent, waiter)
+        channel.answer("first", author="site-b")
+        out, err = waiter.communicate(timeout=20)
+    finally:
+        if waiter.poll() is None:
+            waiter.kill()
+            waiter.wait(10)
+    assert waiter.returncode == 0, err
+    assert [e["body"] for e in json.loads(out)["entries"]] == ["first"]
+
+
+def test_waiting_is_not_left_behind_by_a_wait_that_returned(channel):
+    """The presence lock goes with the wait: after `waiting` ends, nobody reads as waiting."""
+    with presence.waiting(channel.path, "site-a") as marked:
+        assert marked and presence.is_waiting(channel.path, "site-a")
+        assert not presence.is_waiting(channel.path, "site-b")
+    assert not presence.is_waiting(channel.path, "site-a")
+    assert os.path.exists(presence_file := presence.paths.presence_file(channel.path, "site-a"))
+    assert oct(os.stat(presence_file).st_mode & 0o777) == "0o600"
