@@ -7,10 +7,16 @@ from collab.errors import EntryTooLarge, UsageError
 
 
 def title(task: str) -> str:
-    """The channel's title: the task's first non-blank line, at most 80 characters."""
+    """The channel's title: the task's first non-blank line, at most 80 characters, shortened at a
+    word boundary (a single word longer than that is cut)."""
     first = next((line.strip() for line in task.splitlines() if line.strip()), "")
     first = " ".join(first.lstrip("#").split())
-    return first if len(first) <= 80 else first[:79] + "…"
+    if len(first) <= 80:
+        return first
+    cut = first[:80]
+    space = cut.rfind(" ")
+    words = cut[:space] if space > 0 else cut[:79]
+    return words.rstrip(" ,;:.-") + "…"
 
 
 def request_items(requests: list[str]) -> str:

@@ -77,7 +77,7 @@ def test_answers_and_questions_are_numbered_in_order(channel):
     assert (first.number, question.number, second.number) == (1, 1, 2)
     assert (first.index, question.index, second.index) == (1, 2, 3)
     text = channel.path.read_text()
-    assert text.count("## Questions") == 1
+    assert text.count("\n## Questions\n") == 1
     assert "### Answer 1 (2026-06-22T14:02:11Z) from site-b re Request 1\nVersion 2.1.0\n" in text
     assert "### Answer 2 (2026-06-22T14:02:11Z) from site-a re Question 1\nOnly headers.\n" in text
     document = channel.read()
@@ -85,7 +85,7 @@ def test_answers_and_questions_are_numbered_in_order(channel):
     data = channel.path.read_bytes()
     assert data[second.start : second.end].decode().startswith("### Answer 2")
     channel.ask("another", author="site-b", now=LATER)
-    assert channel.path.read_text().count("## Questions") == 1
+    assert channel.path.read_text().count("\n## Questions\n") == 1
 
 
 def test_append_to_the_original_style_file_keeps_every_byte(tmp_path):

@@ -41,4 +41,4 @@ def test_concurrent_writers_never_share_or_skip_a_number(channel):
         assert m, entry.body
         assert entry.author == m.group(1)
         assert m.group(3).count("payload line") == int(m.group(2)) % 7 + 1
-    assert channel.path.read_text().count("## Questions") == 1
+    assert channel.path.read_text().count("\n## Questions\n") == 1
