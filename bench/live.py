@@ -212,7 +212,7 @@ def wait_run(directory: Path, rounds: int) -> list[list[object]]:
     found: list[Reader] = []
     for _ in range(rounds):
         reader = collector.add(Reader("collab wait", [COLLAB, "wait", str(channel.path), "--as", "reader",
-                                                      "--timeout", "30"], env))
+                                                      "--timeout", "30", "--settle", "0"], env))
         assert until(lambda r=reader: armed(r.process.pid), 20), "collab wait never armed"  # type: ignore[misc]
         label = writer.append()
         until(lambda r=reader, x=label: x in r.arrivals, 30)  # type: ignore[misc]

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from collab import files, paths
-from collab.errors import ChannelNotFound, ChannelRefused
+from collab.errors import ChannelNotFound, ChannelRefused, CollabError
 from collab.format import Closed, Counters, Entry
 from collab.grammar import Ref
 
@@ -280,10 +280,14 @@ def prefix_hash(ledger: Ledger, data: bytes) -> Any:
 
 
 def recent_appends(channel_path: Path) -> list[tuple[int, int]]:
-    """The byte spans of collab's own appends named by the journal's last few records (never raises)."""
+    """The byte spans of collab's own appends named by the journal's last few records (never raises).
+
+    An accepted append names its span; an intended one, logged before its bytes are written, names
+    the span it has when no hand append came first, so a reader need not wait for the commit.
+    """
     try:
         fd = files.open_checked(ledger_path(channel_path))
-    except Exception:
+    except CollabError:
         return []
     try:
         size = os.fstat(fd).st_size
@@ -294,8 +298,11 @@ def recent_appends(channel_path: Path) -> list[tuple[int, int]]:
     for line in raw.split(b"\n")[1:]:
         try:
             record = json.loads(line)
-            spans.append((int(record["own"][0]), int(record["own"][1])))
-        except (ValueError, KeyError, TypeError, IndexError):
+            if record.get("t") == "intent":
+                spans.append((int(record["offset"]), int(record["offset"]) + int(record["length"])))
+            else:
+                spans.append((int(record["own"][0]), int(record["own"][1])))
+        except (ValueError, KeyError, TypeError, IndexError, AttributeError):
             continue
     return spans
 
