@@ -204,31 +204,80 @@ def lock_holders(fd: int) -> list[int]:
     return holders
 
 
+class _Expired(Exception):
+    """The alarm that bounds a blocking ``flock`` went off."""
+
+
+def _alarm(_signum: int, _frame: object) -> None:
+    raise _Expired
+
+
+def _blocking_within(fd: int, timeout: float) -> bool | None:
+    """A blocking ``flock(LOCK_EX)`` bounded by an alarm (``setitimer(ITIMER_REAL)``), as util-linux
+    ``flock -w`` does: the kernel hands the lock to waiters in turn, which polling cannot promise.
+
+    Returns True when locked, False when the time ran out, and None when an alarm cannot be used
+    here (not the main thread, or the process already uses SIGALRM or its timer).
+    """
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    if signal.getsignal(signal.SIGALRM) not in (signal.SIG_DFL, None) or signal.getitimer(signal.ITIMER_REAL)[0]:
+        return None
+    previous = signal.signal(signal.SIGALRM, _alarm)
+    try:
+        signal.setitimer(signal.ITIMER_REAL, timeout)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+        return True
+    except _Expired:
+        return False
+    finally:
+        signal.signal(signal.SIGALRM, previous)
+
+
 def acquire(fd: int, path: Path, timeout: float) -> None:
     """Take ``flock(LOCK_EX)`` on ``fd`` within ``timeout`` seconds.
 
-    flock(2) has no timeout and no readiness event, so a busy lock is retried non-blocking with a
-    back-off of 1 ms doubling to 20 ms (util-linux ``flock -w`` uses an alarm signal instead,
-    which a library cannot own).
+    flock(2) has no timeout: in the main thread a blocking ``flock`` is bounded by an alarm
+    (:func:`_blocking_within`); elsewhere a busy lock is retried non-blocking with a back-off of
+    1 ms doubling to 20 ms.
 
     Raises:
         LockTimeout: naming the holder's PID.
     """
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return
+    except BlockingIOError:
+        pass
+    locked = _blocking_within(fd, timeout) if timeout > 0 else False
+    if locked is None:
+        locked = _polling_within(fd, timeout)
+    if not locked:
+        holders = ", ".join(map(str, lock_holders(fd))) or "unknown"
+        raise LockTimeout(
+            f"{path} has been locked by another process (PID {holders}) for over {timeout:.2g} s: "
+            "if that process is stopped or stuck, end it (or raise COLLAB_LOCK_TIMEOUT) and try again"
+        )
+
+
+def _polling_within(fd: int, timeout: float) -> bool:
     deadline = time.monotonic() + timeout
     pause = 0.001
     while True:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            return
+            return True
         except BlockingIOError:
             pass
         left = deadline - time.monotonic()
         if left <= 0:
-            holders = ", ".join(map(str, lock_holders(fd))) or "unknown"
-            raise LockTimeout(
-                f"{path} has been locked by another process (PID {holders}) for over {timeout:.2g} s: "
-                "if that process is stopped or stuck, end it (or raise COLLAB_LOCK_TIMEOUT) and try again"
-            )
+            return False
         time.sleep(min(pause, left))
         pause = min(pause * 2, 0.02)
 
