@@ -201,9 +201,10 @@ class Follower:
                   settled: bool) -> list[Entry]:  # fmt: skip
         """The entries that are complete (see the module docstring), in order; ``end`` is where the data ends."""
         complete = list(entries)
-        last_open = bool(complete) and complete[-1].end >= end
-        if last_open and not (line_ended and (settled or _written_by_collab(self.path, complete[-1]))):
-            complete.pop()
+        if complete and complete[-1].end >= end:  # the last entry: nothing structural follows it yet
+            quiet = settled or self.settle_s <= 0 or _written_by_collab(self.path, complete[-1])
+            if not (line_ended and quiet):
+                complete.pop()
         return complete
 
     def _reread(self, st: os.stat_result, data: bytes, settled: bool) -> Update:

@@ -95,7 +95,8 @@ def wait_turn(
     wanted: list[Entry] = []
     seen, closed = after, False
     with presence.waiting(path, name):
-        for update in follow(path, after=after, stop_event=stop, settings=settings, every_tick=True):
+        hold = 0.0 if settle <= 0 else None  # --settle 0: an entry as soon as its last line has ended
+        for update in follow(path, after=after, stop_event=stop, settings=settings, every_tick=True, hold_s=hold):
             if update.edited:
                 raise IntegrityError(f"{'; '.join(update.notices)}: run `collab verify {path}` to see what changed")
             wanted += [e for e in update.entries if include_own or not own(e)]

@@ -132,8 +132,12 @@ def follow(
     stop_event: StopEvent | None = None,
     settings: WatchSettings | None = None,
     every_tick: bool = False,
+    hold_s: float | None = None,
 ) -> Iterator[Update]:
     """Yield an :class:`Update` for the entries already there after ``after``, then one per change.
+
+    ``hold_s`` is how long, in seconds, a last entry written by hand is held back after the file
+    last changed (default ``idle_ms``); 0 delivers it as soon as its last line has ended.
 
     With ``every_tick``, an update (possibly empty) comes after every look at the file, including
     the idle checks every ``idle_ms``, so the caller can re-check something else (presence) then.
@@ -146,7 +150,7 @@ def follow(
         ChannelNotFound, ChannelRefused, ChannelFormatError: the first read fails.
     """
     settings = settings or WatchSettings()
-    follower = Follower(path, after, settings.idle_ms / 1000)
+    follower = Follower(path, after, settings.idle_ms / 1000 if hold_s is None else hold_s)
     first = follower.start()
     yield first
     closed = first.closed
