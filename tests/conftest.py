@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -10,6 +11,11 @@ import pytest
 from typer.testing import CliRunner
 
 from collab.channel import Channel
+
+# A shell that starts the test run as a background job ignores SIGINT, and child processes inherit
+# that: the Ctrl+C tests would then wait forever. A handler (not an ignore) is reset to the default
+# in every child at exec, so each `collab` the tests start handles Ctrl+C as it would in a terminal.
+signal.signal(signal.SIGINT, signal.default_int_handler)
 
 NOW = datetime(2026, 6, 22, 13, 58, 4, tzinfo=UTC)
 
