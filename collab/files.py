@@ -57,7 +57,7 @@ def check_fd(fd: int, path: Path) -> os.stat_result:
         raise ChannelRefused(f"{path} is not a regular file (a FIFO, socket or device): not a channel")
     if st.st_uid != os.getuid():
         raise ChannelRefused(f"{path} belongs to another user (uid {st.st_uid}): collab only opens your own channels")
-    if st.st_nlink != 1:
+    if st.st_nlink > 1:  # 0 is a file replaced (renamed over) after it was opened: a consistent old copy
         raise ChannelRefused(f"{path} has {st.st_nlink} hard links: collab refuses a channel that is linked elsewhere")
     return st
 
