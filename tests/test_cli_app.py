@@ -49,7 +49,7 @@ def test_a_command_imports_only_its_own_module(tmp_path):
         "    pass\n"
         "print(sorted(m for m in sys.modules if m.startswith('collab.cli.')))\n"
     )
-    assert _last_line(probe, str(tmp_path)) == "['collab.cli.app', 'collab.cli.channels']"
+    assert _last_line(probe, str(tmp_path)) == "['collab.cli.app', 'collab.cli.housekeeping']"
 
 
 def test_the_console_script_pauses_the_collector_only_while_starting(tmp_path):

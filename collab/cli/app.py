@@ -39,7 +39,7 @@ _SETTINGS: dict[str, Any] = {
 #: them. A command's module is imported when the command runs; only ``--help`` imports them all.
 COMMANDS = {
     "start": "channels", "join": "channels", "answer": "channels", "ask": "channels", "close": "channels",
-    "ls": "channels", "install": "channels", "wait": "live", "watch": "live", "show": "review",
+    "ls": "housekeeping", "install": "setup", "wait": "live", "watch": "live", "show": "review",
     "status": "review", "verify": "verify", "repair": "verify",
 }  # fmt: skip
 

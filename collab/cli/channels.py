@@ -1,4 +1,4 @@
-"""Commands that create, join, append to, close, list and install: ``start join answer ask close ls install``."""
+"""Commands that create, join, append to and close a channel: ``start join answer ask close``."""
 
 from __future__ import annotations
 
@@ -190,40 +190,3 @@ def close(
         else:
             path = _shown(opened.path)
             print(f"Closed {path}" if closed_now else f"{path} was already closed")
-
-
-@command("ls")
-def list_command(directory: DirOpt = None, as_json: JsonOpt = False) -> None:
-    """List the channels in the channel directory, most recent activity first."""
-    with reporting(as_json):
-        from collab.catalog import list_channels
-
-        listings = list_channels(config.channel_dir(directory))
-        if as_json:
-            emit_json({"channels": [item.to_json() for item in listings]})
-            return
-        if not listings:
-            print(f"No channels in {_shown(config.channel_dir(directory))}", file=sys.stderr)
-        for item in listings:
-            task = for_terminal(item.problem or item.task, one_line=True)
-            task = task if len(task) <= 60 else task[:59] + "…"
-            count = f"{item.entries:>4} {'entry  ' if item.entries == 1 else 'entries'}"
-            print(f"{item.id}  {for_terminal(item.last_activity, one_line=True)}  {item.state:<10} {count}  {task}")
-
-
-@command()
-def install(
-    project: Annotated[bool, typer.Option("--project", help="Install into ./.claude/commands instead.")] = False,
-    force: Annotated[bool, typer.Option("--force", help="Replace a different collab.md already there.")] = False,
-    as_json: JsonOpt = False,
-) -> None:
-    """Write the /collab slash command for Claude Code (user-wide, or --project)."""
-    from collab import install as installer
-
-    with reporting(as_json):
-        target = installer.command_path(project)
-        outcome = installer.install(target, force=force)
-        if as_json:
-            emit_json({"path": str(target), "outcome": outcome})
-        else:
-            print(f"/collab {outcome}: {_shown(target)}")
