@@ -157,9 +157,9 @@ class Channel(NamedTuple):
         from collab import templates
 
         document = document or self.read()
-        return templates.render(
-            "join.md", path=templates.shell_word(self.path), title=document.header.title or self.id
-        )
+        word = templates.shell_word(self.path)
+        text = templates.render("join.md", path=word, title=document.header.title or self.id)
+        return templates.wrap(text, keep=(word,))
 
     def answer(self, body: str, *, author: str | None, re: Ref | None = None, now: datetime | None = None) -> Entry:
         """Append ``### Answer N``; see :meth:`append`."""
@@ -220,7 +220,8 @@ class Channel(NamedTuple):
             counters = before.counters
             if counters.closed:
                 raise ChannelClosed(
-                    f"channel {self.id} is closed: nothing more can be appended; start a new one with `collab start`"
+                    f"channel {self.id} is closed: nothing more can be appended; read how it ended with "
+                    f"`collab show {self.id}`, and to go on, start a new one with `collab start`"
                 )
             if re is not None:
                 exchange.check_ref(re, counters, before.data)

@@ -7,6 +7,7 @@ placeholders only (``${name}``), so a bare ``$ARGUMENTS`` in the slash command i
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from string import Template
 
@@ -40,3 +41,59 @@ def render(name: str, **values: str) -> str:
     if missing:
         raise KeyError(f"template {name} needs {sorted(missing)}")
     return template.safe_substitute(values)
+
+
+#: Columns a filled-in message is wrapped to (:func:`wrap`).
+WRAP_WIDTH = 100
+_CODE_SPAN = re.compile(r"`[^`\n]*`")
+_JOINER = "\uf8ff"  # a private-use character standing for a space that must not break
+
+
+def wrap(text: str, keep: tuple[str, ...] = (), width: int = WRAP_WIDTH) -> str:
+    """Break the lines of a filled-in template that run past ``width`` columns.
+
+    Templates are wrapped by hand, but a long path filled in makes lines longer. Prose lines are
+    wrapped at spaces (a list item ``- `` keeps a hanging indent); a command line (indented four
+    spaces, starting ``collab`` or ``flock``) is continued on the next line with a backslash, as a
+    POSIX shell reads it (a here-document still starts after the whole command). The strings in
+    ``keep`` (e.g. a quoted path) and markdown code spans are never broken. Other lines are left as they are.
+    """
+    import textwrap
+
+    masks = {value: chr(0xE000 + i) * len(value) for i, value in enumerate(keep) if value}
+    out: list[str] = []
+    for line in text.split("\n"):
+        for value, mask in masks.items():
+            line = line.replace(value, mask)
+        if len(line) <= width:
+            out.append(line)
+        elif line.startswith("    ") and line.lstrip().startswith(("collab ", "flock ")):
+            out.extend(_continued(line, width))
+        elif not line.startswith(" "):
+            hanging = "  " if line.startswith("- ") else ""
+            # a code span is one word: `--re question:N` never splits across lines
+            line = _CODE_SPAN.sub(lambda m: m.group().replace(" ", _JOINER), line)
+            lines = textwrap.wrap(
+                line, width, subsequent_indent=hanging, break_long_words=False, break_on_hyphens=False
+            )
+            out.extend(part.replace(_JOINER, " ") for part in lines)
+        else:
+            out.append(line)
+    wrapped = "\n".join(out)
+    for value, mask in masks.items():
+        wrapped = wrapped.replace(mask, value)
+    return wrapped
+
+
+def _continued(line: str, width: int) -> list[str]:
+    """A shell command line split at spaces into lines ending `` \\``, each continuation indented."""
+    indent = line[: len(line) - len(line.lstrip())]
+    lines, current = [], ""
+    for word in line.split():
+        candidate = f"{current} {word}" if current else indent + word
+        if current and len(candidate) + 2 > width:
+            lines.append(current + " \\")
+            current = indent + "    " + word
+        else:
+            current = candidate
+    return [*lines, current]

@@ -1,11 +1,13 @@
 """The root command group: commands built and their modules imported only when asked for."""
 
 import importlib
+import os
 import subprocess
 import sys
 
 from collab.cli import app
 from collab.cli.app import _REGISTERED, COMMANDS
+from tests.conftest import collab_bin
 
 
 def test_the_command_table_names_exactly_the_commands_the_modules_define():
@@ -19,8 +21,54 @@ def test_the_command_table_names_exactly_the_commands_the_modules_define():
 def test_help_lists_every_command_in_table_order(runner):
     result = runner.invoke(app, ["--help"])
     assert result.exit_code == 0
-    listed = [line.split()[0] for line in result.stdout.split("Commands:")[1].splitlines() if line.strip()]
-    assert listed == list(COMMANDS)
+    rows = [line for line in result.stdout.split("Commands:")[1].splitlines() if line[2:3].strip()]
+    assert [row.split()[0] for row in rows] == list(COMMANDS)
+
+
+def test_help_gives_each_command_its_whole_first_sentence(runner, monkeypatch):
+    import click
+
+    monkeypatch.setenv("COLUMNS", "160")
+    listing = runner.invoke(app, ["--help"]).stdout.split("Commands:")[1]
+    for name in COMMANDS:
+        first = click.unstyle(runner.invoke(app, [name, "--help"]).stdout).split("\n\n")[1].strip()
+        sentence = " ".join(first.split())
+        assert "..." not in listing and sentence in " ".join(listing.split()), name
+
+
+def test_every_argument_and_option_is_described(runner):
+    for name in COMMANDS:
+        command = app_group().get_command(None, name)  # type: ignore[arg-type]
+        for param in command.params:
+            assert getattr(param, "help", None), f"collab {name}: {param.name} has no help"
+        assert "Example" in (command.help or ""), f"collab {name} --help has no example"
+
+
+def app_group():
+    import typer
+
+    return typer.main.get_command(app)
+
+
+def test_collab_alone_prints_help_on_stdout_and_exits_0(runner):
+    result = runner.invoke(app, [])
+    assert result.exit_code == 0 and result.stdout.startswith("Usage: collab")
+
+
+def test_version_comes_from_the_package_metadata(runner):
+    from importlib.metadata import version
+
+    for flag in ("--version", "-V"):
+        result = runner.invoke(app, [flag])
+        assert result.exit_code == 0 and result.stdout == f"collab {version('collab')}\n"
+    hinted = runner.invoke(app, ["version"])
+    assert hinted.exit_code == 2 and "collab --version" in hinted.stderr
+
+
+def test_shell_completion_completes_command_names():
+    env = {**os.environ, "_COLLAB_COMPLETE": "complete_bash", "COMP_WORDS": "collab an", "COMP_CWORD": "1"}
+    done = subprocess.run([collab_bin()], env=env, capture_output=True, text=True)
+    assert done.returncode == 0 and done.stdout.split() == ["answer"]
 
 
 def test_a_mistyped_command_gets_one_suggestion_and_exit_2(runner):

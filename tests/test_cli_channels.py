@@ -30,8 +30,21 @@ def test_start_prints_id_path_and_join_message(runner, tmp_path):
     assert started["path"] in started["join_message"]
     human = runner.invoke(app, ["start", "Another task", "--as", "site-a"])
     assert human.exit_code == 0
-    assert "Paste this into the other session" in human.stdout
-    assert "collab watch" in human.stdout
+    assert "Paste this into the other session" in human.stderr
+    assert "collab watch" in human.stderr
+    # stdout is the join message alone, as `collab join` prints it: piping start copies just that
+    new_id = human.stderr.split("Created channel ", 1)[1].split(":", 1)[0]
+    joined = runner.invoke(app, ["join", new_id, "--as", "site-a"])
+    assert human.stdout == joined.stdout and human.stdout.startswith("You are joining a collab channel")
+
+
+def test_join_on_a_closed_channel_is_an_error_that_says_so(runner):
+    started = _start(runner)
+    assert runner.invoke(app, ["close", started["id"], "--as", "site-a"]).exit_code == 0
+    joined = runner.invoke(app, ["join", started["id"]])
+    assert joined.exit_code == 1 and joined.stdout == ""
+    assert joined.stderr.startswith("collab: ") and "is closed: there is nothing to join" in joined.stderr
+    assert joined.stderr.count("\n") == 1
 
 
 def test_start_reads_a_hostile_task_from_stdin(runner):
@@ -77,7 +90,8 @@ def test_full_exchange(runner):
     assert json.loads(late.stderr) == {
         "error": {
             "code": 1,
-            "message": f"channel {cid} is closed: nothing more can be appended; start a new one with `collab start`",
+            "message": f"channel {cid} is closed: nothing more can be appended; read how it ended with "
+            f"`collab show {cid}`, and to go on, start a new one with `collab start`",
         }
     }
 

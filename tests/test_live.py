@@ -648,3 +648,70 @@ def test_a_repair_is_reported_as_history_restored(channel: Channel) -> None:
     assert channel.repair().repaired
     update = follower.refresh(settled=True)
     assert update.notices == ("the history changed back to what the ledger accepted",) and not update.edited
+
+
+def test_watch_exits_0_once_the_channel_is_closed_and_everything_is_shown(
+    channel: Channel, subprocess_env: dict[str, str]
+) -> None:
+    """Issue 14: `collab watch ID | tee log` ends with the exchange."""
+    watcher = subprocess.Popen(
+        [collab_bin(), "watch", str(channel.path)], env=subprocess_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    try:
+        until_armed(watcher.pid, channel.path.parent, watcher)  # type: ignore[arg-type]
+        channel.answer("the last word", author="site-b")
+        channel.close(author="site-a", summary="done and agreed")
+        out, err = watcher.communicate(timeout=30)
+    finally:
+        if watcher.poll() is None:
+            watcher.kill()
+            watcher.wait()
+    assert watcher.returncode == 0
+    assert b"the last word" in out
+    assert b"the channel is closed" in err and b"done and agreed" in err and b"Traceback" not in err
+
+
+def test_watch_on_a_channel_closed_already_shows_it_and_exits(channel: Channel, subprocess_env: dict[str, str]) -> None:
+    channel.answer("before the end", author="site-b")
+    channel.close(author="site-a")
+    done = subprocess.run(
+        [collab_bin(), "watch", str(channel.path), "--from-start"], env=subprocess_env, capture_output=True, timeout=30
+    )
+    assert done.returncode == 0 and b"before the end" in done.stdout and b"closed" in done.stderr
+
+
+@pytest.mark.parametrize("as_json", [False, True])
+def test_wait_on_a_terminal_says_what_it_waits_for_and_clears_it(
+    channel: Channel, subprocess_env: dict[str, str], as_json: bool
+) -> None:
+    """Issue 14: one dim line on stderr while `wait` blocks on a terminal, erased when it returns;
+    none under --json, and none on stdout."""
+    import pty
+
+    master, slave = pty.openpty()
+    args = [collab_bin(), "wait", str(channel.path), "--timeout", "0.5", "--as", "site-a"]
+    process = subprocess.Popen(args + (["--json"] if as_json else []), env=subprocess_env, stdin=subprocess.DEVNULL,
+                               stdout=subprocess.PIPE, stderr=slave)  # fmt: skip
+    os.close(slave)
+    try:
+        out, _ = process.communicate(timeout=30)
+        screen = b""
+        while select.select([master], [], [], 0.2)[0]:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            screen += chunk
+    finally:
+        if process.poll() is None:
+            process.kill()
+        os.close(master)
+    assert process.returncode == 3
+    assert b"for the others' turn" not in out
+    if as_json:
+        assert b"waiting for up to" not in screen
+    else:
+        assert b"\x1b[2mcollab: waiting for up to 0.5 s" in screen
+        assert screen.index(b"\r\x1b[2K") > screen.index(b"waiting for up to")

@@ -36,9 +36,20 @@ def test_every_text_says_highest_and_gives_paths_not_ids(channel):
     assert "collab close PATH -" in texts["command"]
 
 
+@pytest.fixture(params=["short", "long spaced"])
+def placed(request, tmp_path, channel):
+    """The fixture's channel, or one in a long directory with spaces and a quote in its name."""
+    if request.param == "short":
+        return channel
+    folder = tmp_path / "a dir with spaces and it's quoted" / ("long-" * 12)
+    folder.mkdir(parents=True)
+    return Channel.create("Align the auth handshake", author="site-a", requests=["Which version?"], directory=folder)
+
+
 @pytest.mark.skipif(shutil.which("flock") is None, reason="util-linux flock is not installed")
-def test_the_by_hand_append_in_the_join_message_runs_as_written(channel):
+def test_the_by_hand_append_in_the_join_message_runs_as_written(placed):
     """The join message's flock line, run by a shell with its placeholders filled in, appends one entry."""
+    channel = placed
     message = channel.join_message()
     block = re.search(r"\n    (flock .*?)\n\n(    ### Answer N.*?\n    COLLAB_BODY)\n", message, re.DOTALL)
     assert block is not None
@@ -64,3 +75,20 @@ def test_the_title_is_shortened_at_a_word_boundary():
     assert task.startswith(shortened[:-1]) and task[len(shortened) - 1] == " "
     assert title("short task") == "short task"
     assert len(title("x" * 200)) == 80
+
+
+def test_the_join_message_is_wrapped_after_its_paths_are_filled_in(placed):
+    """Issue 14: no line runs past 100 columns but for an unbreakable path, and every command, joined
+    across its backslash continuations, still names the channel as one shell word."""
+    import shlex
+
+    message = placed.join_message()
+    word = shlex.quote(str(placed.path))
+    for line in message.splitlines():
+        assert len(line) <= 100 or word in line, line
+    logical = message.replace("\\\n", " ")
+    commands = [line.strip() for line in logical.splitlines() if line.startswith("    collab ")]
+    assert len(commands) >= 5
+    for command in commands:
+        assert shlex.split(command.split("<<")[0])[2] == str(placed.path), command
+    assert "`--re question:N`" in message  # code spans are never split

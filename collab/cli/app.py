@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from collab.seats import Seat
 
 _SETTINGS: dict[str, Any] = {
-    "add_completion": False,
+    "add_completion": False,  # the root app alone offers shell completion (see ``app`` below)
     "pretty_exceptions_enable": False,
     "rich_markup_mode": None,
     "context_settings": {"help_option_names": ["-h", "--help"]},
@@ -74,11 +74,27 @@ class OnDemandGroup(TyperGroup):
         except click.UsageError as exc:
             import difflib
 
+            if args and args[0] == "version":
+                raise click.UsageError(f"{exc.message.rstrip('.')}. The version is `collab --version`", ctx) from None
             close = difflib.get_close_matches(args[0], self.list_commands(ctx)) if args else []
             if not close:
                 raise
             hint = " or ".join(map(repr, close))
             raise click.UsageError(f"{exc.message.rstrip('.')}. Did you mean {hint}?", ctx) from None
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The command list of ``collab --help``, each with its whole first sentence.
+
+        click cuts each description to fit one line of the terminal ("Print the join message
+        for a session joining CHANNEL (writes..."); a description that is too long wraps instead.
+        """
+        rows = []
+        for name in self.list_commands(ctx):
+            found = self.get_command(ctx, name)
+            if found is not None and not found.hidden:
+                rows.append((name, found.get_short_help_str(limit=1000)))
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
 
     def main(
         self,
@@ -99,6 +115,8 @@ class OnDemandGroup(TyperGroup):
         ``collab`` alone still prints the help, as click does.
         """
         argv = sys.argv[1:] if args is None else list(args)
+        if standalone_mode and not argv:
+            argv = ["--help"]  # `collab` alone asks for help: give it on stdout, exit 0
         if not standalone_mode or not argv:
             return super().main(argv, prog_name, complete_var, standalone_mode, windows_expand_args, **extra)
         try:
@@ -122,16 +140,38 @@ def _wants_json(args: list[str]) -> bool:
 
 app = typer.Typer(
     name="collab",
-    help="Coordinate two agent sessions through one append-only markdown channel file.",
+    help="Coordinate two agent sessions through one append-only markdown channel file.\n\n"
+    "Session A starts a channel and passes the join message to session B; both append answers and "
+    "questions, and each waits for the other's. `collab COMMAND --help` tells more.\n\n"
+    "Exit codes: 0 done, 1 error, 2 usage, 3 `wait` timed out, 4 history edited, 130 interrupted.",
     cls=OnDemandGroup,
-    no_args_is_help=True,
     suggest_commands=False,  # typer's suggestions look only at built commands: see OnDemandGroup
-    **_SETTINGS,
+    **(_SETTINGS | {"add_completion": True}),
 )
 
 
+def _print_version(value: bool) -> None:
+    """``--version``: the installed package's version (its metadata), then exit 0."""
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            found = version("collab")
+        except PackageNotFoundError:  # run from a source tree that was never installed
+            found = "unknown (not installed)"
+        sys.stdout.write(f"collab {found}\n")
+        raise typer.Exit(0)
+
+
 @app.callback()
-def _root() -> None:
+def _root(
+    _version: Annotated[
+        bool,
+        typer.Option(
+            "--version", "-V", help="Print the version and exit.", is_eager=True, callback=_print_version
+        ),
+    ] = False,
+) -> None:
     """Runs once the command is chosen and its module imported, just before the command itself.
 
     The console script pauses the garbage collector for start-up (see :func:`collab.console.main`):
@@ -158,11 +198,17 @@ ChannelArg = Annotated[str, typer.Argument(help="Channel path, or its id (looked
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout (errors as JSON on stderr).")]
 AsOpt = Annotated[
     str | None,
-    typer.Option("--as", help="Your name in the channel. Default: $COLLAB_AS, else the git top-level or cwd name."),
+    typer.Option(
+        "--as",
+        help="Your name in the channel. Default: $COLLAB_AS, else the git top-level or cwd name.",
+        metavar="NAME",
+    ),
 ]
 DirOpt = Annotated[
     Path | None,
-    typer.Option("--dir", help="Channel directory for ids and new channels. Default: $COLLAB_DIR, else /tmp."),
+    typer.Option(
+        "--dir", help="Where a channel id is looked up. Default: $COLLAB_DIR, else /tmp.", metavar="DIR"
+    ),
 ]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -21,16 +22,18 @@ from collab.cli.app import (
     take_seat,
     warn,
 )
-from collab.errors import UsageError
+from collab.errors import ChannelClosed, UsageError
 from collab.grammar import Ref, parse_re
 from collab.sanitize import for_terminal
+from collab.templates import shell_word
 
 ReOpt = Annotated[
     str | None,
     typer.Option("--re", help="What this replies to: request:N, question:N or answer:N.", metavar="KIND:N"),
 ]
 TextArg = Annotated[
-    str | None, typer.Argument(help="The markdown body; '-' or absent reads stdin.", show_default=False)
+    str | None,
+    typer.Argument(help="The body, in markdown; '-' or absent reads it from stdin.", show_default=False),
 ]
 
 
@@ -55,11 +58,29 @@ def start(
     request: Annotated[
         list[str] | None, typer.Option("--request", "-r", help="A numbered request (repeat for more).")
     ] = None,
-    directory: DirOpt = None,
+    directory: Annotated[
+        Path | None,
+        typer.Option(
+            "--dir", help="Directory for the new channel. Default: $COLLAB_DIR, else /tmp.", metavar="DIR"
+        ),
+    ] = None,
     name: AsOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Create a channel and print its path, id and the join message for the other session."""
+    """Create a channel and print the join message for the other session.
+
+    The join message goes to stdout; the channel's id, path and how to watch it go to stderr, so
+    piping `collab start` copies only the message (`collab join` prints it again). A TASK of '-'
+    reads the task from stdin: with a quoted heredoc, nothing in it reaches the shell.
+
+    Example:
+
+    \b
+      collab start "Align the auth handshake" -r "Which plugin version runs on your side?"
+      collab start - <<'COLLAB_TASK'
+      Align the auth handshake
+      COLLAB_TASK
+    """
     with reporting(as_json):
         text = read_text_arg(None, "task") if task == "-" else task
         channel = Channel.create(
@@ -74,23 +95,35 @@ def start(
         if as_json:
             emit_json({"id": channel.id, "path": str(channel.path), "join_message": message})
             return
-        path = _shown(channel.path)
-        print(f"Created channel {channel.id}: {path}")
-        print(f"Watch it live in a spare terminal: collab watch {path}")
-        print("\nPaste this into the other session:\n")
+        word = _shown(shell_word(channel.path))
+        sys.stderr.write(f"Created channel {channel.id}: {_shown(channel.path)}\n")
+        sys.stderr.write(f"Watch it live in a spare terminal: collab watch {word}\n")
+        sys.stderr.write("\nPaste this into the other session:\n\n")
+        sys.stderr.flush()
         print(for_terminal(message))
 
 
 @command()
 def join(channel: ChannelArg, name: AsOpt = None, directory: DirOpt = None, as_json: JsonOpt = False) -> None:
-    """Print the join message for a session joining CHANNEL (writes nothing to the channel).
+    """Print the join message for CHANNEL: the rules and the exact commands to use.
 
-    Takes this session's seat: the name it will write as, said once when another session holds it.
+    Writes nothing to the channel. Takes this session's seat: the name it will write as, said once
+    when another session holds it. A closed channel is an error (exit 1): there is nothing to join.
+
+    Example:
+
+    \b
+      collab join k3x9q2ab | pbcopy
     """
     with reporting(as_json):
         opened = Channel.open(channel, config.channel_dir(directory))
+        document = opened.read()
+        if document.closed:
+            raise ChannelClosed(
+                f"{opened.path} is closed: there is nothing to join (`collab show {opened.id}` shows the exchange)"
+            )
         take_seat(opened.path, name)
-        message = opened.join_message()
+        message = opened.join_message(document)
         if as_json:
             emit_json({"id": opened.id, "path": str(opened.path), "join_message": message})
         else:
@@ -141,7 +174,18 @@ def answer(
     directory: DirOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Append '### Answer N' to CHANNEL: TEXT, or stdin when TEXT is '-' or absent."""
+    """Append an answer ('### Answer N') to CHANNEL, from TEXT or stdin.
+
+    Entries from others that landed since your last `collab wait` are named on stderr ("before
+    yours"); your next wait returns them.
+
+    Example:
+
+    \b
+      collab answer k3x9q2ab --re request:1 - <<'COLLAB_BODY'
+      Plugin X is active. Version 2.1.0.
+      COLLAB_BODY
+    """
     _append("answer", channel, text, re, name, directory, as_json)
 
 
@@ -154,7 +198,16 @@ def ask(
     directory: DirOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Append '### Question N' to CHANNEL (adding '## Questions' first if missing)."""
+    """Append a question ('### Question N') to CHANNEL, from TEXT or stdin.
+
+    Adds the '## Questions' line first if the channel has none. The other side answers it with
+    `--re question:N`.
+
+    Example:
+
+    \b
+      collab ask k3x9q2ab "Do you sign the body or only the headers?"
+    """
     _append("question", channel, text, re, name, directory, as_json)
 
 
@@ -172,10 +225,15 @@ def close(
     directory: DirOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Append '## Closed' (and a summary) to CHANNEL: writers then refuse, and waiting readers return.
+    """Close CHANNEL: append '## Closed' and an optional summary.
 
-    Refuses (exit 1) while entries from others that you have not read (with `collab wait`) are there,
-    unless --force.
+    Writers then refuse, and waiting readers return. Refuses (exit 1) while entries from others
+    that you have not read (with `collab wait`) are there, unless --force.
+
+    Example:
+
+    \b
+      collab close k3x9q2ab "Agreed: headers only, HMAC-SHA256."
     """
     from collab import cursors
 

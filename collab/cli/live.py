@@ -51,12 +51,18 @@ def wait(
     directory: DirOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Block until entries you have not seen land (from others unless --all) and their writer's turn is over.
+    """Block until others write to CHANNEL and their turn is over; print what they wrote.
 
-    A turn is over when its writer is itself waiting on the channel, or after --settle seconds without
-    a new entry. Prints them and exits 0; exit 3 when --timeout passes with nothing; a closed channel
-    returns at once (exit 0) once nothing unseen is left. Your cursor is kept per name in your private
-    state directory, so two waits in a row miss nothing.
+    A turn is over when its writer is itself waiting on the channel, or after --settle seconds
+    without a new entry. Exit 0 with the entries; exit 3 when --timeout passes with nothing; a
+    closed channel returns at once (exit 0) once nothing unseen is left; Ctrl+C exits 130. Your
+    cursor is kept per name in your private state directory, so two waits in a row miss nothing.
+    On a terminal, one dim line on stderr says what it waits for while it blocks.
+
+    Example:
+
+    \b
+      collab wait k3x9q2ab --timeout 100 --json
     """
     from collab import cursors
     from collab.turns import wait_turn
@@ -73,6 +79,7 @@ def wait(
         seen, warning = cursors.load(opened.path, seat.name)
         if warning:
             warn(warning)
+        banner = _Banner(opened.id, limit, enabled=not as_json)
         try:
             waited = wait_turn(
                 opened.path,
@@ -85,7 +92,9 @@ def wait(
                 settings=settings,
             )
         except KeyboardInterrupt:
+            banner.clear()
             raise fail("interrupted", 130, as_json) from None
+        banner.clear()
         try:
             cursors.advance(opened.path, seat.name, max(seen, waited.seen), timeout=lock_timeout)
         except CollabError as exc:
@@ -141,9 +150,16 @@ def watch(
     from_start: Annotated[bool, typer.Option("--from-start", help="Show every entry already there first.")] = False,
     directory: DirOpt = None,
 ) -> None:
-    """Show each new entry as it lands (rendered on a terminal, plain text when piped) until Ctrl+C.
+    """Show each new entry of CHANNEL as it lands, until it is closed or Ctrl+C.
 
-    Survives the file being replaced or rewritten, and says so when history above was edited.
+    Rendered on a terminal, plain text when piped. Survives the file being replaced or rewritten,
+    and says so when history above was edited. Exits 0 once the channel is closed and every entry
+    is shown, so `collab watch ID | tee log` ends with the exchange.
+
+    Example:
+
+    \b
+      collab watch k3x9q2ab --from-start
     """
     from collab.watch import WatchSettings, follow
 
@@ -159,8 +175,14 @@ def watch(
             so_far = f"{first.seen} {'entry' if first.seen == 1 else 'entries'} so far"
             show.notice(f"watching {opened.path} ({so_far}); Ctrl+C to stop")
             show.update(first.entries, (), first.closed)
-            for update in updates:
-                show.update(update.entries, update.notices, update.closed)
+            if not first.closed:
+                for update in updates:
+                    show.update(update.entries, update.notices, update.closed)
+                    if update.closed:
+                        break
+            closing = opened.closing()
+            if closing is not None and closing.summary:
+                show.notice(f"summary: {closing.summary}")
         except KeyboardInterrupt:
             show.notice("stopped")
         except BrokenPipeError:
@@ -208,5 +230,33 @@ class _Screen:
                 sys.stdout.write(entry_text(entry) + "\n")
                 sys.stdout.flush()
         if closed and not self.closed:
-            self.notice("the channel is closed: nothing more will be appended (Ctrl+C to stop watching)")
+            self.notice("the channel is closed: nothing more will be appended")
         self.closed = closed
+
+
+class _Banner:
+    """The dim line ``wait`` shows on a terminal's stderr while it blocks, cleared when it returns.
+
+    Shown only when stderr is a terminal and the output is not ``--json``; dim unless ``NO_COLOR``
+    is set (no-color.org). Clearing is a carriage return and ECMA-48 EL (erase in line).
+    """
+
+    def __init__(self, channel_id: str, limit: float | None, *, enabled: bool) -> None:
+        import os
+        import shutil
+
+        self.shown = enabled and sys.stderr.isatty()
+        if self.shown:
+            until = f" for up to {limit:g} s" if limit is not None else ""
+            text = f"collab: waiting{until} for the others' turn in {channel_id}; Ctrl+C to stop"
+            width = shutil.get_terminal_size().columns - 1  # one line, so that clearing it clears all
+            text = text if len(text) <= width else text[: max(width - 1, 0)] + "…"
+            dim, plain = ("", "") if os.environ.get("NO_COLOR") else ("\x1b[2m", "\x1b[0m")
+            sys.stderr.write(f"{dim}{text}{plain}")
+            sys.stderr.flush()
+
+    def clear(self) -> None:
+        if self.shown:
+            sys.stderr.write("\r\x1b[2K")
+            sys.stderr.flush()
+            self.shown = False

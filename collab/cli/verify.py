@@ -33,10 +33,16 @@ def _located(channel: str, directory: object) -> Channel:
 
 @command()
 def verify(channel: ChannelArg, directory: DirOpt = None, as_json: JsonOpt = False) -> None:
-    """Check that the header and every accepted entry are as first written: exit 0, or 4 naming what changed.
+    """Check that no one edited CHANNEL's history: exit 0, or 4 naming what changed.
 
-    Entries appended by hand since collab last read the channel are accepted first. A missing,
-    damaged or foreign ledger, and unreadable bytes, also exit 4 until they are dealt with.
+    The header and every accepted entry must be as first written. Entries appended by hand since
+    collab last read the channel are accepted first. A missing, damaged or foreign ledger, and
+    unreadable bytes, also exit 4 until they are dealt with (`collab repair`).
+
+    Example:
+
+    \b
+      collab verify k3x9q2ab --json
     """
     with reporting(as_json):
         opened = _located(channel, directory)
@@ -81,10 +87,15 @@ def repair(
     directory: DirOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Restore the accepted history from the ledger, or cut away unreadable bytes; nothing is lost.
+    """Restore CHANNEL's history from its ledger, or cut away unreadable bytes.
 
-    Whatever is removed stays in a file beside the channel. Asks nothing. On an intact channel it
-    changes nothing and says so.
+    Nothing is lost: whatever is removed stays in a file beside the channel. Asks nothing. On an
+    intact channel it changes nothing and says so.
+
+    Example:
+
+    \b
+      collab repair k3x9q2ab
     """
     with reporting(as_json):
         opened = _located(channel, directory)
