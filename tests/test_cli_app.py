@@ -131,3 +131,14 @@ def test_a_reader_that_goes_away_is_not_an_error(channel, subprocess_env) -> Non
     reader.stdout.close()  # the reader goes away, as `head -c 1` does
     _, err = reader.communicate(timeout=60)
     assert (reader.returncode, err) == (0, b"")
+
+
+def test_shell_completion_completes_channel_ids(tmp_path):
+    from collab.channel import Channel
+
+    made = Channel.create("a task", author="a", directory=tmp_path)
+    (tmp_path / f"collab-{made.id}.edited-2026-x.md").write_text("kept")
+    env = {**os.environ, "COLLAB_DIR": str(tmp_path), "_COLLAB_COMPLETE": "complete_bash",
+           "COMP_WORDS": f"collab show {made.id[:2]}", "COMP_CWORD": "2"}  # fmt: skip
+    done = subprocess.run([collab_bin()], env=env, capture_output=True, text=True)
+    assert done.returncode == 0 and done.stdout.split() == [made.id]

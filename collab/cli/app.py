@@ -194,7 +194,25 @@ def command(name: str | None = None) -> Callable[[Callable[..., None]], Callable
     return register
 
 
-ChannelArg = Annotated[str, typer.Argument(help="Channel path, or its id (looked up in the channel directory).")]
+def _complete_channel(incomplete: str) -> list[str]:
+    """Shell completion of CHANNEL: the ids of the channels in the channel directory."""
+    from collab import config
+
+    try:
+        names = os.listdir(config.channel_dir())
+    except (OSError, CollabError):
+        return []
+    ids = (name[len("collab-") : -len(".md")] for name in names if name.startswith("collab-") and name.endswith(".md"))
+    return sorted(i for i in ids if i.startswith(incomplete) and i.isalnum())
+
+
+ChannelArg = Annotated[
+    str,
+    typer.Argument(
+        help="Channel path, or its id or a unique prefix of it (looked up in the channel directory).",
+        autocompletion=_complete_channel,
+    ),
+]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout (errors as JSON on stderr).")]
 AsOpt = Annotated[
     str | None,
