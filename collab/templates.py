@@ -30,13 +30,19 @@ def shell_word(path: object) -> str:
     return shlex.quote(str(path))
 
 
+#: A template comment, ``{# ... #}`` (with the line break after it): notes for maintainers, such as
+#: the documentation a format follows, that never reach the filled-in text.
+_COMMENT = re.compile(r"\{#.*?#\}\n?", re.DOTALL)
+
+
 def render(name: str, **values: str) -> str:
-    """Fill the template ``name`` (a file in ``templates/``) with ``values``.
+    """Fill the template ``name`` (a file in ``templates/``) with ``values``, dropping its comments.
 
     Raises:
         KeyError: a ``${placeholder}`` in the template has no value.
     """
-    template = _Braced((_template_dir() / name).read_text(encoding="utf-8"))
+    text = _COMMENT.sub("", (_template_dir() / name).read_text(encoding="utf-8"))
+    template = _Braced(text)
     missing = set(template.get_identifiers()) - values.keys()
     if missing:
         raise KeyError(f"template {name} needs {sorted(missing)}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Annotated
 
 import typer
@@ -10,19 +11,73 @@ from collab.cli.app import JsonOpt, command, emit_json, reporting
 from collab.sanitize import for_terminal
 
 
+class AgentChoice(StrEnum):
+    """The agents ``install --agent`` knows (:data:`collab.agents.AGENTS`), shown as choices in help."""
+
+    claude = "claude"
+    codex = "codex"
+    copilot = "copilot"
+    cursor = "cursor"
+    gemini = "gemini"
+    opencode = "opencode"
+
+
 @command()
 def install(
-    project: Annotated[bool, typer.Option("--project", help="Install into ./.claude/commands instead.")] = False,
-    force: Annotated[bool, typer.Option("--force", help="Replace a different collab.md already there.")] = False,
+    agent: Annotated[
+        AgentChoice,
+        typer.Option("--agent", help="The agent to write collab's instructions for.", case_sensitive=False),
+    ] = AgentChoice.claude,
+    project: Annotated[
+        bool,
+        typer.Option(
+            "--project", help="Write into the project (at the git top level, else here) instead of user-wide."
+        ),
+    ] = False,
+    force: Annotated[bool, typer.Option("--force", help="Replace a different file already there.")] = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Write the /collab slash command for Claude Code (user-wide, or --project)."""
+    """Write collab's instructions where a coding agent reads them.
+
+    The default is Claude Code's /collab command. User-wide (the default) the files go here:
+
+    \b
+      claude    ~/.claude/commands/collab.md       (/collab TASK; $CLAUDE_CONFIG_DIR for ~/.claude)
+      codex     ~/.agents/skills/collab/SKILL.md   ($collab, or asked for in words)
+      copilot   ~/.agents/skills/collab/SKILL.md   (/collab TASK)
+      cursor    ~/.cursor/skills/collab/SKILL.md   (/collab TASK)
+      gemini    ~/.gemini/commands/collab.toml     (/collab TASK; $GEMINI_CLI_HOME for ~)
+                and ~/.agents/skills/collab/SKILL.md
+      opencode  ~/.agents/skills/collab/SKILL.md   (asked for in words)
+
+    With --project they go under the git top level instead (the nearest folder up from here that
+    holds .git, else here): .claude/commands/collab.md for claude, .gemini/commands/collab.toml
+    for gemini, and .agents/skills/collab/SKILL.md for every other agent and gemini. A file already
+    there that is not collab's is left alone, and nothing is written, unless --force. Claude Code's
+    plugin, whose hook wakes an idle session, is installed with `claude plugin install`: see the
+    README.
+
+    Example:
+
+    \b
+      collab install
+      collab install --agent codex --project
+    """
     from collab import install as installer
 
     with reporting(as_json):
-        target = installer.command_path(project)
-        outcome = installer.install(target, force=force)
+        written = installer.install(agent.value, project=project, force=force)
         if as_json:
-            emit_json({"path": str(target), "outcome": outcome})
+            files = [{"path": str(w.path), "what": w.what, "outcome": w.outcome} for w in written]
+            emit_json(
+                {
+                    "agent": agent.value,
+                    "scope": "project" if project else "user",
+                    "path": files[0]["path"],
+                    "outcome": files[0]["outcome"],
+                    "files": files,
+                }
+            )
         else:
-            print(f"/collab {outcome}: {for_terminal(str(target), one_line=True)}")
+            for w in written:
+                print(f"{w.what} {w.outcome}: {for_terminal(str(w.path), one_line=True)}")
