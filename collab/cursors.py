@@ -134,3 +134,23 @@ def advance(
         document = {"channel": channel_path.stem.removeprefix("collab-"), "readers": readers}
         files.replace_atomic(path, (json.dumps(document, indent=1) + "\n").encode())
         return seen
+
+
+def take(channel_path: Path, reader: str, seen: int, now: datetime | None = None, timeout: float | None = None) -> int:
+    """Move ``reader``'s cursor forward to ``seen`` as :func:`advance` does; return the cursor *before*.
+
+    Reading and moving happen under one lock, so of two deliverers racing for the same entries
+    (the wake hook and a ``collab wait``), each delivers only those after what the other took.
+
+    Raises:
+        As :func:`advance`.
+    """
+    path = state_path(channel_path)
+    with locked(channel_path, config.lock_timeout() if timeout is None else timeout):
+        readers, _warning = _read(path)
+        before = int(readers.get(reader, {}).get("seen", 0))
+        if seen > before:
+            readers[reader] = {"seen": seen, "updated": format_timestamp(now or datetime.now(UTC))}
+            document = {"channel": channel_path.stem.removeprefix("collab-"), "readers": readers}
+            files.replace_atomic(path, (json.dumps(document, indent=1) + "\n").encode())
+        return before

@@ -10,10 +10,17 @@ Each seat also records the numbers (indexes) of the entries it wrote through col
 it wrote them as: ``wait`` skips only those as "own", so an entry written by hand that claims your
 name is still delivered to you.
 
-The registry is ``collab.paths.sidecar(channel, "seats.json")``, a private file replaced atomically
-under the same private lock as the readers' cursors (:func:`collab.cursors.locked`)::
+A seat that names itself (``--as``, ``COLLAB_AS``) is recorded under ``claimed``, which hands
+nothing out: it lets the wake hook (:mod:`collab.push`) find the channels where a session sits,
+and the name it sits under, before it has written anything.
 
-    {"channel": "<id>", "names": {"<seat>": "app-2"}, "written": {"<seat>\\t<name>": [3, 5]}}
+The registry is ``collab.paths.sidecar(channel, "seats.json")``, a private file replaced atomically
+under the same private lock as the readers' cursors (:func:`collab.cursors.locked`). ``path`` is
+the channel's path (its directory's real path), so the channels a seat holds can be found from
+the state directory alone::
+
+    {"channel": "<id>", "path": "/tmp/collab-<id>.md", "names": {"<seat>": "app-2"},
+     "claimed": {"<seat>": "site-a"}, "written": {"<seat>\\t<name>": [3, 5]}}
 """
 
 from __future__ import annotations
@@ -21,16 +28,19 @@ from __future__ import annotations
 import json
 import os
 import socket
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from collab import config, cursors, files, paths
-from collab.errors import ChannelNotFound, ChannelRefused
+from collab.errors import ChannelNotFound, ChannelRefused, CollabError
 
 if TYPE_CHECKING:
     from collab.format import Entry
 
 _ADVICE = "remove it: it only records which session holds which name"
+#: Seconds an explicit name waits for the lock to be recorded; it is not recorded when the lock stays busy.
+_CLAIM_LOCK_SECONDS = 0.2
 
 
 class Seat(NamedTuple):
@@ -64,19 +74,28 @@ def _read(path: Path) -> dict[str, Any]:
     try:
         raw = files.read_checked(path)
     except ChannelNotFound:
-        return {"names": {}, "written": {}}
+        return {"names": {}, "claimed": {}, "written": {}}
     except ChannelRefused as exc:
         raise ChannelRefused(f"collab's seats file cannot be used: {exc}. {path}: {_ADVICE}") from None
+    return _parse(raw)[0]
+
+
+def _parse(raw: bytes) -> tuple[dict[str, Any], str | None]:
+    """The registry in ``raw`` (empty when it is damaged), and the channel path it records, if any."""
     try:
         document = json.loads(raw)
         names, written = document["names"], document["written"]
-        if not isinstance(names, dict) or not isinstance(written, dict):
+        claimed = document.get("claimed", {})
+        if not isinstance(names, dict) or not isinstance(written, dict) or not isinstance(claimed, dict):
             raise ValueError
         if not all(isinstance(v, list) and all(isinstance(i, int) for i in v) for v in written.values()):
             raise ValueError
-    except (ValueError, KeyError, TypeError):
-        return {"names": {}, "written": {}}
-    return {"names": names, "written": written}
+        if not all(isinstance(v, str) for v in (*names.values(), *claimed.values())):
+            raise ValueError
+        where = document.get("path")
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return {"names": {}, "claimed": {}, "written": {}}, None
+    return {"names": names, "claimed": claimed, "written": written}, where if isinstance(where, str) else None
 
 
 def _held_elsewhere(registry: dict[str, Any], key: str) -> set[str]:
@@ -96,7 +115,8 @@ def _free_name(base: str, held: set[str]) -> str:
 
 
 def _save(channel_path: Path, registry: dict[str, Any]) -> None:
-    document = {"channel": channel_path.stem.removeprefix("collab-"), **registry}
+    where = os.path.join(os.path.realpath(channel_path.parent), channel_path.name)
+    document = {"channel": channel_path.stem.removeprefix("collab-"), "path": where, **registry}
     data = (json.dumps(document, indent=1, sort_keys=True) + "\n").encode()
     files.replace_atomic(paths.sidecar(channel_path, "seats.json"), data)
 
@@ -122,7 +142,16 @@ def claim(channel_path: Path, name: str | None = None, *, key: str | None = None
     path = paths.sidecar(channel_path, "seats.json")
     registry = _read(path)
     if explicit:  # an explicit name is the person's choice: held once this seat writes as it
-        return _seat(registry, key, config.identity(explicit))
+        chosen = config.identity(explicit)
+        if registry["claimed"].get(key) != chosen:  # recorded once, for the wake hook to find
+            try:
+                with cursors.locked(channel_path, min(config.lock_timeout(), _CLAIM_LOCK_SECONDS)):
+                    registry = _read(path)
+                    registry["claimed"][key] = chosen
+                    _save(channel_path, registry)
+            except files.LockTimeout:
+                pass  # only the wake hook needs it, and the next command records it: never hold this one up
+        return _seat(registry, key, chosen)
     if key in registry["names"]:
         return _seat(registry, key, registry["names"][key])
     with cursors.locked(channel_path, config.lock_timeout()):
@@ -155,3 +184,74 @@ def record(channel_path: Path, seat: Seat, index: int) -> None:
         if index not in written:
             written.append(index)
         _save(channel_path, registry)
+
+
+class Holding(NamedTuple):
+    """A seat held in a channel: the ``channel``'s path, the seat's ``key``, the ``name`` it sits
+    under, and whether that name is ``explicit`` (``--as``/``COLLAB_AS``, not handed out)."""
+
+    channel: Path
+    key: str
+    name: str
+    explicit: bool
+
+
+def holdings(matches: Callable[[str], bool]) -> list[Holding]:
+    """Every channel in which a seat whose key ``matches`` sits, read from the state directory alone.
+
+    A seat sits under the last name it gave explicitly, else the name handed out to it, else a name
+    it wrote as. A registry written before it recorded its channel's path is matched with the
+    channel of that id in the channel directory (``COLLAB_DIR``, else ``/tmp``). Channels that are
+    gone are left out; whether the rest are open is the caller's to read.
+
+    Raises:
+        ChannelRefused: the state directory is not private.
+    """
+    try:
+        found = sorted(p for p in paths.state_dir(create=False).iterdir() if p.name.endswith(".seats.json"))
+    except FileNotFoundError:
+        return []
+    except OSError as exc:
+        raise ChannelRefused(f"cannot list collab's state directory: {exc.strerror}") from None
+    held = []
+    for registry_path in found:
+        try:
+            registry, where = _parse(files.read_checked(registry_path))
+        except (ChannelNotFound, ChannelRefused):
+            continue  # removed meanwhile, or not ours to trust: it seats no one
+        channel = Path(where) if where else _by_id(registry_path)
+        if channel is None or paths.sidecar(channel, "seats.json", create=False) != registry_path:
+            continue
+        if not os.path.lexists(channel):
+            continue
+        writers = {pair.split("\t", 1)[0] for pair in registry["written"]}
+        for key in sorted({*registry["names"], *registry["claimed"], *writers}):
+            if not matches(key):
+                continue
+            if key in registry["claimed"]:
+                held.append(Holding(channel, key, registry["claimed"][key], True))
+            elif key in registry["names"]:
+                held.append(Holding(channel, key, registry["names"][key], False))
+            else:
+                name = min(pair.split("\t", 1)[1] for pair in registry["written"] if pair.startswith(key + "\t"))
+                held.append(Holding(channel, key, name, True))
+    return held
+
+
+def written_by(channel_path: Path, key: str, name: str) -> frozenset[int]:
+    """The indexes of the entries the seat ``key`` wrote through collab as ``name``, as recorded now.
+
+    Raises:
+        ChannelRefused: the seats file cannot be used safely.
+    """
+    registry = _read(paths.sidecar(channel_path, "seats.json", create=False))
+    return frozenset(registry["written"].get(f"{key}\t{name}", []))
+
+
+def _by_id(registry_path: Path) -> Path | None:
+    """The channel of a registry that does not record its path: ``collab-<id>.md`` in the channel directory."""
+    stem = registry_path.name.removesuffix(".seats.json").rsplit("-", 1)[0]
+    try:
+        return config.channel_dir() / f"{stem}.md"
+    except CollabError:
+        return None

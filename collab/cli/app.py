@@ -41,6 +41,7 @@ COMMANDS = {
     "start": "channels", "join": "channels", "answer": "channels", "ask": "channels", "close": "channels",
     "ls": "housekeeping", "install": "setup", "wait": "live", "watch": "live", "show": "review",
     "status": "review", "verify": "verify", "repair": "verify",
+    "hook": "push",
 }  # fmt: skip
 
 #: Each command's own single-command typer app, filled in by :func:`command` as its module is imported.

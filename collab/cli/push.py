@@ -1,0 +1,62 @@
+"""The command Claude Code's plugin hooks run: ``collab hook`` (contract section 8)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Annotated
+
+import typer
+
+from collab import config
+from collab.cli.app import command
+from collab.errors import CollabError
+
+
+@command()
+def hook(
+    timeout: Annotated[
+        float,
+        typer.Option(
+            "--timeout",
+            help=f"Seconds the Stop hook may sleep before it exits 0 by itself (0 to {config.MAX_SECONDS}); "
+            "set it below the hook's timeout in hooks.json.",
+            metavar="S",
+        ),
+    ] = 540.0,
+) -> None:
+    """Wake a Claude Code session when others write (run by collab's plugin).
+
+    Reads Claude Code's hook input (JSON) on stdin and acts on its hook_event_name. Stop: when
+    this session sits in an open channel, sleep until others write and their turn is over, then
+    exit 2 with their entries and how to reply on stderr, which wakes the session; exit 0 when
+    there is nothing to wait on, a newer hook of the session takes over, or the session ends.
+    SessionStart: give the session's commands COLLAB_SESSION through CLAUDE_ENV_FILE. SessionEnd:
+    stop the session's sleeping hook. Never writes to stdout; exits 2 only to wake.
+
+    Example:
+
+    \b
+      echo '{"hook_event_name": "Stop", "session_id": "s1", "cwd": "/src/app"}' | collab hook --timeout 60
+    """
+    from collab import push
+
+    # A SessionStart hook's stdout reaches the model, and a stray print must never wake anything.
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    try:
+        limit = config.seconds("--timeout", timeout) or 0.0
+        raw = sys.stdin.buffer.read(push.MAX_INPUT_BYTES + 1) if sys.stdin is not None else b""
+        outcome = push.run(raw[: push.MAX_INPUT_BYTES], timeout=limit)
+    except CollabError as exc:
+        # Any failure is exit 1: a usage error's 2 would wake the session with an error instead of news.
+        outcome = push.Outcome(1, f"collab: {exc}")
+    except Exception as exc:
+        if os.environ.get("COLLAB_DEBUG"):
+            raise
+        outcome = push.Outcome(1, f"collab: internal error: {type(exc).__name__}: {exc} (set COLLAB_DEBUG=1)")
+    if outcome.message:
+        sys.stderr.write(outcome.message if outcome.message.endswith("\n") else outcome.message + "\n")
+        sys.stderr.flush()
+    raise typer.Exit(outcome.code)
