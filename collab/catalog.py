@@ -1,24 +1,25 @@
-"""The channels in a directory (``collab ls``), most recent activity first."""
+"""The channels in a directory (``collab ls``), most recently modified first."""
 
 import os
-import re
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import NamedTuple
+from typing import Literal, NamedTuple
 
-from collab import reading
+from collab import config, reading
 from collab.channel import Channel
 from collab.errors import ChannelNotFound, CollabError
 from collab.grammar import format_timestamp
 from collab.status import last_activity
 
-#: The file name of a channel: ``collab-<id>.md``, the id as :func:`collab.channel.new_id` makes them.
-CHANNEL_NAME = re.compile(r"collab-[a-z0-9]{4,32}\.md")
+#: The states ``collab ls --open`` / ``--closed`` select; a file that is no readable channel is
+#: ``unreadable``, and is listed only when no state is asked for.
+State = Literal["open", "closed"]
 
 
 class Listing(NamedTuple):
     """One channel as ``collab ls`` shows it; ``last_activity`` is UTC ``YYYY-MM-DDTHH:MM:SSZ``.
 
+    ``modified_ns`` is the file's modification time (``st_mtime_ns``, nanoseconds since the epoch).
     ``problem`` is set (and the other fields may be empty) when the file could not be read as a channel.
     """
 
@@ -28,6 +29,7 @@ class Listing(NamedTuple):
     state: str
     entries: int
     last_activity: str
+    modified_ns: int = 0
     problem: str | None = None
 
     def to_json(self) -> dict[str, object]:
@@ -45,8 +47,12 @@ class Listing(NamedTuple):
         return item
 
 
-def list_channels(directory: Path) -> list[Listing]:
-    """Every channel file (``collab-<id>.md``) in ``directory`` (not recursive), most recent activity first.
+def list_channels(directory: Path, state: State | None = None) -> list[Listing]:
+    """Every channel file (``collab-<id>.md``) in ``directory`` (not recursive), most recently modified first.
+
+    The order is the files' modification times in nanoseconds (``st_mtime_ns``), newest first, and
+    the file name where two are equal: two channels written within the same second still come in
+    the order they were written, which timestamps to the second cannot tell.
 
     Copies collab keeps beside a channel (``collab-<id>.edited-<time>.md``, ``.torn-<time>.md``)
     are not channels and are not listed.
@@ -55,35 +61,33 @@ def list_channels(directory: Path) -> list[Listing]:
     its creation time and the timestamps from its last entry on, or the file's mtime when none is
     readable. Unreadable files are listed with ``problem`` set.
 
+    Args:
+        directory: the channel directory.
+        state: ``open`` or ``closed`` to list only those (unreadable files are then left out);
+            None lists every channel file.
+
     Raises:
         ChannelNotFound: ``directory`` does not exist or is not a directory.
     """
     if not directory.is_dir():
         raise ChannelNotFound(f"directory {directory} does not exist: check --dir or COLLAB_DIR")
     listings = []
-    with os.scandir(directory) as found:
-        names = sorted(e.name for e in found if CHANNEL_NAME.fullmatch(e.name))
-    for name in names:
-        channel = Channel(directory / name)
+    for channel_id in config.channel_ids(directory):
+        channel = Channel(directory / f"collab-{channel_id}.md")
         try:
-            mtime = os.stat(channel.path, follow_symlinks=False).st_mtime
+            modified = os.stat(channel.path, follow_symlinks=False).st_mtime_ns
         except FileNotFoundError:
             continue
-        fallback = format_timestamp(datetime.fromtimestamp(mtime, UTC))
+        fallback = format_timestamp(datetime.fromtimestamp(modified / 1e9, UTC))
         try:
             document = reading.summary(channel.path)
         except CollabError as exc:
-            listings.append(Listing(channel.id, channel.path, "", "unreadable", 0, fallback, str(exc)))
-            continue
-        listings.append(
-            Listing(
-                channel.id,
-                channel.path,
-                document.header.task.split("\n", 1)[0],
-                document.state,
-                document.counters.index,
-                last_activity(document) or fallback,
-            )
-        )
-    listings.sort(key=lambda item: item.last_activity, reverse=True)
+            item = Listing(channel.id, channel.path, "", "unreadable", 0, fallback, modified, str(exc))
+        else:
+            task = document.header.task.split("\n", 1)[0]
+            activity = last_activity(document) or fallback
+            item = Listing(channel.id, channel.path, task, document.state, document.counters.index, activity, modified)
+        if state is None or item.state == state:
+            listings.append(item)
+    listings.sort(key=lambda item: (-item.modified_ns, item.path.name))
     return listings

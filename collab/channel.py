@@ -9,13 +9,16 @@ import os
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from collab import blocks, bodies, checks, config, exchange, files, format, journal, reading, wal, writer
 from collab import repair as repairing
 from collab.errors import ChannelClosed, UnseenEntries, UsageError
 from collab.format import Document, Entry
 from collab.grammar import Ref, format_timestamp
+
+if TYPE_CHECKING:
+    from collab import cleanup
 
 _ID_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
 ID_LENGTH = 8
@@ -96,9 +99,22 @@ class Channel(NamedTuple):
             UsageError, ChannelNotFound, ChannelRefused: see :func:`collab.config.resolve` and
                 :func:`collab.files.open_checked`.
         """
-        path = config.resolve(ref, directory)
+        path = config.resolve(ref, directory, existing=True)
         os.close(files.open_checked(path))
         return cls(path)
+
+    def remove(self, *, force: bool = False) -> "cleanup.Removal":
+        """Delete the channel and every file collab keeps for it; an open one only with ``force``.
+
+        See :func:`collab.cleanup.remove` (what goes, the lock, a partial failure).
+
+        Raises:
+            ChannelKept: the channel is open (or unreadable) and ``force`` is false.
+            ChannelNotFound, ChannelRefused, LockTimeout: as :func:`collab.cleanup.remove`.
+        """
+        from collab import cleanup
+
+        return cleanup.remove(self.path, cleanup.unless_open(force))
 
     def read(self) -> Document:
         """Parse the whole channel as it is (its readable part), without checking or accepting anything.

@@ -14,11 +14,17 @@ import re
 from collections.abc import Mapping
 from pathlib import Path
 
-from collab.errors import UsageError
+from collab.errors import ChannelNotFound, UsageError
 from collab.grammar import author_from_label, check_author
 
 DEFAULT_DIR = Path("/tmp")
-_ID = re.compile(r"^(?:collab-)?([a-z0-9]{4,32})(?:\.md)?$")
+#: The file name of a channel, ``collab-<id>.md``; the id (group 1) as
+#: :func:`collab.channel.new_id` makes them, or 4-32 such characters for a file named by hand.
+CHANNEL_NAME = re.compile(r"collab-([a-z0-9]{4,32})\.md")
+#: The fewest characters of an id that may stand for it (contract section 3).
+MIN_PREFIX = 4
+_ID = re.compile(rf"^(?:collab-)?([a-z0-9]{{{MIN_PREFIX},32}})(?:\.md)?$")
+_MAX_LISTED = 10
 
 
 def channel_dir(directory: str | os.PathLike[str] | None = None) -> Path:
@@ -42,11 +48,37 @@ def channel_path(channel_id: str, directory: str | os.PathLike[str] | None = Non
     return channel_dir(directory) / f"collab-{channel_id}.md"
 
 
-def resolve(ref: str, directory: str | os.PathLike[str] | None = None) -> Path:
-    """Turn a CHANNEL argument (a path, or an id looked up in the channel directory) into a path.
+def channel_ids(directory: str | os.PathLike[str] | None = None) -> list[str]:
+    """The ids of the channel files (:data:`CHANNEL_NAME`) in the channel directory, sorted.
+
+    Names only: nothing is opened, so a file here may still be refused when it is opened.
+    A directory that cannot be listed has no ids.
+    """
+    try:
+        with os.scandir(channel_dir(directory)) as found:
+            return sorted(m.group(1) for m in map(CHANNEL_NAME.fullmatch, (e.name for e in found)) if m)
+    except OSError:
+        return []
+
+
+def resolve(ref: str, directory: str | os.PathLike[str] | None = None, *, existing: bool = False) -> Path:
+    """Turn a CHANNEL argument (a path, an id, or a unique prefix of an id) into a path.
+
+    Contract section 3: an id is looked up in the channel directory. An id with no file of its own
+    that begins exactly one channel's id (4+ characters, :data:`MIN_PREFIX`) names that channel;
+    the full id wins over a longer id it begins. A path is returned as given (opening it checks it).
+
+    Args:
+        ref: the CHANNEL argument.
+        directory: the channel directory (see :func:`channel_dir`).
+        existing: when true, an id that names no channel is an error with a hint; when false its
+            path is returned anyway, for callers that deal with a missing file themselves
+            (``verify`` of a deleted channel whose ledger remains).
 
     Raises:
         UsageError: ``ref`` is empty, or neither a path nor a well-formed id.
+        ChannelNotFound: ``ref`` begins several ids (the message lists them); or, with
+            ``existing``, it names none (the message says where to look, and near ids if any).
     """
     if not ref.strip():
         raise UsageError("CHANNEL is empty: give a channel path or id (`collab ls` lists them)")
@@ -55,7 +87,44 @@ def resolve(ref: str, directory: str | os.PathLike[str] | None = None) -> Path:
     m = _ID.match(ref)
     if not m:
         raise UsageError(f"{ref!r} is neither a channel path nor an id (ids are 4-32 lowercase letters and digits)")
-    return channel_path(m.group(1), directory)
+    wanted = m.group(1)
+    exact = channel_path(wanted, directory)
+    if os.path.lexists(exact):
+        return exact
+    ids = channel_ids(directory)
+    matches = [i for i in ids if i.startswith(wanted)]
+    if len(matches) == 1:
+        return channel_path(matches[0], directory)
+    if matches:
+        more = len(matches) - _MAX_LISTED
+        shown = ", ".join(matches[:_MAX_LISTED]) + (f" and {more} more" if more > 0 else "")
+        raise ChannelNotFound(
+            f"{wanted!r} matches {len(matches)} channels in {channel_dir(directory)}: {shown}; give more of the id"
+        )
+    if existing:
+        near = close_ids(wanted, ids)
+        hint = f"; did you mean {' or '.join(near)}?" if near else ""
+        raise ChannelNotFound(
+            f"no channel at {exact}, and no id there begins with {wanted!r}{hint} "
+            "(`collab ls` lists the channels; --dir or COLLAB_DIR names another directory)"
+        )
+    return exact
+
+
+def close_ids(wanted: str, ids: list[str], limit: int = 3) -> list[str]:
+    """Up to ``limit`` of ``ids`` that look like a mistyped ``wanted``, the closest first.
+
+    An id is close when it, or its first ``len(wanted)`` characters (``wanted`` may be a prefix),
+    is at least 75% alike by :class:`difflib.SequenceMatcher` ratio.
+    """
+    import difflib
+
+    def likeness(candidate: str) -> float:
+        whole = difflib.SequenceMatcher(None, wanted, candidate).ratio()
+        return max(whole, difflib.SequenceMatcher(None, wanted, candidate[: len(wanted)]).ratio())
+
+    scored = sorted(((likeness(i), i) for i in ids), key=lambda pair: (-pair[0], pair[1]))
+    return [i for score, i in scored if score >= 0.75][:limit]
 
 
 def project_dir(cwd: Path) -> Path:
@@ -110,6 +179,37 @@ def seconds(option: str, value: float | None, maximum: float = MAX_SECONDS) -> f
     if value is not None and not (math.isfinite(value) and 0 <= value <= maximum):
         raise UsageError(f"{option}: give a number of seconds from 0 to {maximum:g}, not {value}")
     return value
+
+
+#: Seconds in each unit a duration such as ``7d`` may use.
+DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+#: Longest duration :func:`duration` accepts, in seconds: about ten years (520 weeks).
+MAX_DURATION = 520 * 7 * 86400
+_DURATION = re.compile(r"(?:[0-9]{1,9}[smhdw]){1,5}")
+_DURATION_PART = re.compile(r"([0-9]{1,9})([smhdw])")
+
+
+def duration(option: str, text: str) -> int:
+    """A duration such as ``90s``, ``30m``, ``12h``, ``7d`` or ``2w`` (parts may add up: ``1d12h``), in seconds.
+
+    Units: ``s`` seconds, ``m`` minutes, ``h`` hours, ``d`` days of 24 hours, ``w`` weeks.
+
+    Args:
+        option: the option's name, for the message (``--older-than``).
+        text: the duration as given.
+
+    Raises:
+        UsageError: not such a duration (a bare number, another unit, signs, spaces, Unicode
+            digits), or longer than :data:`MAX_DURATION` (contract section 7, point 9).
+    """
+    if not (text.isascii() and _DURATION.fullmatch(text)):
+        raise UsageError(
+            f"{option}: give a number and a unit (s, m, h, d or w), e.g. 90s, 12h, 7d or 2w; not {_shown(text)}"
+        )
+    total = sum(int(n) * DURATION_UNITS[unit] for n, unit in _DURATION_PART.findall(text))
+    if total > MAX_DURATION:
+        raise UsageError(f"{option}: {text} is longer than the most accepted, 520w (about ten years)")
+    return total
 
 
 def _setting(name: str, environ: Mapping[str, str] | None) -> str | None:

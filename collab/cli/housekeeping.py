@@ -1,28 +1,295 @@
-"""Commands that look after the channel directory: ``ls``."""
+"""Commands that look after the channel directory: ``ls``, ``rm`` and ``prune``."""
 
 from __future__ import annotations
 
+import os
 import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
 
 from collab import config
-from collab.cli.app import DirOpt, JsonOpt, command, emit_json, reporting
+from collab.cli.app import DirOpt, JsonOpt, _complete_channel, command, emit_json, fail, reporting, warn
+from collab.errors import ChannelNotFound, CollabError, UsageError
 from collab.sanitize import for_terminal
+
+if TYPE_CHECKING:
+    from collab.catalog import Listing, State
+    from collab.cleanup import Removal
+
+_HEADER = ("ID", "LAST ACTIVITY", "STATE", "ENTRIES", "TASK")
+_GAP = "  "
+
+
+def _shown(text: object) -> str:
+    return for_terminal(str(text), one_line=True)
+
+
+def _shorten(text: str, budget: int) -> str:
+    """``text`` cut to ``budget`` terminal cells, at a word boundary where one is in reach, with "…"."""
+    from rich.cells import cell_len
+
+    if cell_len(text) <= budget:
+        return text
+    if budget < 2:
+        return ""
+    cut, used = 0, 1  # the ellipsis takes one cell
+    while cut < len(text) and used + cell_len(text[cut]) <= budget:
+        used += cell_len(text[cut])
+        cut += 1
+    head = text[:cut]
+    if text[cut] != " " and " " in head.strip():
+        head = head[: head.rstrip().rfind(" ")]  # never end on part of a word when a whole one fits
+    return head.rstrip() + "…"
+
+
+def _table(listings: list[Listing], width: int | None, header: bool) -> list[str]:
+    """The rows of ``collab ls``: id, activity, state and count whole; the task cut to fit ``width``."""
+    from rich.cells import cell_len
+
+    rows = [
+        (_shown(i.id), _shown(i.last_activity), i.state, str(i.entries), _shown(i.problem or i.task)) for i in listings
+    ]
+    widths = [max(cell_len(row[n]) for row in [*rows, _HEADER]) for n in range(4)]
+    fixed = sum(widths) + len(_GAP) * 4
+
+    def line(row: tuple[str, ...], task: str) -> str:
+        cells = [row[n] + " " * (widths[n] - cell_len(row[n])) for n in range(3)]
+        cells.append(" " * (widths[3] - cell_len(row[3])) + row[3])
+        return (_GAP.join(cells) + _GAP + task).rstrip()
+
+    out = []
+    if header:
+        title = line(_HEADER, _HEADER[4])
+        bold = not os.environ.get("NO_COLOR") and os.environ.get("TERM") != "dumb"
+        out.append(f"\x1b[1m{title}\x1b[0m" if bold else title)
+    for row in rows:
+        out.append(line(row, row[4] if width is None else _shorten(row[4], width - fixed)))
+    return out
+
+
+def _width(terminal: bool) -> int | None:
+    """Columns to fit: the terminal's (``COLUMNS`` first, as :func:`shutil.get_terminal_size`), or on
+    a pipe ``COLUMNS`` if set and otherwise no limit, so a script reads each task's whole first line."""
+    import shutil
+
+    if terminal or os.environ.get("COLUMNS", "").strip().isdigit():
+        return shutil.get_terminal_size().columns
+    return None
 
 
 @command("ls")
-def list_command(directory: DirOpt = None, as_json: JsonOpt = False) -> None:
-    """List the channels in the channel directory, most recent activity first."""
+def list_command(
+    directory: Annotated[
+        Path | None,
+        typer.Option("--dir", help="The directory to list. Default: $COLLAB_DIR, else /tmp.", metavar="DIR"),
+    ] = None,
+    only_open: Annotated[bool, typer.Option("--open", help="List only open channels.")] = False,
+    only_closed: Annotated[bool, typer.Option("--closed", help="List only closed channels.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """List the channels in the channel directory, most recent activity first.
+
+    Most recent is the newest modification time of the file, to the nanosecond. On a terminal a
+    header row comes first and each task is cut, at a word, to fit the width; piped, there is no
+    header and the task is whole (unless COLUMNS is set). A file that is no readable channel is
+    listed with its problem, and only without --open or --closed.
+
+    Example:
+
+    \b
+      collab ls --open
+      collab ls --dir ~/channels --json
+    """
     with reporting(as_json):
+        if only_open and only_closed:
+            raise UsageError("--open and --closed exclude each other: give one, or neither to list all")
         from collab.catalog import list_channels
 
-        listings = list_channels(config.channel_dir(directory))
+        state: State | None = "open" if only_open else "closed" if only_closed else None
+        where = config.channel_dir(directory)
+        listings = list_channels(where, state)
         if as_json:
             emit_json({"channels": [item.to_json() for item in listings]})
             return
         if not listings:
-            print(f"No channels in {for_terminal(str(config.channel_dir(directory)), one_line=True)}", file=sys.stderr)
-        for item in listings:
-            task = for_terminal(item.problem or item.task, one_line=True)
-            task = task if len(task) <= 60 else task[:59] + "…"
-            count = f"{item.entries:>4} {'entry  ' if item.entries == 1 else 'entries'}"
-            print(f"{item.id}  {for_terminal(item.last_activity, one_line=True)}  {item.state:<10} {count}  {task}")
+            print(f"No {state + ' ' if state else ''}channels in {_shown(where)}", file=sys.stderr)
+            return
+        terminal = sys.stdout.isatty()
+        print("\n".join(_table(listings, _width(terminal), header=terminal)))
+
+
+def _describe(removal: Removal, dry_run: bool = False) -> str:
+    """One line for a removed channel: the channel, the copies beside it, and its state files."""
+    from collab import paths
+
+    verb = "would remove" if dry_run else "removed"
+    files = [p for p in removal.files if p != removal.path]
+    beside = [p.name for p in files if p.parent == removal.path.parent]
+    state = [p for p in files if p.parent != removal.path.parent]
+    prefix = paths.sidecar(removal.path, "ledger", create=False).name[: -len("ledger")]
+    kinds = [p.name[len(prefix) :] if p.name.startswith(prefix) else p.name for p in state]
+    if removal.state == "missing":
+        parts = [f"{verb} what collab kept for {removal.id} (the channel file was already gone)"]
+    else:
+        parts = [f"{verb} {removal.id} ({removal.state}): {removal.path}"]
+    if beside:
+        parts.append(f"beside it {', '.join(beside)}")
+    if state:
+        parts.append(f"its state in {state[0].parent}: {', '.join(kinds)}")
+    return _shown("; ".join(parts))
+
+
+def _report_leftovers(removal: Removal) -> None:
+    for item in removal.skipped:
+        warn(f"left {item.path} alone: {item.reason}")
+    for item in removal.left:
+        sys.stderr.write(f"collab: {_shown(removal.id)}: {_shown(item.path)}: {_shown(item.reason)}\n")
+
+
+ChannelsArg = Annotated[
+    list[str],
+    typer.Argument(
+        help="Channels to delete: paths, ids, or unique prefixes of ids (4+ characters).",
+        autocompletion=_complete_channel,
+        show_default=False,
+    ),
+]
+
+
+def _remove_one(ref: str, directory: Path | None, force: bool) -> Removal:
+    from collab.channel import Channel
+
+    path = config.resolve(ref, config.channel_dir(directory))
+    try:
+        return Channel(path).remove(force=force)
+    except ChannelNotFound:
+        config.resolve(ref, config.channel_dir(directory), existing=True)  # an id: say what is near
+        raise
+
+
+@command()
+def rm(
+    channels: ChannelsArg,
+    force: Annotated[bool, typer.Option("--force", "-f", help="Delete open channels too.")] = False,
+    directory: DirOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Delete channels and every file collab keeps for them, saying what went.
+
+    Only your own channel files (never a link or another user's file). With each channel go its
+    ledger, accepted copy, cursors, seats, lock and presence files in collab's state directory,
+    and the edited, torn and unreadable copies kept beside it. An open channel needs --force. If
+    the channel file is gone already, what collab kept for it goes. The channel is deleted under
+    its lock, so a writer racing rm appends before it or finds no channel. Each CHANNEL is done in
+    turn; exit 1 if any was not deleted (or not wholly).
+
+    Example:
+
+    \b
+      collab rm k3x9q2ab
+      collab rm k3x9 fe3r --force
+    """
+    with reporting(as_json):
+        done: list[Removal] = []
+        failed: list[tuple[str, CollabError]] = []
+        for ref in channels:
+            try:
+                removal = _remove_one(ref, directory, force)
+            except CollabError as exc:
+                failed.append((ref, exc))
+                if not as_json:
+                    sys.stderr.write(f"collab: {_shown(exc)}\n")
+                continue
+            done.append(removal)
+            if not as_json:
+                print(_describe(removal))
+                _report_leftovers(removal)
+        incomplete = [r for r in done if not r.complete]
+        if as_json:
+            emit_json(
+                {
+                    "removed": [r.to_json() for r in done],
+                    "failed": [
+                        {"channel": ref, "error": {"code": e.exit_code, "message": str(e)}} for ref, e in failed
+                    ],
+                }
+            )
+        if not failed and not incomplete:
+            return
+        codes = {e.exit_code for _, e in failed} | ({1} if incomplete else set())
+        code = codes.pop() if len(codes) == 1 else 1
+        if not as_json:
+            raise typer.Exit(code)  # each failure has had its line
+        if len(channels) == 1 and failed:
+            raise fail(str(failed[0][1]), code, as_json)
+        raise fail(f"{len(failed) + len(incomplete)} of {len(channels)} not deleted, or not wholly", code, as_json)
+
+
+@command()
+def prune(
+    older_than: Annotated[
+        str,
+        typer.Option(
+            "--older-than",
+            help="Open channels go once idle (file not modified) longer than this: 90s, 30m, 12h, 7d, 2w.",
+            metavar="DURATION",
+        ),
+    ] = "7d",
+    dry_run: Annotated[bool, typer.Option("--dry-run", "-n", help="List what would go; delete nothing.")] = False,
+    directory: Annotated[
+        Path | None,
+        typer.Option("--dir", help="The directory to prune. Default: $COLLAB_DIR, else /tmp.", metavar="DIR"),
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Delete your closed channels, and open ones idle longer than DURATION.
+
+    A closed channel goes whatever its age (contract section 4); an open one once its file has not
+    been modified for longer than --older-than, unless someone is waiting in it right now. Files
+    that are no readable channel stay (`collab rm --force` deletes one). Only your own channels
+    are looked at; each goes as `collab rm` deletes it, with everything collab keeps for it.
+
+    Example:
+
+    \b
+      collab prune --dry-run
+      collab prune --older-than 12h
+    """
+    with reporting(as_json):
+        from collab import cleanup
+
+        seconds = config.duration("--older-than", older_than)
+        pruned = cleanup.prune(config.channel_dir(directory), seconds, dry_run=dry_run)
+        if as_json:
+            emit_json(
+                {
+                    "removed": [r.to_json() for r in pruned.removed],
+                    "kept": [_kept_json(k) for k in pruned.kept],
+                    "failed": [_kept_json(k) for k in pruned.failed],
+                    "dry_run": dry_run,
+                    "older_than": seconds,
+                }
+            )
+        else:
+            for removal in pruned.removed:
+                print(_describe(removal, dry_run))
+                _report_leftovers(removal)
+            for item in pruned.failed:
+                sys.stderr.write(f"collab: {_shown(item.reason)}\n")
+            verb = "would remove" if dry_run else "removed"
+            sys.stderr.write(
+                f"collab: {verb} {len(pruned.removed)}, kept {len(pruned.kept)} "
+                f"(open and active within {older_than}, waited on, or unreadable)\n"
+            )
+        incomplete = [r for r in pruned.removed if not r.complete]
+        if pruned.failed or incomplete:
+            raise fail(f"{len(pruned.failed) + len(incomplete)} channels not deleted, or not wholly", 1, as_json)
+
+
+def _kept_json(item: object) -> dict[str, str]:
+    from collab.cleanup import Skipped, channel_id
+
+    assert isinstance(item, Skipped)
+    return {"id": channel_id(item.path), **item.to_json()}
