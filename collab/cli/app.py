@@ -39,7 +39,8 @@ _SETTINGS: dict[str, Any] = {
 #: them. A command's module is imported when the command runs; only ``--help`` imports them all.
 COMMANDS = {
     "start": "channels", "join": "channels", "answer": "channels", "ask": "channels", "close": "channels",
-    "ls": "housekeeping", "install": "setup", "wait": "live", "watch": "live", "show": "review",
+    "ls": "housekeeping", "rm": "housekeeping", "prune": "housekeeping",
+    "install": "setup", "wait": "live", "watch": "live", "show": "review",
     "status": "review", "verify": "verify", "repair": "verify",
     "hook": "push",
 }  # fmt: skip
