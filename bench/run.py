@@ -18,6 +18,7 @@ import adversarial
 import append
 import fuzz_bodies
 import live
+import push
 import reading
 import rounds
 import startup
@@ -37,6 +38,7 @@ def main() -> None:
         ("Reading", lambda: reading.run(3 if quick else 7, 50 if quick else 200)),
         ("Live", lambda: live.run(40, 10, 20) if quick else live.run()),
         ("Rounds of a scripted exchange", lambda: rounds.run(1 if quick else 3)),
+        ("Push: the wake hook", lambda: push.run(5, 5.0) if quick else push.run()),
         ("Bodies, differential fuzz", lambda: fuzz_bodies.run(2_000 if quick else 20_000)),
         ("Adversarial inputs", lambda: adversarial.run(1, 3.0) if quick else adversarial.run()),
     ]

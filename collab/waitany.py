@@ -174,7 +174,7 @@ def wait_any(
 
 def _take(channel: _Channel, update: Update, settle: float) -> None:
     """Add what a look at the channel found."""
-    own = channel.watch.own()
+    own = channel.watch.own() if update.entries else frozenset()
     fresh = [e for e in update.entries if e.index not in own]
     channel.wanted += fresh
     channel.seen = max(channel.seen, update.seen)
