@@ -21,17 +21,16 @@ files go while the lock is still held.
 
 from __future__ import annotations
 
-import errno
 import os
 import re
 import stat
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import NamedTuple
 
 from collab import files, format, paths, reading
-from collab.errors import ChannelFormatError, ChannelNotFound, ChannelRefused, CollabError
+from collab.config import CHANNEL_NAME
+from collab.errors import ChannelFormatError, ChannelNotFound, ChannelRefused
 
 #: Why collab sets a copy aside beside a channel (the ``<what>`` of :func:`collab.paths.kept_path`).
 KEPT_KINDS = ("edited", "torn", "unreadable")
@@ -92,12 +91,6 @@ class Removal(NamedTuple):
             "left": [s.to_json() for s in self.left],
             "skipped": [s.to_json() for s in self.skipped],
         }
-
-
-def channel_id(path: Path) -> str:
-    """The id in a channel's file name ``collab-<id>.md`` (the stem for any other name)."""
-    name = path.name
-    return name[len("collab-") : -len(".md")] if name.startswith("collab-") and name.endswith(".md") else path.stem
 
 
 def state_files(path: Path) -> list[Path]:
@@ -180,27 +173,22 @@ Rule = Callable[[Found], str | None]
 
 
 def unless_open(force: bool) -> Rule:
-    """``collab rm``'s rule: a closed channel goes; an open or unreadable one only with ``force``."""
+    """``collab rm``'s rule: a closed channel goes; an open one only with ``force``. A file that is
+    no readable channel goes only with ``force``, and only when it has a channel's name
+    (``collab-<id>.md``): otherwise it may be anyone's markdown file, named by mistake."""
 
     def rule(found: Found) -> str | None:
-        if force or found.state == "closed":
+        if found.state == "closed" or (force and found.state == "open"):
             return None
         if found.state == "open":
             return f"{found.path} is open: close it first (`collab close`), or add --force to delete it anyway"
-        return f"{found.path} is not a channel collab can read: add --force to delete it anyway"
+        if not CHANNEL_NAME.fullmatch(found.path.name):
+            return f"{found.path} is not a channel: collab deletes only its own files (rm(1) deletes others)"
+        if not force:
+            return f"{found.path} is not a channel collab can read: add --force to delete it anyway"
+        return None
 
     return rule
-
-
-def _unlink(path: Path, removed: list[Path], left: list[Skipped]) -> None:
-    try:
-        os.unlink(path)
-    except FileNotFoundError:
-        return  # gone already (a racing rm): nothing of it is left
-    except OSError as exc:
-        left.append(Skipped(path, f"could not remove it: {exc.strerror}"))
-        return
-    removed.append(path)
 
 
 def _belongings(path: Path) -> tuple[list[Path], tuple[Skipped, ...]]:
@@ -213,7 +201,14 @@ def _remove_all(targets: list[Path]) -> tuple[tuple[Path, ...], tuple[Skipped, .
     removed: list[Path] = []
     left: list[Skipped] = []
     for each in targets:
-        _unlink(each, removed, left)
+        try:
+            os.unlink(each)
+        except FileNotFoundError:
+            continue  # gone already (a racing rm): nothing of it is left
+        except OSError as exc:
+            left.append(Skipped(each, f"could not remove it: {exc.strerror}"))
+        else:
+            removed.append(each)
     return tuple(removed), tuple(left)
 
 
@@ -236,7 +231,9 @@ def remove(path: Path, rule: Rule, *, dry_run: bool = False) -> Removal:
             or deleted; or the state directory is not private (nothing was deleted).
             LockTimeout: the lock stayed busy (nothing was deleted).
     """
-    ident = channel_id(path)
+    from collab.channel import Channel
+
+    ident = Channel(path).id
     try:
         if dry_run:
             found = inspect(path)
@@ -265,87 +262,3 @@ def remove(path: Path, rule: Rule, *, dry_run: bool = False) -> Removal:
             return Removal(ident, path, "missing", tuple(targets), skipped=others)
         removed, left = _remove_all(targets)
         return Removal(ident, path, "missing", removed, left, others)
-
-
-class Pruned(NamedTuple):
-    """What ``prune`` did: channels ``removed`` (or that would be, in a dry run), channels ``kept``
-    with the reason, and channels that could not be removed (``failed``, with the error)."""
-
-    removed: tuple[Removal, ...]
-    kept: tuple[Skipped, ...]
-    failed: tuple[Skipped, ...]
-
-
-def idle_or_closed(older_than: int, now: datetime | None = None) -> Rule:
-    """``collab prune``'s rule (contract section 4): closed channels go, and open ones idle longer
-    than ``older_than`` seconds (since the file was last modified, ``st_mtime_ns``), unless a
-    participant is blocked in ``wait`` on it right now. Unreadable files stay (``rm --force``
-    deletes them)."""
-    from collab import presence
-
-    now_ns = int((now or datetime.now(UTC)).timestamp() * 1_000_000_000)
-
-    def rule(found: Found) -> str | None:
-        if found.state == "closed":
-            return None
-        if found.state != "open":
-            return "not a channel collab can read: `collab rm --force` deletes it"
-        idle = (now_ns - found.modified_ns) / 1e9
-        if idle <= older_than:
-            return f"open, and active {_ago(idle)} ago"
-        waiting = presence.waiting_names(found.path)
-        if waiting:
-            return f"open, and {', '.join(waiting)} is waiting in it"
-        return None
-
-    return rule
-
-
-def _ago(seconds: float) -> str:
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        if seconds >= size:
-            return f"{seconds / size:.0f}{unit}"
-    return f"{max(seconds, 0):.0f}s"
-
-
-def prune(directory: Path, older_than: int, *, dry_run: bool = False, now: datetime | None = None) -> Pruned:
-    """Delete the user's closed channels in ``directory``, and open ones idle over ``older_than`` seconds.
-
-    Only channel files (``collab-<id>.md``) that are the user's own regular files are looked at;
-    any other file (another user's channel in ``/tmp``, a link) is not the user's to prune and is
-    not reported. Each channel goes as :func:`remove` does, with :func:`idle_or_closed` asked
-    under its lock, so one that became active meanwhile stays.
-
-    Raises:
-        ChannelNotFound: ``directory`` does not exist or is not a directory.
-        ChannelRefused: the state directory is not private.
-    """
-    from collab import config
-
-    if not directory.is_dir():
-        raise ChannelNotFound(f"directory {directory} does not exist: check --dir or COLLAB_DIR")
-    rule = idle_or_closed(older_than, now)
-    removed: list[Removal] = []
-    kept: list[Skipped] = []
-    failed: list[Skipped] = []
-    for each in config.channel_ids(directory):
-        path = directory / f"collab-{each}.md"
-        try:
-            st = os.lstat(path)
-        except FileNotFoundError:
-            continue
-        if not stat.S_ISREG(st.st_mode) or st.st_uid != os.getuid():
-            continue
-        try:
-            removed.append(remove(path, rule, dry_run=dry_run))
-        except ChannelKept as exc:
-            kept.append(Skipped(path, str(exc)))
-        except ChannelNotFound:
-            continue  # removed meanwhile by someone else
-        except CollabError as exc:
-            failed.append(Skipped(path, str(exc)))
-        except OSError as exc:
-            if exc.errno == errno.ENOENT:
-                continue
-            failed.append(Skipped(path, exc.strerror or str(exc)))
-    return Pruned(tuple(removed), tuple(kept), tuple(failed))

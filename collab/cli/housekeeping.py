@@ -16,7 +16,7 @@ from collab.sanitize import for_terminal
 
 if TYPE_CHECKING:
     from collab.catalog import Listing, State
-    from collab.cleanup import Removal
+    from collab.cleanup import Removal, Skipped
 
 _HEADER = ("ID", "LAST ACTIVITY", "STATE", "ENTRIES", "TASK")
 _GAP = "  "
@@ -258,10 +258,10 @@ def prune(
       collab prune --older-than 12h
     """
     with reporting(as_json):
-        from collab import cleanup
+        from collab.prune import prune as prune_directory
 
         seconds = config.duration("--older-than", older_than)
-        pruned = cleanup.prune(config.channel_dir(directory), seconds, dry_run=dry_run)
+        pruned = prune_directory(config.channel_dir(directory), seconds, dry_run=dry_run)
         if as_json:
             emit_json(
                 {
@@ -288,8 +288,7 @@ def prune(
             raise fail(f"{len(pruned.failed) + len(incomplete)} channels not deleted, or not wholly", 1, as_json)
 
 
-def _kept_json(item: object) -> dict[str, str]:
-    from collab.cleanup import Skipped, channel_id
+def _kept_json(item: Skipped) -> dict[str, str]:
+    from collab.channel import Channel
 
-    assert isinstance(item, Skipped)
-    return {"id": channel_id(item.path), **item.to_json()}
+    return {"id": Channel(item.path).id, **item.to_json()}
