@@ -152,6 +152,7 @@ ChannelsArg = Annotated[
     list[str],
     typer.Argument(
         help="Channels to delete: paths, ids, or unique prefixes of ids (4+ characters).",
+        metavar="CHANNEL...",
         autocompletion=_complete_channel,
         show_default=False,
     ),
@@ -246,10 +247,10 @@ def prune(
 ) -> None:
     """Delete your closed channels, and open ones idle longer than DURATION.
 
-    A closed channel goes whatever its age (contract section 4); an open one once its file has not
-    been modified for longer than --older-than, unless someone is waiting in it right now. Files
-    that are no readable channel stay (`collab rm --force` deletes one). Only your own channels
-    are looked at; each goes as `collab rm` deletes it, with everything collab keeps for it.
+    A closed channel goes whatever its age: --older-than applies to open ones only, which go once
+    their file has not been modified for longer than that, unless someone is waiting in one right
+    now. Files that are no readable channel stay (`collab rm --force` deletes one). Only your own
+    channels are looked at; each goes as `collab rm` deletes it, with all collab keeps for it.
 
     Example:
 
