@@ -105,8 +105,7 @@ def resolve(ref: str, directory: str | os.PathLike[str] | None = None, *, existi
         near = close_ids(wanted, ids)
         hint = f"; did you mean {' or '.join(near)}?" if near else ""
         raise ChannelNotFound(
-            f"no channel at {exact}, and no id there begins with {wanted!r}{hint} "
-            "(`collab ls` lists the channels; --dir or COLLAB_DIR names another directory)"
+            f"no channel at {exact}, and no id there begins with {wanted!r}{hint} (`collab ls` lists them)"
         )
     return exact
 
