@@ -18,8 +18,11 @@ hooks reference (https://code.claude.com/docs/en/hooks) and plugins reference
 - ``timeout`` is in seconds and defaults to 600 for command hooks (hooks reference, "Common
   fields"); the Stop hook sets a long one, and collab exits :data:`MARGIN_SECONDS` before it, so
   Claude Code never cancels it part-way.
-- Stop, SessionStart and SessionEnd take no matcher that we need: omitted, they match every
-  occurrence. ``SessionEnd`` hooks share a budget of 1.5 seconds that plugin timeouts do not
+- ``"async": true`` runs a hook in the background without blocking (hooks reference, "Run hooks in
+  the background"): the ``UserPromptSubmit`` hook, which runs before every prompt, so costs the
+  person no wait. Its plain stdout would reach the model (hooks reference, "Exit code 0").
+- Stop, SessionStart, UserPromptSubmit and SessionEnd take no matcher that we need: omitted, they
+  match every occurrence. ``SessionEnd`` hooks share a budget of 1.5 seconds that plugin timeouts do not
   raise (hooks reference, "SessionEnd"): collab's only removes two small files.
 - The hook input is JSON on stdin with ``session_id``, ``transcript_path``, ``cwd`` and
   ``hook_event_name``, plus ``stop_hook_active`` for Stop (hooks reference, "Common input
@@ -39,29 +42,33 @@ from typing import Any
 STOP_TIMEOUT_SECONDS = 86_400
 #: How long before Claude Code's timeout the sleeping hook exits 0 by itself, in seconds.
 MARGIN_SECONDS = 60
-#: The ``timeout`` of the SessionStart and SessionEnd hooks, in seconds (each takes well under one).
+#: The ``timeout`` of the other hooks, in seconds (each takes well under one).
 QUICK_TIMEOUT_SECONDS = 10
 
 #: The hook's command, relative to the plugin's root (a POSIX sh script that runs ``collab hook``).
 WRAPPER = "hooks/collab-hook.sh"
 
 
-def _handler(*arguments: str, timeout: int, wake: bool = False) -> dict[str, Any]:
+def _handler(*arguments: str, timeout: int, wake: bool = False, background: bool = False) -> dict[str, Any]:
     command = " ".join([f'sh "${{CLAUDE_PLUGIN_ROOT}}/{WRAPPER}"', *arguments])
     handler: dict[str, Any] = {"type": "command", "command": command}
     if wake:
         handler["asyncRewake"] = True
+    if background:
+        handler["async"] = True
     handler["timeout"] = timeout
     return handler
 
 
 def config() -> dict[str, Any]:
-    """The content of ``hooks.json``: Stop (sleeps, wakes with exit 2), SessionStart, SessionEnd."""
+    """The content of ``hooks.json``: Stop (sleeps, wakes with exit 2), SessionStart, UserPromptSubmit
+    (the session is busy again: its sleeper stands down) and SessionEnd."""
     stop = _handler("--timeout", str(STOP_TIMEOUT_SECONDS - MARGIN_SECONDS), timeout=STOP_TIMEOUT_SECONDS, wake=True)
     return {
         "description": "collab: wake this session when another session writes to a collab channel it sits in",
         "hooks": {
             "SessionStart": [{"hooks": [_handler(timeout=QUICK_TIMEOUT_SECONDS)]}],
+            "UserPromptSubmit": [{"hooks": [_handler(timeout=QUICK_TIMEOUT_SECONDS, background=True)]}],
             "Stop": [{"hooks": [stop]}],
             "SessionEnd": [{"hooks": [_handler(timeout=QUICK_TIMEOUT_SECONDS)]}],
         },

@@ -19,6 +19,9 @@ stdout would reach the model.
   entry twice) and exit 2 with the news on stderr (:mod:`collab.wake`): Claude Code wakes the
   session and shows it to the model. A newer hook of the session, ``SessionEnd``, the agent's
   process exiting, or the timeout end the wait with exit 0 and nothing written.
+- ``UserPromptSubmit`` (run in the background): the person sent a prompt, so the session is busy,
+  not waiting: its sleeper stops (and with it the session's presence as waiting, contract 6.2).
+  News that lands during the turn is delivered by the Stop hook that ends it, at once.
 - ``SessionEnd``: remove the session's hook files, which stops its sleeper.
 
 The seat key is the host and the real path of the git top level of ``cwd``, plus the session key
@@ -132,6 +135,9 @@ def run(
     if given.event == "SessionEnd":
         sleeper.end(given.session_id)
         return Outcome(0)
+    if given.event == "UserPromptSubmit":
+        sleeper.stand_down(given.session_id)
+        return Outcome(0)
     if given.event == "Stop":
         return _stop(given, env, time.monotonic() + timeout, settle, halt)
     return Outcome(0, f"collab: nothing to do for the hook event {given.event}")
@@ -170,10 +176,12 @@ def seat_matcher(given: HookInput, env: Mapping[str, str]) -> Callable[[str], bo
 def _stop(
     given: HookInput, env: Mapping[str, str], deadline: float, settle: float, halt: threading.Event | None
 ) -> Outcome:
+    held = {h.channel: h for h in seats.holdings(seat_matcher(given, env))}
     own_sleeper = sleeper.Sleeper(given.session_id)
+    if not held and not own_sleeper.path.exists():
+        return Outcome(0)  # nothing to wait on, and no older sleeper of this session to stop
     own_sleeper.announce()  # an older sleeper of this session stops now, whatever happens next
     try:
-        held = {h.channel: h for h in seats.holdings(seat_matcher(given, env))}
         if not held:
             return Outcome(0)
         if not own_sleeper.acquire(HANDOVER_SECONDS):

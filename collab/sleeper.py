@@ -12,7 +12,8 @@ session id so that no id can steer a path:
   sees a token that is not its own, or the file gone, and stops without delivering anything, which
   frees the lock. Ownership is the lock, which the kernel drops with the process (SIGKILL
   included), so a stale pidfile can never block or fool a new hook; the token only says who is
-  newest. ``SessionEnd`` removes the file, which stops the sleeper the same way.
+  newest. ``UserPromptSubmit`` (the session is busy again) and ``SessionEnd`` remove the file,
+  which stops the sleeper the same way.
 - ``hook-<digest>.session`` exists while the session's commands carry ``COLLAB_SESSION`` (the
   ``SessionStart`` hook exported it through ``CLAUDE_ENV_FILE``), so the hook knows which seat key
   the session's own commands use.
@@ -38,9 +39,9 @@ _PREFIX = "hook-"
 STALE_AFTER = 30 * 86400
 
 
-def _base(session_id: str) -> Path:
+def _base(session_id: str, *, create: bool = False) -> Path:
     digest = hashlib.sha256(session_id.encode("utf-8", "surrogateescape")).hexdigest()[:24]
-    return paths.state_dir() / f"{_PREFIX}{digest}"
+    return paths.state_dir(create=create) / f"{_PREFIX}{digest}"
 
 
 class Sleeper:
@@ -61,6 +62,7 @@ class Sleeper:
         Raises:
             ChannelRefused: the file is not a private regular file of this user.
         """
+        paths.state_dir()  # created (mode 0700) if it is not there yet
         try:
             fd = os.open(self.path, _FLAGS, 0o600)
         except OSError as exc:
@@ -100,7 +102,8 @@ class Sleeper:
 
 def mark_exported(session_id: str) -> None:
     """Record that the commands of ``session_id`` carry ``COLLAB_SESSION=<session_id>``."""
-    files.replace_atomic(_base(session_id).with_suffix(".session"), session_id.encode("utf-8", "surrogateescape"))
+    path = _base(session_id, create=True).with_suffix(".session")
+    files.replace_atomic(path, session_id.encode("utf-8", "surrogateescape"))
 
 
 def exported(session_id: str) -> bool:
@@ -109,6 +112,13 @@ def exported(session_id: str) -> bool:
         return os.path.lexists(_base(session_id).with_suffix(".session"))
     except CollabError:
         return False
+
+
+def stand_down(session_id: str) -> None:
+    """The session is busy again (the person sent a prompt): its sleeping hook stops, so the session
+    does not read as waiting while it works; the hook of its next Stop takes over."""
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(_base(session_id).with_suffix(".sleeper"))
 
 
 def end(session_id: str) -> None:

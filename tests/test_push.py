@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from collab import cursors, hookconfig, seats, sleeper, wake
+from collab import cursors, hookconfig, presence, seats, sleeper, wake
 from collab.format import Entry
 from tests.conftest import collab_bin, state_dir
 from tests.test_live import watching
@@ -153,7 +153,9 @@ def test_hooks_json_uses_only_documented_fields() -> None:
     and collab's own --timeout ends before it."""
     config = json.loads((PLUGIN / "hooks" / "hooks.json").read_text())
     assert set(config) <= {"description", "hooks"}
-    assert set(config["hooks"]) == {"SessionStart", "Stop", "SessionEnd"}
+    assert set(config["hooks"]) == {"SessionStart", "UserPromptSubmit", "Stop", "SessionEnd"}
+    (prompt,) = config["hooks"]["UserPromptSubmit"][0]["hooks"]
+    assert prompt["async"] is True  # runs before every prompt: it must never hold one up
     for groups in config["hooks"].values():
         for group in groups:
             assert set(group) <= {"matcher", "hooks"}
@@ -312,6 +314,28 @@ def test_session_end_stops_the_sleeping_hook(sessions) -> None:
         stop_all(hook)
     assert (code, err) == (0, "")
     assert not sleeper.exported(a.id)
+
+
+def test_a_prompt_makes_the_sleeper_stand_down_and_the_next_stop_delivers(sessions) -> None:
+    """The person sends a prompt: the sleeping hook exits 0 and A no longer reads as waiting. What lands
+    during that turn is delivered at once by the Stop hook that ends it."""
+    a, b, path = sessions
+    hook = a.sleep()
+    waiter = None
+    try:
+        until_sleeping(hook, Path(path).parent)
+        assert presence.waiting_names(Path(path)) == ["site-a"]
+        prompted = a.hook("UserPromptSubmit", prompt="Go on with the build")
+        assert (prompted.returncode, prompted.stdout, prompted.stderr) == (0, "", "")
+        assert finish(hook, timeout=5)[:2] == (0, "")
+        assert presence.waiting_names(Path(path)) == []
+        assert b.collab("answer", path, "Landed during the turn").returncode == 0
+        waiter = b.waiter(path)
+        hook = a.sleep()
+        code, err, _ended = finish(hook)
+    finally:
+        stop_all(hook, waiter)
+    assert code == 2 and "Landed during the turn" in err
 
 
 def test_the_hook_ends_when_the_agent_process_goes_away(sessions) -> None:

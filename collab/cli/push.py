@@ -31,8 +31,9 @@ def hook(
     this session sits in an open channel, sleep until others write and their turn is over, then
     exit 2 with their entries and how to reply on stderr, which wakes the session; exit 0 when
     there is nothing to wait on, a newer hook of the session takes over, or the session ends.
-    SessionStart: give the session's commands COLLAB_SESSION through CLAUDE_ENV_FILE. SessionEnd:
-    stop the session's sleeping hook. Never writes to stdout; exits 2 only to wake.
+    SessionStart: give the session's commands COLLAB_SESSION through CLAUDE_ENV_FILE.
+    UserPromptSubmit and SessionEnd: stop the session's sleeping hook. Never writes to stdout;
+    exits 2 only to wake.
 
     Example:
 
@@ -47,7 +48,9 @@ def hook(
     os.close(devnull)
     try:
         limit = config.seconds("--timeout", timeout) or 0.0
-        raw = sys.stdin.buffer.read(push.MAX_INPUT_BYTES + 1) if sys.stdin is not None else b""
+        # collab never prompts: on a terminal there is no hook input to wait for.
+        terminal = sys.stdin is None or sys.stdin.isatty()
+        raw = b"" if terminal else sys.stdin.buffer.read(push.MAX_INPUT_BYTES + 1)
         outcome = push.run(raw[: push.MAX_INPUT_BYTES], timeout=limit)
     except CollabError as exc:
         # Any failure is exit 1: a usage error's 2 would wake the session with an error instead of news.
