@@ -246,8 +246,8 @@ def _claim(ready: waitany.Ready, holding: seats.Holding) -> wake.News | None:
 
     before = cursors.take(ready.path, ready.name, ready.seen)
     entries = tuple(e for e in ready.entries if e.index > before)
-    if not (entries or ready.closed or ready.notices):
-        return None
+    if not (entries or ready.newly_closed or ready.notices):
+        return None  # another reader (a `collab wait`) took these first
     channel = Channel(ready.path)
     try:
         document = channel.read()

@@ -50,7 +50,8 @@ class Watch(NamedTuple):
 
 class Ready(NamedTuple):
     """A channel the wait returns: the ``entries`` to deliver, the cursor ``seen`` they bring the
-    reader to, whether it is ``closed``, and ``notices`` for the reader (history edited)."""
+    reader to, whether it is ``closed`` (and was closed while waited on: ``newly_closed``), and
+    ``notices`` for the reader (history edited)."""
 
     path: Path
     name: str
@@ -58,6 +59,7 @@ class Ready(NamedTuple):
     seen: int
     closed: bool
     notices: tuple[str, ...] = ()
+    newly_closed: bool = False
 
 
 class _Channel:
@@ -210,9 +212,8 @@ def _decide(channels: list[_Channel], settle: float, closed_by_self: Callable[[P
         turn_over = bool(channel.wanted) and (settle <= 0 or settled or _turns_over(channel))
         if turn_over or (channel.closed and channel.wanted) or closed_now or channel.notices:
             watch = channel.watch
-            ready.append(
-                Ready(watch.path, watch.name, tuple(channel.wanted), channel.seen, channel.closed, channel.notices)
-            )
+            found = (tuple(channel.wanted), channel.seen, channel.closed, channel.notices, closed_now)
+            ready.append(Ready(watch.path, watch.name, *found))
     return ready
 
 

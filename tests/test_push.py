@@ -237,6 +237,25 @@ def test_no_open_channel_exits_at_once(sessions, tmp_path: Path, subprocess_env:
         assert elapsed < 0.5, elapsed
 
 
+def test_one_hook_watches_every_channel_the_session_sits_in(sessions) -> None:
+    """A sits in two channels (one started, one joined); news in the second wakes the one hook."""
+    a, b, first = sessions
+    made = b.collab("start", "A second task", "--json")
+    second = json.loads(made.stdout)["path"]
+    assert a.collab("join", second).returncode == 0
+    hook = a.sleep()
+    waiter = None
+    try:
+        until_sleeping(hook, Path(first).parent)
+        assert b.collab("ask", second, "Over here?").returncode == 0
+        waiter = b.waiter(second)
+        code, err, _ended = finish(hook)
+    finally:
+        stop_all(hook, waiter)
+    assert code == 2 and "Over here?" in err and f"collab answer {second} --re question:1" in err
+    assert first not in err
+
+
 def test_a_newer_hook_of_the_session_supersedes_the_older(sessions) -> None:
     """A second Stop hook for the same session_id makes the first exit 0 without firing; the second delivers."""
     a, b, path = sessions
