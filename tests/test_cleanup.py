@@ -406,3 +406,32 @@ def test_ls_has_a_header_on_a_terminal_and_none_on_a_pipe(tmp_path: Path, subpro
     lines = screen.decode().splitlines()
     assert lines[0].split() == ["ID", "LAST", "ACTIVITY", "STATE", "ENTRIES", "TASK"]
     assert lines[1].startswith("k3x9q2ab ") and "\x1b[" not in screen.decode()
+
+
+def test_a_partial_failure_says_what_was_left_and_a_second_rm_finishes(
+    runner: CliRunner, tmp_path: Path, channel: Channel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from collab import journal
+
+    channel.close(author="site-a")
+    ledger = journal.ledger_path(channel.path)
+    unlink = os.unlink
+
+    def refusing(path: str | os.PathLike[str], *args: object, **kwargs: object) -> None:
+        if Path(path) == ledger:
+            raise PermissionError(13, "Permission denied", str(path))
+        unlink(path)
+
+    monkeypatch.setattr(os, "unlink", refusing)
+    result = runner.invoke(app, ["rm", channel.id, "--json"])
+    assert result.exit_code == 1
+    removal = json.loads(result.stdout)["removed"][0]
+    assert removal["left"] == [{"path": str(ledger), "reason": "could not remove it: Permission denied"}]
+    assert str(channel.path) in removal["files"] and str(ledger) not in removal["files"]
+    assert not channel.path.exists() and ledger.exists()
+    human = runner.invoke(app, ["rm", channel.id])
+    assert human.exit_code == 1 and human.stdout.startswith(f"removed what collab kept for {channel.id}")
+    assert human.stderr == f"collab: {channel.id}: {ledger}: could not remove it: Permission denied\n"
+    monkeypatch.setattr(os, "unlink", unlink)
+    again = runner.invoke(app, ["rm", channel.id])
+    assert again.exit_code == 0 and again.stdout.endswith(": ledger\n") and not ledger.exists()
