@@ -11,7 +11,7 @@ from collab.errors import ChannelNotFound, CollabError
 from collab.grammar import format_timestamp
 from collab.status import last_activity
 
-#: The states ``collab ls --open`` / ``--closed`` select; a file that is no readable channel is
+#: The states ``collab ls --open`` / ``--closed`` select; a file that is not a readable channel is
 #: ``unreadable``, and is listed only when no state is asked for.
 State = Literal["open", "closed"]
 

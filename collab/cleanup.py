@@ -174,7 +174,7 @@ Rule = Callable[[Found], str | None]
 
 def unless_open(force: bool) -> Rule:
     """``collab rm``'s rule: a closed channel goes; an open one only with ``force``. A file that is
-    no readable channel goes only with ``force``, and only when it has a channel's name
+    not a readable channel goes only with ``force``, and only when it has a channel's name
     (``collab-<id>.md``): otherwise it may be anyone's markdown file, named by mistake."""
 
     def rule(found: Found) -> str | None:

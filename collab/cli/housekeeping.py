@@ -93,7 +93,7 @@ def list_command(
 
     Most recent is the newest modification time of the file, to the nanosecond. On a terminal a
     header row comes first and each task is cut, at a word, to fit the width; piped, there is no
-    header and the task is whole (unless COLUMNS is set). A file that is no readable channel is
+    header and the task is whole (unless COLUMNS is set). A file that is not a readable channel is
     listed with its problem, and only without --open or --closed.
 
     Example:
@@ -249,7 +249,7 @@ def prune(
 
     A closed channel goes whatever its age: --older-than applies to open ones only, which go once
     their file has not been modified for longer than that, unless someone is waiting in one right
-    now. Files that are no readable channel stay (`collab rm --force` deletes one). Only your own
+    now. Files that are not readable channels stay (`collab rm --force` deletes one). Only your own
     channels are looked at; each goes as `collab rm` deletes it, with all collab keeps for it.
 
     Example:
