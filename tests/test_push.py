@@ -487,3 +487,52 @@ def test_sweep_removes_only_stale_unlocked_hook_files(tmp_path: Path) -> None:
     finally:
         live.close()
     assert sorted(p.name.rsplit(".", 1)[1] for p in state_dir(tmp_path).glob("hook-*")) == ["sleeper"]
+
+
+def test_without_session_start_the_directorys_seat_is_the_sessions(tmp_path: Path, subprocess_env: dict[str, str]):
+    """A Claude Code that gave the session's commands no COLLAB_SESSION: the hook finds the seat of the
+    session's directory alone (host and git top level), as those commands did."""
+    project = tmp_path / "old-cc"
+    (project / ".git").mkdir(parents=True)
+    (project / "src").mkdir()
+    env = dict(subprocess_env, PATH=f"{Path(collab_bin()).parent}{os.pathsep}{subprocess_env.get('PATH', '')}")
+    made = subprocess.run([collab_bin(), "start", "No session key", "--json"], env=env, cwd=project,
+                          capture_output=True, text=True, check=True)  # fmt: skip
+    path = json.loads(made.stdout)["path"]
+    payload = json.dumps({"session_id": "never-exported", "cwd": str(project / "src"), "hook_event_name": "Stop"})
+    env["CLAUDE_PLUGIN_ROOT"] = str(PLUGIN)
+    hook = subprocess.Popen(["sh", "-c", hook_command("Stop")], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=env)  # fmt: skip
+    assert hook.stdin is not None
+    hook.stdin.write(payload)
+    hook.stdin.close()
+    hook.stdin = None
+    try:
+        until_sleeping(hook, Path(path).parent)
+        with open(path, "a") as hand:
+            hand.write("\n### Answer 1 from someone\nHello.\n")
+        code, err, _ended = finish(hook)
+    finally:
+        stop_all(hook)
+    assert code == 2 and "Hello." in err and "where you are old-cc" in err
+
+
+def test_a_registry_from_before_paths_were_recorded_is_found_by_id(channel, tmp_path: Path) -> None:
+    """A seats file without "path" (written by an earlier collab) names the channel of its id in COLLAB_DIR."""
+    registry = seats.paths.sidecar(channel.path, "seats.json")
+    registry.write_text(json.dumps({"channel": channel.id, "names": {"host:/src/app": "app"}, "written": {}}))
+    found = seats.holdings(lambda key: key == "host:/src/app")
+    assert found == [seats.Holding(channel.path, "host:/src/app", "app", False)]
+
+
+def test_other_events_and_an_unwritable_env_file(tmp_path: Path) -> None:
+    """An event collab does not handle is one line and exit 0; a CLAUDE_ENV_FILE that cannot be written is
+    exit 1 with one line (never 2, which would wake the session)."""
+    from collab import push
+
+    other = push.run(json.dumps({"hook_event_name": "PreToolUse", "session_id": "s", "cwd": "/"}).encode(), timeout=1)
+    assert other == push.Outcome(0, "collab: nothing to do for the hook event PreToolUse")
+    start = json.dumps({"hook_event_name": "SessionStart", "session_id": "s", "cwd": "/"}).encode()
+    failed = push.run(start, timeout=1, environ={"CLAUDE_ENV_FILE": str(tmp_path / "missing" / "env")})
+    assert failed.code == 1 and failed.message.startswith("collab: cannot add COLLAB_SESSION to ")
+    assert not sleeper.exported("s")
