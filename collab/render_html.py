@@ -1,18 +1,13 @@
 """One standalone HTML page of a channel: ``collab show --html``.
 
-Bodies, the task, the context and the requests are untrusted markdown. They are rendered by mistune
-with escaping on (``create_markdown(escape=True)``), so raw HTML in them, including a body that
-*starts* with ``<script>`` (a CommonMark HTML block), comes out as text. Nothing an agent reads is
-hidden from the person (contract section 7, point 7): HTML blocks and link reference definitions
-(``[//]: # (hidden)``, which mistune would consume silently) are shown as literal code blocks, and
-link and image titles are shown after them. Control, bidirectional and invisible characters are
-made visible on the whole page (:func:`collab.sanitize.for_html`).
-
-Links with a scheme mistune deems harmful (``javascript:``, ``vbscript:``, ``data:`` other than
-images) are shown as struck-out text instead of mistune's ``#harmful-link`` placeholder; images
-load only from ``data:`` URLs, any other image becomes a plain link, so opening the page fetches
-nothing. Every header and meta string passes through :func:`html.escape`. The page also carries a
-Content-Security-Policy that forbids scripts and remote loads, as a second line of defence.
+The page reads as a conversation: each entry is a bubble on its author's side, in its author's
+colour (:mod:`collab.sides`), with the requests checklist and each question's status (answered by
+which answers, or open) from :mod:`collab.status`. Bodies, the task, the context and the requests
+are untrusted markdown, rendered escaped by :mod:`collab.render_markdown`, with code highlighted by
+:mod:`collab.highlight`. Control, bidirectional and invisible characters are made visible on the
+whole page (:func:`collab.sanitize.for_html`); every header and meta string passes through
+:func:`html.escape`. The page carries a Content-Security-Policy that forbids scripts and remote
+loads, as a second line of defence, and its style sheet is inline.
 
 Anchors: ``request-N`` on each request, ``answer-N`` / ``question-N`` on each entry (a repeated
 number in a hand-edited file gets ``answer-N-<index>`` so ids stay unique). A reference (``re``,
@@ -28,105 +23,22 @@ from __future__ import annotations
 
 import html
 from collections.abc import Iterable, Iterator
-from functools import lru_cache
-from re import Match
-from typing import Any
 
-import mistune
-from mistune.block_parser import BlockParser
-from mistune.core import BlockState
-from mistune.inline_parser import InlineParser
-from mistune.plugins import import_plugin
-from mistune.renderers.html import HTMLRenderer
-from mistune.util import striptags
-
-from collab import templates
+from collab import highlight, sides, templates
 from collab.format import Document, Entry
 from collab.grammar import Ref, parse_timestamp
+from collab.render_markdown import Renderer, markdown_html
+from collab.render_text import task_after_title
 from collab.sanitize import for_html
 from collab.status import Status
+
+__all__ = ["RENDER_LIMIT", "markdown_html", "page_parts", "render_page", "utc_time"]
 
 #: Characters of entry bodies up to which the page renders them as markdown; above it, as source.
 RENDER_LIMIT = 4_000_000
 
-#: The placeholder mistune puts in place of a URL whose scheme it refuses.
-_HARMFUL = "#harmful-link"
-_PLUGINS = ("table", "strikethrough", "url", "task_lists")
 #: Where the entries go in templates/page.html; a NUL never survives :func:`for_html`, so it is unique.
 _ENTRIES = "\0"
-
-
-def _attrs(**values: str | None) -> str:
-    return "".join(f' {name}="{html.escape(value)}"' for name, value in values.items() if value is not None)
-
-
-def _literal(text: str) -> str:
-    return f'<pre class="markup"><code>{html.escape(text)}</code></pre>\n'
-
-
-class _ShownBlockParser(BlockParser):
-    """mistune's block parser, keeping each link reference definition as a token to show."""
-
-    def parse_ref_link(self, m: Match[str], state: BlockState) -> int | None:
-        last = state.last_token()
-        in_paragraph = last is not None and last["type"] == "paragraph"  # then the line is paragraph text
-        end: int | None = super().parse_ref_link(m, state)
-        if end and not in_paragraph:
-            state.append_token({"type": "definition", "raw": state.src[m.start() : end]})
-        return end
-
-
-class _BodyRenderer(HTMLRenderer):
-    """mistune's escaping HTML renderer: unsafe links neutered, body headings below the page's, nothing hidden."""
-
-    def link(self, text: str, url: str, title: str | None = None) -> str:
-        href = html.unescape(self.safe_url(url))  # mistune escapes for HTML; _attrs escapes again
-        if href == _HARMFUL:
-            return f'<span class="blocked-link" title="link removed: unsafe address">{text}</span>' + _title(title)
-        return f"<a{_attrs(href=href, title=title, rel='noreferrer')}>{text}</a>" + _title(title)
-
-    def image(self, text: str, url: str, title: str | None = None) -> str:
-        src = html.unescape(self.safe_url(url))
-        if src == _HARMFUL:
-            return f'<span class="blocked-link" title="image removed: unsafe address">{text}</span>' + _title(title)
-        if src.lower().startswith("data:image/"):
-            return f"<img{_attrs(src=src, alt=html.unescape(striptags(text)), title=title)}>" + _title(title)
-        # A remote image would be fetched on opening the page: show where it is instead.
-        return f"<a{_attrs(href=src, title=title, rel='noreferrer')}>image: {text or src}</a>" + _title(title)
-
-    def heading(self, text: str, level: int, **attrs: Any) -> str:
-        # The page owns h1-h3 (title, sections, entries); a body's headings sit below them.
-        tag = f"h{min(level + 3, 6)}"
-        return f"<{tag}>{text}</{tag}>\n"
-
-    def block_html(self, raw: str) -> str:
-        return _literal(raw)
-
-    def definition(self, text: str) -> str:
-        """A link reference definition, which CommonMark renders as nothing: shown as written."""
-        return _literal(text)
-
-
-def _title(title: str | None) -> str:
-    # A title is a tooltip in a browser; an agent reads it as text, so the person does too.
-    return f' <span class="link-title">"{html.escape(title)}"</span>' if title else ""
-
-
-@lru_cache(maxsize=1)
-def _markdown() -> mistune.Markdown:
-    return mistune.Markdown(
-        renderer=_BodyRenderer(escape=True),
-        block=_ShownBlockParser(),
-        inline=InlineParser(),
-        plugins=[import_plugin(name) for name in _PLUGINS],
-    )
-
-
-def markdown_html(text: str) -> str:
-    """Render untrusted markdown ``text`` to an HTML fragment; raw HTML in it is escaped, never passed."""
-    rendered = _markdown()(text)
-    assert isinstance(rendered, str)
-    return rendered
 
 
 def utc_time(timestamp: str | None) -> str:
@@ -154,17 +66,29 @@ def _anchors(entries: Iterable[Entry]) -> dict[int, str]:
 
 
 class _Page:
-    """What can be linked to on the page being built."""
+    """What the page being built shares between its parts: anchors that can be linked to, each
+    participant's side and colour, each question's answers, and one markdown renderer (whose
+    highlighting budget is the page's)."""
 
-    def __init__(self, document: Document, entries: tuple[Entry, ...]) -> None:
+    def __init__(self, document: Document, status: Status, entries: tuple[Entry, ...]) -> None:
         self.ids = _anchors(entries)
         self.targets = {f"request-{r.number}" for r in document.header.requests} | set(self.ids.values())
+        # Every entry of the channel, not only those shown, so a filter never changes a colour.
+        self.voices = sides.cast(document.header.creator, (e.author for e in document.entries))
+        self.answers = {q.number: q.answers for q in status.asked}
+        self.markdown = Renderer()
 
     def ref(self, ref: Ref) -> str:
         """``Request 2`` as a link to ``#request-2`` when that anchor is on the page, else as text."""
         anchor = f"{ref.kind}-{ref.number}"
         label = html.escape(ref.label())
         return f'<a href="#{anchor}">{label}</a>' if anchor in self.targets else label
+
+    def resolution(self, answers: tuple[int, ...]) -> str:
+        """``answered by <links>`` or ``open``, for a request or a question."""
+        if not answers:
+            return "open"
+        return "answered by " + ", ".join(self.ref(Ref("answer", n)) for n in answers)
 
 
 def _count(number: int, noun: str) -> str:
@@ -181,15 +105,13 @@ def _requests(status: Status, page: _Page) -> str:
     items = []
     for request in status.requests:
         state, mark = ("answered", "✔") if request.answered else ("open", "○")
-        resolution = "open"
-        if request.answers:
-            resolution = "answered by " + ", ".join(page.ref(Ref("answer", n)) for n in request.answers)
+        resolution = page.resolution(request.answers)
         items.append(
             f'<li id="request-{request.number}" class="{state}">'
             f'<span class="mark" aria-hidden="true">{mark}</span>'
             f'<div><div class="request-head"><strong>Request {request.number}</strong>'
             f' · <span class="resolution">{resolution}</span></div>'
-            f'<div class="request-text">{markdown_html(request.text)}</div></div></li>'
+            f'<div class="request-text">{page.markdown(request.text)}</div></div></li>'
         )
     done = sum(1 for r in status.requests if r.answered)
     summary = f'<p class="note">{done} of {len(status.requests)} answered.</p>\n'
@@ -198,17 +120,25 @@ def _requests(status: Status, page: _Page) -> str:
 
 def _entry(entry: Entry, page: _Page, replies: list[Entry], as_source: bool) -> str:
     anchor = page.ids[entry.index]
+    voice = page.voices[entry.author or sides.UNKNOWN]
     parts = [f'<h3><a href="#{anchor}">{html.escape(entry.label)}</a></h3>']
-    parts.append(f'<span class="author">{html.escape(entry.author or "unknown author")}</span>')
+    parts.append(f'<span class="author">{html.escape(voice.name)}</span>')
     parts.append(utc_time(entry.timestamp))
     if entry.re is not None:
         parts.append(f'<span class="re">re {page.ref(entry.re)}</span>')
+    if entry.kind == "question":
+        answers = page.answers.get(entry.number, ())
+        state = "answered" if answers else "open"
+        parts.append(f'<span class="resolution {state}">{page.resolution(answers)}</span>')
+        # The answers are named just before; replies of other kinds (a question back) are listed next.
+        replies = [r for r in replies if r.kind != "answer"]
     if replies:
         links = ", ".join(f'<a href="#{page.ids[r.index]}">{html.escape(r.label)}</a>' for r in replies)
         parts.append(f'<span class="replies">replies: {links}</span>')
-    body = f'<pre class="source">{html.escape(entry.body)}</pre>\n' if as_source else markdown_html(entry.body)
+    body = f'<pre class="source">{html.escape(entry.body)}</pre>\n' if as_source else page.markdown(entry.body)
     return (
-        f'<article id="{anchor}" class="entry {html.escape(entry.kind)}">\n'
+        f'<article id="{anchor}" class="entry {html.escape(entry.kind)} {voice.css_class}"'
+        f' data-side="{voice.side}" data-participant="{voice.number}">\n'
         f"<header>{''.join(parts)}</header>\n"
         f'<div class="body">\n{body}</div>\n</article>\n'
     )
@@ -226,6 +156,18 @@ def _entries(entries: tuple[Entry, ...], page: _Page, as_source: bool) -> Iterat
             replies.setdefault(target, []).append(entry)
     for entry in entries:
         yield for_html(_entry(entry, page, replies.get(entry.index, []), as_source))
+
+
+def _legend(page: _Page, creator: str | None) -> str:
+    """Who is who: each participant with its colour and side (the creator first)."""
+    items = []
+    for voice in page.voices.values():
+        role = " started the channel" if voice.name == creator else ""
+        items.append(
+            f'<li class="{voice.css_class}" data-side="{voice.side}" data-participant="{voice.number}">'
+            f'<span class="swatch" aria-hidden="true"></span><strong>{html.escape(voice.name)}</strong>{role}</li>'
+        )
+    return f'<ul class="participants">{"".join(items)}</ul>\n' if items else ""
 
 
 def _end(document: Document) -> str:
@@ -265,7 +207,7 @@ def page_parts(document: Document, status: Status, entries: tuple[Entry, ...]) -
         entries: the entries to show, in file order (all of ``document.entries``, or a filtered subset).
     """
     header = document.header
-    page = _Page(document, entries)
+    page = _Page(document, status, entries)
     title = html.escape(header.title or status.id)
     meta = [
         f'<li class="state state-{html.escape(status.state)}">{html.escape(status.state)}</li>',
@@ -280,11 +222,15 @@ def page_parts(document: Document, status: Status, entries: tuple[Entry, ...]) -
         links = ", ".join(page.ref(Ref("question", n)) for n in status.open_questions)
         meta.append(f"<li>open questions: {links}</li>")
     size = sum(len(entry.body) for entry in entries)
-    task = _section("task", "Task", markdown_html(header.task))
+    # The title is the task's first line: the task is shown once, under it (see task_after_title).
+    rest = task_after_title(header.title, header.task)
+    task = _section("task", "Task", page.markdown(rest)) if rest.strip() else ""
     if header.context:
-        task += _section("context", "Context", markdown_html(header.context))
+        task += _section("context", "Context", page.markdown(header.context))
     values = {
         "title": title,
+        "styles": highlight.style_sheet() + sides.style_rules(page.voices.values()),
+        "participants": _legend(page, header.creator),
         "meta": "".join(meta),
         "note": _notes(document, entries, size),
         "task": task,

@@ -25,13 +25,14 @@ from functools import lru_cache
 
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
-from rich.console import Console, Group
+from rich.console import Console, ConsoleOptions, Group, RenderResult
 from rich.markdown import Markdown
 from rich.rule import Rule
+from rich.table import Table
 from rich.text import Text
 
 from collab.format import Document, Entry
-from collab.render_text import body_text, closing_line, counts_line, describe
+from collab.render_text import body_text, closing_line, counts_line, resolution, task_after_title
 from collab.sanitize import for_terminal
 from collab.status import Status
 
@@ -106,30 +107,90 @@ class ShownMarkdown(Markdown):
         self.parsed = list(_reveal(_parser().parse(source), source.split("\n")))
 
 
-def _title(entry: Entry) -> Rule:
-    return Rule(Text(describe(entry), style=_KIND_STYLE.get(entry.kind, "bold")), align="left", style="dim")
+class EntryTitle:
+    """The line naming an entry: kind and number, author, what it replies to, time, and (for a
+    question in a transcript) whether it was answered.
+
+    On a wide terminal this is one rule: ``Answer 2 from site-a, re Question 1 · 2026-06-22T14:05:02Z ───``.
+    The parts after the key (kind, number, author, ``re``) move to a dim line below it when they do
+    not fit, and a key wider than the terminal wraps: nothing of it is ever cut (issue 14: at 60
+    columns the title had lost its ``re``).
+
+    Args:
+        entry: the entry to name.
+        answers: for a question, the answers that reply to it (see :class:`collab.status.QuestionState`);
+            None shows no status (``watch`` shows a question as it lands).
+    """
+
+    def __init__(self, entry: Entry, answers: tuple[int, ...] | None = None) -> None:
+        key = entry.label + (f" from {entry.author}" if entry.author else "")
+        key += f", re {entry.re.label()}" if entry.re else ""
+        self.key = Text(for_terminal(key, one_line=True), style=_KIND_STYLE.get(entry.kind, "bold"))
+        self.rest: list[Text] = []
+        if entry.timestamp:
+            self.rest.append(Text(for_terminal(entry.timestamp, one_line=True), style="dim"))
+        if answers is not None:
+            self.rest.append(Text(resolution(answers), style="green" if answers else "yellow"))
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        width = options.max_width
+        line, rest = self.key.copy(), list(self.rest)
+        while rest and line.cell_len + 3 + rest[0].cell_len + _RULE_MIN <= width:
+            line.append(" · ", style="dim")
+            line.append_text(rest.pop(0))
+        if line.cell_len + _RULE_MIN <= width:
+            yield Rule(line, align="left", style="dim")
+        else:
+            yield line  # wraps; a rule would cut it
+            yield Rule(style="dim")
+        if rest:
+            yield Text(" · ", style="dim").join(rest)
 
 
-def entry_renderable(entry: Entry) -> Group:
-    """A rule naming the entry (kind, number, author, time, what it replies to) and its markdown body.
+#: Columns a title leaves for the rule after it (a space and two rule characters).
+_RULE_MIN = 3
+
+
+def entry_renderable(entry: Entry, answers: tuple[int, ...] | None = None) -> Group:
+    """An :class:`EntryTitle` and the entry's markdown body.
 
     A body over :data:`RENDER_LIMIT` is shown as source, as one transcript of that size would be.
     """
     if len(entry.body) > RENDER_LIMIT:
-        return Group(_title(entry), Text(body_text(entry)))
-    return Group(_title(entry), ShownMarkdown(entry.body), Text(""))
+        return Group(EntryTitle(entry, answers), Text(body_text(entry)))
+    return Group(EntryTitle(entry, answers), ShownMarkdown(entry.body), Text(""))
 
 
-def _checklist(status: Status) -> Text:
-    text = Text()
-    for request in status.requests:
-        mark, style = ("✔", "green") if request.answered else ("○", "yellow")
-        text.append(f" {mark} ", style=style)
-        text.append(f"{request.number}. {for_terminal(request.text)}")
-        if request.answers:
-            text.append(f"  (Answer {', '.join(map(str, request.answers))})", style="dim")
-        text.append("\n")
-    return text
+def _checklist(rows: Iterable[tuple[bool, str, str, tuple[int, ...]]]) -> Table:
+    """Marks, labels and texts in a grid, each text wrapping under itself (a hanging indent),
+    followed by where it stands, which never breaks across lines."""
+    table = Table.grid(padding=(0, 1))
+    table.add_column(no_wrap=True)
+    table.add_column(no_wrap=True, justify="right")
+    table.add_column(ratio=1, overflow="fold")
+    for answered, label, text, answers in rows:
+        cell = Text(for_terminal(text))
+        # No-break spaces keep "answered by Answer 1" whole: it moves to the next line instead.
+        cell.append("  " + resolution(answers).replace(" ", "\u00a0"), style="dim" if answered else "yellow")
+        table.add_row(Text(" ✔" if answered else " ○", style="green" if answered else "yellow"), label, cell)
+    return table
+
+
+def _requests(status: Status) -> Table:
+    return _checklist((r.answered, f"{r.number}.", r.text, r.answers) for r in status.requests)
+
+
+def _questions(status: Status) -> Table:
+    rows = []
+    for q in status.asked:
+        who = f"{q.author}: " if q.author else ""
+        summary = q.summary if len(q.summary) <= _SUMMARY else q.summary[: _SUMMARY - 1] + "…"
+        rows.append((q.answered, f"Q{q.number}", for_terminal(who + summary, one_line=True), q.answers))
+    return _checklist(rows)
+
+
+#: Characters of a question's first line shown in a checklist (the transcript shows it whole).
+_SUMMARY = 72
 
 
 def _state(title: str, state: str) -> Text:
@@ -148,24 +209,31 @@ def print_transcript(console: Console, document: Document, status: Status, entri
     header = document.header
     console.print(_state(header.title or status.id, status.state))
     console.print(Text(for_terminal(str(status.path), one_line=True), style="dim"))
-    console.print(Rule("Task", align="left", style="cyan"))
-    console.print(ShownMarkdown(header.task))
+    task = task_after_title(header.title, header.task)
+    if task.strip():
+        console.print(Rule("Task", align="left", style="cyan"))
+        console.print(ShownMarkdown(task))
     if header.context:
         console.print(Rule("Context", align="left", style="cyan"))
         console.print(ShownMarkdown(header.context))
     if status.requests:
         console.print(Rule("Requests", align="left", style="cyan"))
-        console.print(_checklist(status), end="")
+        console.print(_requests(status))
+    if status.asked:
+        console.print(Rule("Questions", align="left", style="cyan"))
+        console.print(_questions(status))
     console.print()
     size = sum(len(entry.body) for entry in entries)
     as_source = size > RENDER_LIMIT
+    answers = {q.number: q.answers for q in status.asked}
     for entry in entries:
+        replies = answers.get(entry.number, ()) if entry.kind == "question" else None
         if as_source:
-            console.print(_title(entry))
+            console.print(EntryTitle(entry, replies))
             # Straight to the file: laying the text out with rich would cost what rendering saves.
             console.file.write(body_text(entry) + "\n")
         else:
-            console.print(entry_renderable(entry))
+            console.print(entry_renderable(entry, replies))
     if document.closed:
         console.print(Rule(Text(closing_line(document), style="red"), style="red"))
     if as_source:
@@ -185,7 +253,11 @@ def print_status(console: Console, status: Status) -> None:
     """``collab status`` for a terminal."""
     console.print(_state(status.task.split("\n")[0], status.state))
     if status.requests:
-        console.print(_checklist(status), end="")
+        console.print(Text("Requests", style="cyan"))
+        console.print(_requests(status))
+    if status.asked:
+        console.print(Text("Questions", style="cyan"))
+        console.print(_questions(status))
     open_requests = [str(r.number) for r in status.requests if not r.answered]
     line = Text("open requests: ")
     line.append(", ".join(open_requests) or "none", style="yellow" if open_requests else "green")

@@ -18,8 +18,12 @@ if TYPE_CHECKING:
     from collab.status import Status
 
 
-def describe(entry: Entry) -> str:
-    """One line naming an entry, e.g. ``Answer 2 from site-a at 2026-06-22T14:05:02Z, re Question 1``."""
+def describe(entry: Entry, answers: tuple[int, ...] | None = None) -> str:
+    """One line naming an entry, e.g. ``Answer 2 from site-a at 2026-06-22T14:05:02Z, re Question 1``.
+
+    With ``answers`` (for a question in a transcript), the line ends with :func:`resolution`:
+    ``Question 1 from site-b at 2026-06-22T14:03:40Z, answered by Answer 2``.
+    """
     line = entry.label
     if entry.author:
         line += f" from {entry.author}"
@@ -27,7 +31,31 @@ def describe(entry: Entry) -> str:
         line += f" at {entry.timestamp}"
     if entry.re:
         line += f", re {entry.re.label()}"
+    if answers is not None:
+        line += f", {resolution(answers)}"
     return for_terminal(line, one_line=True)
+
+
+def resolution(answers: tuple[int, ...]) -> str:
+    """``answered by Answer 4`` (``answered by Answer 4, Answer 6``) or ``open``: where a request
+    or question stands (the rules are :mod:`collab.status`)."""
+    return "answered by " + ", ".join(f"Answer {n}" for n in answers) if answers else "open"
+
+
+def task_after_title(title: str, task: str) -> str:
+    """What a view shows under "Task" when it already shows ``title`` as its heading.
+
+    The title is the task's first line (:func:`collab.bodies.title`), so the task is shown once:
+    without that line when the title holds it whole, and in full when the title shortened it
+    (``…``) or was written by hand. Empty when the title is the whole task.
+    """
+    from collab.bodies import title as title_of
+
+    if not title or title.endswith("…") or title_of(task) != title:
+        return task
+    lines = task.split("\n")
+    first = next(i for i, line in enumerate(lines) if line.strip())
+    return "\n".join(lines[first + 1 :]).strip("\n")
 
 
 def _indented(text: str) -> str:
@@ -39,9 +67,9 @@ def body_text(entry: Entry) -> str:
     return _indented(entry.body) + "\n"
 
 
-def entry_text(entry: Entry) -> str:
-    """An entry as plain text: its description line, then :func:`body_text`."""
-    return f"{describe(entry)}\n{body_text(entry)}"
+def entry_text(entry: Entry, answers: tuple[int, ...] | None = None) -> str:
+    """An entry as plain text: its description line (see :func:`describe`), then :func:`body_text`."""
+    return f"{describe(entry, answers)}\n{body_text(entry)}"
 
 
 def _checklist(status: Status) -> list[str]:
@@ -49,8 +77,18 @@ def _checklist(status: Status) -> list[str]:
     for request in status.requests:
         mark = "x" if request.answered else " "
         text = for_terminal(request.text).replace("\n", "\n       ")
-        by = f"  (Answer {', '.join(map(str, request.answers))})" if request.answers else ""
-        lines.append(f"  [{mark}] {request.number}. {text}{by}")
+        lines.append(f"  [{mark}] {request.number}. {text}  ({resolution(request.answers)})")
+    return lines
+
+
+def _questions(status: Status) -> list[str]:
+    """One line per question: ``[x] Question 1 from site-b: Do you sign…?  (answered by Answer 2)``."""
+    lines = []
+    for question in status.asked:
+        by = f" from {question.author}" if question.author else ""
+        line = f"Question {question.number}{by}: {question.summary}"
+        mark = "x" if question.answered else " "
+        lines.append(f"  [{mark}] {for_terminal(line, one_line=True)}  ({resolution(question.answers)})")
     return lines
 
 
@@ -68,10 +106,13 @@ def transcript(document: Document, status: Status, entries: tuple[Entry, ...]) -
         out += ["", "Context:", _indented(header.context)]
     if status.requests:
         out += ["", "Requests:", *_checklist(status)]
+    if status.asked:
+        out += ["", "Questions:", *_questions(status)]
     yield "\n".join(out) + "\n"
+    answers = {q.number: q.answers for q in status.asked}
     # Each later part is set off by a blank line.
     for entry in entries:
-        yield "\n" + entry_text(entry)
+        yield "\n" + entry_text(entry, answers.get(entry.number, ()) if entry.kind == "question" else None)
     if document.closed:
         yield "\n" + closing_line(document) + "\n"
     if document.warnings:
@@ -103,6 +144,8 @@ def status_text(status: Status) -> str:
     out = [f"{task}  [{status.state}]  {for_terminal(str(status.path), one_line=True)}"]
     if status.requests:
         out += ["Requests:", *_checklist(status)]
+    if status.asked:
+        out += ["Questions:", *_questions(status)]
     summary = "open requests: " + (", ".join(map(str, open_requests)) or "none")
     summary += "; open questions: " + (", ".join(map(str, status.open_questions)) or "none")
     out.append(summary)

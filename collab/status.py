@@ -27,6 +27,21 @@ class RequestState(NamedTuple):
         return bool(self.answers)
 
 
+class QuestionState(NamedTuple):
+    """A question entry, who asked it, the first line of its body, and the numbers of the answers
+    that reply to it with ``re Question N`` (empty while the question is open)."""
+
+    number: int
+    author: str | None
+    summary: str
+    answers: tuple[int, ...]
+
+    @property
+    def answered(self) -> bool:
+        """True when at least one answer replies to the question."""
+        return bool(self.answers)
+
+
 class Participant(NamedTuple):
     """An author, how many entries they wrote, the timestamp of their last one (or None), and whether
     they are blocked in ``wait`` on the channel now (see :mod:`collab.presence`)."""
@@ -46,6 +61,7 @@ class Status(NamedTuple):
     state: str
     requests: tuple[RequestState, ...]
     open_questions: tuple[int, ...]
+    asked: tuple[QuestionState, ...]
     participants: tuple[Participant, ...]
     answers: int
     questions: int
@@ -64,6 +80,16 @@ class Status(NamedTuple):
                 for r in self.requests
             ],
             "open_questions": list(self.open_questions),
+            "questions": [
+                {
+                    "number": q.number,
+                    "author": q.author,
+                    "summary": q.summary,
+                    "answered": q.answered,
+                    "answers": list(q.answers),
+                }
+                for q in self.asked
+            ],
             "participants": [
                 {"name": p.name, "entries": p.entries, "last_entry": p.last_entry, "waiting": p.waiting}
                 for p in self.participants
@@ -89,10 +115,29 @@ def resolving_answers(document: Document) -> dict[int, list[int]]:
     return resolved
 
 
+def question_states(entries: tuple[Entry, ...]) -> list[QuestionState]:
+    """Each question in file order, with the answers (any author, in file order) that say ``re Question N``."""
+    replies: dict[int, list[int]] = {}
+    for entry in entries:
+        if entry.kind == "answer" and entry.re is not None and entry.re.kind == "question":
+            replies.setdefault(entry.re.number, []).append(entry.number)
+    return [
+        QuestionState(e.number, e.author, summary(e.body), tuple(replies.get(e.number, ())))
+        for e in entries
+        if e.kind == "question"
+    ]
+
+
 def open_questions(entries: tuple[Entry, ...]) -> list[int]:
     """Numbers of questions that no answer replies to with ``re Question N``."""
-    answered = {e.re.number for e in entries if e.kind == "answer" and e.re and e.re.kind == "question"}
-    return [e.number for e in entries if e.kind == "question" and e.number not in answered]
+    return [q.number for q in question_states(entries) if not q.answered]
+
+
+def summary(body: str, limit: int = 200) -> str:
+    """The first non-blank line of ``body``, whitespace collapsed, at most ``limit`` characters (``…`` marks a cut)."""
+    first = next((line for line in body.split("\n") if line.strip()), "")
+    words = " ".join(first.split())
+    return words if len(words) <= limit else words[: limit - 1] + "…"
 
 
 def last_activity(document: Document) -> str | None:
@@ -131,6 +176,7 @@ def compute(
     """Build the :class:`Status` of a parsed channel; ``integrity`` is ``ok``, ``violated`` or ``unchecked``;
     ``waiting`` names the participants blocked in ``wait`` now."""
     resolved = resolving_answers(document)
+    asked = question_states(document.entries)
     people: dict[str, list[Entry]] = {}
     for entry in document.entries:
         people.setdefault(entry.author or "unknown", []).append(entry)
@@ -146,7 +192,8 @@ def compute(
         task=document.header.task,
         state=document.state,
         requests=tuple(RequestState(r.number, r.text, tuple(resolved[r.number])) for r in document.header.requests),
-        open_questions=tuple(open_questions(document.entries)),
+        open_questions=tuple(q.number for q in asked if not q.answered),
+        asked=tuple(asked),
         participants=participants,
         answers=sum(1 for e in document.entries if e.kind == "answer"),
         questions=sum(1 for e in document.entries if e.kind == "question"),

@@ -14,7 +14,8 @@ from tests.test_channel import LATER
 @pytest.fixture
 def exchange(channel):
     channel.answer("Version **2.1.0**", author="site-b", re=Ref("request", 1), now=LATER)
-    channel.ask("Body or headers?\x1b]52;c;aGk=\x07\x1b[2J", author="site-b", now=LATER)
+    with pytest.warns(UserWarning, match="terminal control characters"):
+        channel.ask("Body or headers?\x1b]52;c;aGk=\x07\x1b[2J", author="site-b", now=LATER)
     channel.answer(
         "Only the headers.\n\n```python\nprint('[bold]x[/bold]')\n```",
         author="site-a",
@@ -100,13 +101,16 @@ Context:
   Both sides run plugin X.
 
 Requests:
-  [x] 1. Which version of plugin X is active on your side?  (Answer 1)
-  [ ] 2. Send the exact header names.
+  [x] 1. Which version of plugin X is active on your side?  (answered by Answer 1)
+  [ ] 2. Send the exact header names.  (open)
+
+Questions:
+  [x] Question 1 from site-b: Body or headers?␛]52;c;aGk=␇␛[2J  (answered by Answer 2)
 
 Answer 1 from site-b at 2026-06-22T14:02:11Z, re Request 1
   Version **2.1.0**
 
-Question 1 from site-b at 2026-06-22T14:02:11Z
+Question 1 from site-b at 2026-06-22T14:02:11Z, answered by Answer 2
   Body or headers?\u241b]52;c;aGk=\u2407\u241b[2J
 
 Answer 2 from site-a at 2026-06-22T14:02:11Z, re Question 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from datetime import UTC, datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -49,14 +50,28 @@ def _console() -> Console:
     return Console(highlight=False)
 
 
+class EntryKind(StrEnum):
+    """The kinds of entry ``show --kind`` keeps, shown as choices in help."""
+
+    answer = "answer"
+    question = "question"
+
+
 @command()
 def show(
     channel: ChannelArg,
     since: Annotated[
-        str | None, typer.Option("--since", help="Only entries at or after this UTC time or date.")
+        str | None,
+        typer.Option(
+            "--since", help="Only entries at or after this time (UTC unless it has an offset).", metavar="TIME"
+        ),
     ] = None,
-    author: Annotated[str | None, typer.Option("--author", help="Only entries by this author.")] = None,
-    kind: Annotated[str | None, typer.Option("--kind", help="Only 'answer' or 'question' entries.")] = None,
+    author: Annotated[
+        str | None, typer.Option("--author", help="Only entries by this author (any case).", metavar="NAME")
+    ] = None,
+    kind: Annotated[
+        EntryKind | None, typer.Option("--kind", help="Only entries of this kind.", case_sensitive=False)
+    ] = None,
     directory: DirOpt = None,
     as_json: JsonOpt = False,
     as_html: Annotated[
@@ -64,22 +79,40 @@ def show(
     ] = False,
     output: Annotated[
         Path | None,
-        typer.Option("-o", "--output", help="With --html: write the page to FILE atomically; never over a channel."),
+        typer.Option(
+            "-o",
+            "--output",
+            help="With --html: write the page to FILE atomically; never over a channel.",
+            metavar="FILE",
+        ),
     ] = None,
 ) -> None:
-    """Show the whole transcript: rendered on a terminal, plain text when piped, --json, or --html."""
+    """Show a channel's whole transcript, for people, agents or a browser.
+
+    On a terminal the task, the requests and questions (answered by which answers, or open) and
+    every entry are rendered; piped, the same as plain text with each body as its markdown source.
+    --json gives the contract's document, --html one standalone page that reads as a conversation.
+    --since takes a date or a time: 2026-06-22, 2026-06-22T14:00Z, 2026-06-22T16:00+02:00.
+
+    Example:
+
+    \b
+      collab show k3x9q2ab
+      collab show k3x9q2ab --kind question --since 2026-06-22
+      collab show k3x9q2ab --html -o exchange.html
+    """
     from collab.status import compute, select_entries
 
     with reporting(as_json):
-        if kind is not None and kind not in ("answer", "question"):
-            raise UsageError(f"--kind: {kind!r} is not 'answer' or 'question'")
         if as_html and as_json:
             raise UsageError("--html and --json cannot be combined: pick one")
         if output is not None and not as_html:
             raise UsageError("-o/--output writes the HTML page: add --html")
         opened = Channel.open(channel, config.channel_dir(directory))
         checked, document = _read(opened)
-        entries = select_entries(document.entries, since=_since(since), author=author, kind=kind)
+        entries = select_entries(
+            document.entries, since=_since(since), author=author, kind=kind.value if kind else None
+        )
         if as_json:
             header = document.header
             emit_json(
@@ -143,7 +176,19 @@ def _read(opened: Channel) -> tuple[str, Document]:
 
 @command()
 def status(channel: ChannelArg, name: AsOpt = None, directory: DirOpt = None, as_json: JsonOpt = False) -> None:
-    """What is still open: requests answered or open, open questions, participants, counts."""
+    """What is still open in a channel, and who has taken part.
+
+    Each request and question, answered (by which answers) or open; then the counts, each
+    participant (and whether it is waiting in `collab wait` now), the last activity and whether
+    the history is intact. A request is answered by an answer that says `re Request N`, or by
+    Answer N with no `re` from someone other than its creator; a question, by `re Question N`.
+
+    Example:
+
+    \b
+      collab status k3x9q2ab
+      collab status k3x9q2ab --json | jq .open_questions
+    """
     with reporting(as_json):
         opened = Channel.open(channel, config.channel_dir(directory))
         take_seat(opened.path, name)
