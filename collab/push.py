@@ -46,6 +46,7 @@ from typing import Any, NamedTuple
 from collab import cursors, seats, sleeper, waitany, wake
 from collab.errors import CollabError
 from collab.turns import DEFAULT_SETTLE
+from collab.watch import WatchSettings
 
 #: Exit code that makes Claude Code wake the session (hooks reference, "asyncRewake").
 EXIT_WAKE = 2
@@ -199,6 +200,7 @@ def _sleep(
 ) -> Outcome:
     """Wait until there is news to deliver and deliver it (exit 2), or until the wait ends (exit 0)."""
     by_path = {h.channel: h for h in held}
+    settings = WatchSettings.from_env()
     while True:
         watches = []
         for h in held:
@@ -212,6 +214,7 @@ def _sleep(
             extra=[own_sleeper.path],
             superseded=lambda: not own_sleeper.current(),
             closed_by_self=_closed_by_self,
+            settings=settings,
         )
         if not found:
             return Outcome(0)

@@ -67,9 +67,9 @@ class _Channel:
 
     __slots__ = ("closed", "closed_at_start", "follower", "notices", "seen", "settle_at", "wanted", "watch")
 
-    def __init__(self, watch: Watch, hold_s: float | None) -> None:
+    def __init__(self, watch: Watch, hold_s: float) -> None:
         self.watch = watch
-        self.follower = Follower(watch.path, watch.after, 0.25 if hold_s is None else hold_s)
+        self.follower = Follower(watch.path, watch.after, hold_s)
         self.wanted: list[Entry] = []
         self.seen = watch.after
         self.closed = self.closed_at_start = False
@@ -135,7 +135,7 @@ def wait_any(
     found edited at the start, is left out; when none is left the wait returns [] at once.
     """
     settings = settings or WatchSettings()
-    hold = 0.0 if settle <= 0 else None
+    hold = 0.0 if settle <= 0 else settings.idle_ms / 1000  # as `collab wait` holds a hand entry back
     channels: list[_Channel] = []
     with contextlib.ExitStack() as stack:
         for watch in {w.path: w for w in watches}.values():
