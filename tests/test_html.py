@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
-import signal
 import stat
 import struct
 import subprocess
 from datetime import datetime, timedelta
-from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +20,7 @@ from collab.grammar import Ref, format_timestamp
 from collab.render_html import markdown_html, render_page
 from collab.status import compute, select_entries
 from tests.conftest import NOW, collab_bin
+from tests.pages import Dom, find_chromium, run_chromium
 
 # Each would change the page if any of it ran: the title, or a data-pwned attribute.
 SCRIPT_FIRST = "<script>document.title='pwned-1'</script>\nstill the same body\n\n**after the block**"
@@ -66,56 +64,6 @@ def exchange(channel: Channel) -> Channel:
     channel.answer("[see Answer 2](#answer-2) and <https://example.org/a?b=1&c=2>", author="site-a", now=_at(12))
     channel.close(author="site-a", now=_at(13))
     return channel
-
-
-class Dom(HTMLParser):
-    """Elements, attributes, ids, fragment links, and the text inside each element that has an id."""
-
-    VOID = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "wbr"})
-
-    def __init__(self, source: str) -> None:
-        super().__init__(convert_charrefs=True)
-        self.elements: list[tuple[str, dict[str, str | None]]] = []
-        self.ids: list[str] = []
-        self.text: dict[str, str] = {}
-        self.title = ""
-        self._open: list[tuple[str, str | None]] = []
-        self.feed(source)
-        self.close()
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        values = dict(attrs)
-        self.elements.append((tag, values))
-        anchor = values.get("id")
-        if anchor:
-            self.ids.append(anchor)
-            self.text.setdefault(anchor, "")
-        if tag not in self.VOID:
-            self._open.append((tag, anchor))
-
-    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.elements.append((tag, dict(attrs)))
-
-    def handle_endtag(self, tag: str) -> None:
-        while self._open:
-            if self._open.pop()[0] == tag:
-                break
-
-    def handle_data(self, data: str) -> None:
-        if any(tag == "title" for tag, _ in self._open):
-            self.title += data
-        for _, anchor in self._open:
-            if anchor:
-                self.text[anchor] += data
-
-    def tags(self, name: str) -> list[dict[str, str | None]]:
-        return [attrs for tag, attrs in self.elements if tag == name]
-
-    def hrefs(self) -> list[str]:
-        return [attrs["href"] or "" for _, attrs in self.elements if "href" in attrs]
-
-    def fragment_targets(self) -> list[str]:
-        return [href[1:] for href in self.hrefs() if href.startswith("#")]
 
 
 def _page(channel: Channel, **filters: Any) -> str:
@@ -364,48 +312,10 @@ def test_installed_command_writes_the_page(exchange, tmp_path, subprocess_env):
 
 # --- a real browser ---------------------------------------------------------------------------------------
 
-CHROMIUM_FLAGS = (
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-dev-shm-usage",
-)
-
 
 @pytest.fixture
 def chromium() -> str:
-    for name in ("/usr/bin/chromium", "chromium", "chromium-browser"):
-        found = shutil.which(name)
-        if found:
-            return found
-    pytest.skip("no chromium binary found (Debian: apt-get install chromium); .ci/run installs it")
-
-
-def _run_chromium(binary: str, tmp_path: Path, *args: str) -> str:
-    """Run one headless Chromium with its own profile and HOME; return stdout. Killed as a group after 60 s."""
-    profile = tmp_path / f"profile-{len(list(tmp_path.glob('profile-*')))}"
-    env = {**os.environ, "HOME": str(profile)}
-    with subprocess.Popen(
-        [binary, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-        start_new_session=True,
-    ) as process:
-        try:
-            out, err = process.communicate(timeout=60)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.communicate()
-            pytest.fail("chromium did not finish within 60 s")
-    assert process.returncode == 0, err[-2000:]
-    return out
+    return find_chromium()
 
 
 def _write_page(runner: CliRunner, channel: Channel, target: Path) -> Path:
@@ -418,7 +328,7 @@ def _write_page(runner: CliRunner, channel: Channel, target: Path) -> Path:
 def test_browser_screenshot(runner, exchange, tmp_path, chromium):
     page = _write_page(runner, exchange, tmp_path / "page.html")
     shot = tmp_path / "page.png"
-    _run_chromium(chromium, tmp_path, f"--screenshot={shot}", "--window-size=1200,3000", page.as_uri())
+    run_chromium(chromium, tmp_path, f"--screenshot={shot}", "--window-size=1200,3000", page.as_uri())
     data = shot.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     assert data[12:16] == b"IHDR" and struct.unpack(">II", data[16:24]) == (1200, 3000)
@@ -429,7 +339,7 @@ def test_browser_screenshot(runner, exchange, tmp_path, chromium):
 @pytest.mark.timeout(120)
 def test_browser_runs_no_script_and_every_re_link_resolves(runner, exchange, tmp_path, chromium):
     page = _write_page(runner, exchange, tmp_path / "page.html")
-    dom = Dom(_run_chromium(chromium, tmp_path, "--dump-dom", page.as_uri()))
+    dom = Dom(run_chromium(chromium, tmp_path, "--dump-dom", page.as_uri()))
     assert dom.title == exchange.read().header.title  # no hostile script set document.title
     _assert_safe(dom)
     assert {"request-1", "answer-4", "question-3"} <= set(dom.ids)
@@ -449,7 +359,7 @@ def test_browser_escaping_alone_stops_scripts_without_the_policy(runner, exchang
     control = "<script>document.documentElement.setAttribute('data-control', 'ran')</script>"
     bare = tmp_path / "bare.html"
     bare.write_text(source.replace("</body>", control + "</body>"), encoding="utf-8")
-    dom = Dom(_run_chromium(chromium, tmp_path, "--dump-dom", bare.as_uri()))
+    dom = Dom(run_chromium(chromium, tmp_path, "--dump-dom", bare.as_uri()))
     assert dom.tags("html")[0].get("data-control") == "ran"  # scripts do run on this page
     assert dom.title == exchange.read().header.title
     assert len(dom.tags("script")) == 1  # the control, nothing from a body
