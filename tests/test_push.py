@@ -428,6 +428,23 @@ def test_without_collab_the_wrapper_says_how_to_install_and_never_wakes(tmp_path
     assert start.returncode == 0 and "pipx install" in json.loads(start.stdout)["systemMessage"]
 
 
+def test_a_collab_too_old_for_hooks_never_wakes_the_session(tmp_path: Path) -> None:
+    """A `collab` without the `hook` command exits 2 on it (a usage error), which would wake the session
+    after every turn: the Stop hook exits 0 instead, with one line saying to upgrade."""
+    bare = tmp_path / "bin"
+    bare.mkdir()
+    for tool in ("sh", "cat"):
+        os.symlink(shutil.which(tool), bare / tool)
+    old = bare / "collab"
+    old.write_text("#!/bin/sh\necho \"Error: No such command '$1'.\" >&2\nexit 2\n")
+    old.chmod(0o755)
+    env = {"PATH": str(bare), "HOME": str(tmp_path), "CLAUDE_PLUGIN_ROOT": str(PLUGIN)}
+    stop = subprocess.run([str(bare / "sh"), "-c", hook_command("Stop")], input='{"hook_event_name": "Stop"}',
+                          env=env, capture_output=True, text=True, timeout=10)  # fmt: skip
+    assert (stop.returncode, stop.stdout) == (0, "")
+    assert stop.stderr.count("\n") == 1 and "pipx upgrade collab" in stop.stderr
+
+
 def test_the_hook_gives_up_before_its_timeout(sessions) -> None:
     """`collab hook --timeout S` exits 0, saying nothing, once S seconds pass with nothing to deliver."""
     a, _b, _path = sessions
