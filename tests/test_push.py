@@ -430,7 +430,7 @@ def test_without_collab_the_wrapper_says_how_to_install_and_never_wakes(tmp_path
 
 def test_a_collab_too_old_for_hooks_never_wakes_the_session(tmp_path: Path) -> None:
     """A `collab` without the `hook` command exits 2 on it (a usage error), which would wake the session
-    after every turn: the Stop hook exits 0 instead, with one line saying to upgrade."""
+    after every turn: the Stop hook exits 0 instead, and its last line says to upgrade."""
     bare = tmp_path / "bin"
     bare.mkdir()
     for tool in ("sh", "cat"):
@@ -442,7 +442,7 @@ def test_a_collab_too_old_for_hooks_never_wakes_the_session(tmp_path: Path) -> N
     stop = subprocess.run([str(bare / "sh"), "-c", hook_command("Stop")], input='{"hook_event_name": "Stop"}',
                           env=env, capture_output=True, text=True, timeout=10)  # fmt: skip
     assert (stop.returncode, stop.stdout) == (0, "")
-    assert stop.stderr.count("\n") == 1 and "pipx upgrade collab" in stop.stderr
+    assert stop.stderr.splitlines()[-1].startswith("collab: ") and "pipx upgrade collab" in stop.stderr
 
 
 def test_the_hook_gives_up_before_its_timeout(sessions) -> None:
@@ -553,3 +553,16 @@ def test_other_events_and_an_unwritable_env_file(tmp_path: Path) -> None:
     failed = push.run(start, timeout=1, environ={"CLAUDE_ENV_FILE": str(tmp_path / "missing" / "env")})
     assert failed.code == 1 and failed.message.startswith("collab: cannot add COLLAB_SESSION to ")
     assert not sleeper.exported("s")
+
+
+@pytest.mark.parametrize(("value", "code"), [(None, 2), ("75", 75), ("2", 2), ("1", 2), ("200", 2), ("x", 2)])
+def test_the_wake_exit_code_is_2_unless_the_wrapper_asks_for_its_own(monkeypatch, value, code) -> None:
+    """`collab hook` alone exits 2 to wake; the plugin's wrapper asks for 75 (3 to 125 accepted) and passes
+    only that on as 2, so an older collab's usage error (2) never wakes the session."""
+    from collab.cli.push import _wake_exit
+
+    if value is None:
+        monkeypatch.delenv("COLLAB_HOOK_WAKE_EXIT", raising=False)
+    else:
+        monkeypatch.setenv("COLLAB_HOOK_WAKE_EXIT", value)
+    assert _wake_exit() == code

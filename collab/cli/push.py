@@ -62,4 +62,11 @@ def hook(
     if outcome.message:
         sys.stderr.write(outcome.message if outcome.message.endswith("\n") else outcome.message + "\n")
         sys.stderr.flush()
-    raise typer.Exit(outcome.code)
+    raise typer.Exit(_wake_exit() if outcome.code == push.EXIT_WAKE else outcome.code)
+
+
+def _wake_exit() -> int:
+    """The exit code that means "wake": 2, or ``COLLAB_HOOK_WAKE_EXIT`` (3 to 125) when the plugin's
+    wrapper sets it, so that a usage error's 2 from a collab without this command never wakes anyone."""
+    raw = os.environ.get("COLLAB_HOOK_WAKE_EXIT", "")
+    return int(raw) if raw.isdigit() and 3 <= int(raw) <= 125 else 2

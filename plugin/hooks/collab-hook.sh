@@ -5,12 +5,16 @@
 PATH="${PATH:+$PATH:}${HOME:-/nonexistent}/.local/bin"
 export PATH
 if command -v collab >/dev/null 2>&1; then
-    # Only the Stop hook (the one hooks.json gives options) can wake the session, by exiting 2; a
-    # collab too old to know `hook` exits 2 too, on the unknown command, and would wake the session
-    # with an error after every turn. So for Stop, check first.
-    if [ "$#" -eq 0 ] || collab hook --help >/dev/null 2>&1; then
-        exec collab hook "$@"
-    fi
+    # Exit 2 wakes the session. A collab too old to know `hook` exits 2 as well (a usage error), and
+    # would wake the session with an error after every turn: so collab is asked to say "wake" with
+    # a code of its own, and only that code is passed on as 2.
+    COLLAB_HOOK_WAKE_EXIT=75 collab hook "$@"
+    status=$?
+    case $status in
+    75) exit 2 ;;
+    2) ;;
+    *) exit "$status" ;;
+    esac
     hint='the collab plugin needs a newer collab (one with `collab hook`): upgrade it with `pipx upgrade collab` or `uv tool upgrade collab`'
 else
     hint='the collab plugin needs the collab command: install it with `pipx install <clone or git URL of collab>` or `uv tool install <same>`, then restart Claude Code'
