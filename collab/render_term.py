@@ -27,6 +27,7 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 from rich.console import Console, ConsoleOptions, Group, RenderResult
 from rich.markdown import Markdown
+from rich.measure import Measurement
 from rich.rule import Rule
 from rich.table import Table
 from rich.text import Text
@@ -161,18 +162,38 @@ def entry_renderable(entry: Entry, answers: tuple[int, ...] | None = None) -> Gr
     return Group(EntryTitle(entry, answers), ShownMarkdown(entry.body), Text(""))
 
 
+class _Item:
+    """A checklist item's text, wrapped to its column, then where it stands (``answered by Answer 1``):
+    after the text's last line when it fits there, else on a line of its own. It never breaks
+    inside (rich would break it at any space)."""
+
+    def __init__(self, text: Text, tail: Text) -> None:
+        self.text, self.tail = text, tail
+
+    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
+        whole = Measurement.get(console, options, Text.assemble(self.text, "  ", self.tail))
+        return Measurement(max(whole.minimum, min(self.tail.cell_len, options.max_width)), whole.maximum)
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        width = options.max_width
+        lines = list(self.text.wrap(console, width, overflow="fold"))
+        if lines and lines[-1].cell_len + 2 + self.tail.cell_len <= width:
+            lines[-1] = Text.assemble(lines[-1], "  ", self.tail)
+        else:
+            lines.extend(self.tail.wrap(console, width, overflow="fold"))  # wider than the column: folded
+        yield Text("\n").join(lines)
+
+
 def _checklist(rows: Iterable[tuple[bool, str, str, tuple[int, ...]]]) -> Table:
-    """Marks, labels and texts in a grid, each text wrapping under itself (a hanging indent),
-    followed by where it stands, which never breaks across lines."""
+    """Marks, labels and items (:class:`_Item`) in a grid, so each item wraps under itself."""
     table = Table.grid(padding=(0, 1))
     table.add_column(no_wrap=True)
     table.add_column(no_wrap=True, justify="right")
-    table.add_column(ratio=1, overflow="fold")
+    table.add_column(ratio=1)
     for answered, label, text, answers in rows:
-        cell = Text(for_terminal(text))
-        # No-break spaces keep "answered by Answer 1" whole: it moves to the next line instead.
-        cell.append("  " + resolution(answers).replace(" ", "\u00a0"), style="dim" if answered else "yellow")
-        table.add_row(Text(" ✔" if answered else " ○", style="green" if answered else "yellow"), label, cell)
+        tail = Text(resolution(answers), style="dim" if answered else "yellow")
+        mark = Text(" ✔" if answered else " ○", style="green" if answered else "yellow")
+        table.add_row(mark, label, _Item(Text(for_terminal(text)), tail))
     return table
 
 
