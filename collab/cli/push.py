@@ -52,6 +52,8 @@ def hook(
         terminal = sys.stdin is None or sys.stdin.isatty()
         raw = b"" if terminal else sys.stdin.buffer.read(push.MAX_INPUT_BYTES + 1)
         outcome = push.run(raw[: push.MAX_INPUT_BYTES], timeout=limit)
+    except KeyboardInterrupt:
+        outcome = push.Outcome(130, "collab: interrupted")
     except CollabError as exc:
         # Any failure is exit 1: a usage error's 2 would wake the session with an error instead of news.
         outcome = push.Outcome(1, f"collab: {exc}")
