@@ -3,7 +3,8 @@
 A request is answered by an answer that says ``re Request N``, or by an answer with no ``re`` whose
 number equals the request's number (the original /collab convention of answering in order), unless
 the channel's creator, who wrote the requests, wrote that answer (contract section 6.3). A question
-is open until an answer says ``re Question N``.
+is open until an answer says ``re Question N``; the answers that say so are its resolution, which
+every view shows (``answered by Answer 4``, or ``open``), all from :func:`question_states`.
 """
 
 from datetime import datetime
