@@ -12,6 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from collab.cli import app
+from collab.wal import LedgerWarning
 from tests.conftest import state_dir
 from tests.test_format import ORIGINAL
 
@@ -141,7 +142,8 @@ def test_odd_input_is_read_with_warnings_and_never_rewritten(case: str, runner: 
     path = tmp_path / "collab-odd00001.md"
     path.write_bytes(data)
     os.chmod(path, 0o600)
-    result = runner.invoke(app, ["show", str(path), "--json"])
+    with pytest.warns(LedgerWarning, match="had no ledger: one was started"):  # a file collab never wrote
+        result = runner.invoke(app, ["show", str(path), "--json"])
     assert result.exit_code == 0, result.stderr
     assert path.read_bytes() == data
     if warning:

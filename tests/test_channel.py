@@ -1,6 +1,7 @@
 import os
 import re
 import stat
+import warnings
 from datetime import UTC, datetime
 
 import pytest
@@ -188,18 +189,25 @@ bodies = st.text(st.characters(blacklist_categories=("Cs",), blacklist_character
 def test_appends_never_change_earlier_bytes_and_bodies_read_back(tmp_path, appends):
     created = Channel.create("task", author="a", directory=tmp_path, now=NOW)
     expected = []
+    from collab.blocks import normalize_body
+    from collab.sanitize import for_channel
+
     for kind, body in appends:
         before = created.path.read_bytes()
-        try:
-            created.append(kind, body, author="b", now=NOW)
-        except UsageError:
-            assert not body.strip()
-            continue
+        visible = for_channel(normalize_body(body))
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                created.append(kind, body, author="b", now=NOW)
+            except UsageError:
+                assert not body.strip()
+                continue
+        # a body's terminal controls are written visibly, and then (only then) the writer says so
+        said = [str(w.message) for w in caught]
+        assert said == ([f"the {kind} held terminal control characters: they were written as visible symbols "
+                         "(ESC as ␛)"] if visible != normalize_body(body) else []), said  # fmt: skip
         assert created.path.read_bytes().startswith(before)
-        from collab.blocks import normalize_body
-        from collab.sanitize import for_channel
-
-        expected.append((kind, for_channel(normalize_body(body))))
+        expected.append((kind, visible))
     document = created.read()
     assert [(e.kind, e.body) for e in document.entries] == expected
     created.path.unlink()

@@ -136,7 +136,7 @@ def test_the_entry_stands_and_the_command_exits_0_when_the_ledger_cannot_follow(
     with pytest.warns(wal.LedgerWarning, match="the entry was appended, but the ledger could not record it"):
         result = runner.invoke(app, ["answer", channel.id, "posted once", "--as", "b"])
     assert result.exit_code == 0, result.stderr
-    monkeypatch.undo()
+    monkeypatch.setattr(files, "append_checked", real)  # not undo(): that would drop the test's state dir too
     assert [b for _, _, b in entries(channel)] == ["posted once"]
     assert channel.verify().ok
 
@@ -157,7 +157,7 @@ def test_a_write_that_fails_part_way_leaves_nothing(
     monkeypatch.setattr(files, "write_all", half_then_full)
     result = runner.invoke(app, ["answer", channel.id, "x" * 100, "--as", "b"])
     assert result.exit_code == 1 and "nothing was written" in result.stderr
-    monkeypatch.undo()
+    monkeypatch.setattr(files, "write_all", real)
     assert channel.path.read_bytes() == before
     assert channel.answer("next", author="b").number == 1
     assert channel.verify().ok
@@ -334,7 +334,8 @@ def test_a_ledger_replaced_by_a_link_is_reported_with_the_way_out(channel: Chann
     ledger.symlink_to("/etc/passwd")
     result = runner.invoke(app, ["verify", channel.id])
     assert result.exit_code == 4 and "--accept-current" in result.stderr and "real path" not in result.stderr
-    assert runner.invoke(app, ["answer", channel.id, "still written", "--as", "b"]).exit_code == 0
+    with pytest.warns(wal.LedgerWarning, match="is not a plain file of yours"):  # writers go on without it
+        assert runner.invoke(app, ["answer", channel.id, "still written", "--as", "b"]).exit_code == 0
     assert runner.invoke(app, ["repair", "--accept-current", channel.id]).exit_code == 0
     assert not ledger.is_symlink() and runner.invoke(app, ["verify", channel.id]).exit_code == 0
 

@@ -574,7 +574,8 @@ def test_watch_on_a_terminal_renders_markdown_and_keeps_control_sequences_inert(
     os.close(slave)
     try:
         screen = _read_pty(master, b"Ctrl+C to stop")
-        channel.answer("# Title\n\n- **item** [bold]x[/bold]\n\x1b]52;c;aGk=\x07\x1b[2J end", author="site-b")
+        with pytest.warns(UserWarning, match="held terminal control characters"):
+            channel.answer("# Title\n\n- **item** [bold]x[/bold]\n\x1b]52;c;aGk=\x07\x1b[2J end", author="site-b")
         screen += _read_pty(master, b"end")
         assert b"Answer 1 from site-b" in screen
         assert b"\x1b[1m" in screen  # rich styles the entry on a terminal

@@ -22,6 +22,7 @@ from collab import render_html, render_term
 from collab.channel import Channel
 from collab.cli import app
 from collab.sanitize import for_html, for_json, for_terminal
+from collab.wal import LedgerWarning
 from tests.conftest import collab_bin, state_dir
 
 pytestmark = pytest.mark.timeout(60)
@@ -43,6 +44,8 @@ def hand_channel(directory: Path, task: str, body: str = "Fine.", channel_id: st
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         handle.write(text)
+    with pytest.warns(LedgerWarning, match="had no ledger: one was started"):  # collab's first sight of it
+        Channel(path).check()
     return path
 
 
@@ -120,7 +123,6 @@ def test_a_hostile_task_is_shown_visibly(runner: CliRunner, tmp_path: Path, comm
 def test_verify_shows_a_hostile_edit_visibly(runner: CliRunner, tmp_path: Path) -> None:
     """verify names and diffs an edit that inserted control sequences, with none of them raw."""
     path = hand_channel(tmp_path, "Plain task", "Fine.")
-    assert runner.invoke(app, ["show", str(path)]).exit_code == 0  # the ledger accepts Answer 1
     edited = path.read_bytes().replace(b"Fine.", f"Fine. {HOSTILE} and more".encode())
     path.write_bytes(edited)
     result = runner.invoke(app, ["verify", str(path)])
