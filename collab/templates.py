@@ -56,39 +56,51 @@ _JOINER = "\uf8ff"  # a private-use character standing for a space that must not
 
 
 def wrap(text: str, keep: tuple[str, ...] = (), width: int = WRAP_WIDTH) -> str:
-    """Break the lines of a filled-in template that run past ``width`` columns.
+    """Re-wrap the parts of a filled-in template that run past ``width`` columns.
 
-    Templates are wrapped by hand, but a long path filled in makes lines longer. Prose lines are
-    wrapped at spaces (a list item ``- `` keeps a hanging indent); a command line (indented four
-    spaces, starting ``collab`` or ``flock``) is continued on the next line with a backslash, as a
-    POSIX shell reads it (a here-document still starts after the whole command). The strings in
-    ``keep`` (e.g. a quoted path) and markdown code spans are never broken. Other lines are left as they are.
+    Templates are wrapped by hand, but a long path filled in makes lines longer. A prose paragraph
+    (lines starting at column 0; a list item ``- `` is a paragraph of its own, with a hanging
+    indent) that holds a line too long is filled again, its words flowing on to the next lines. A
+    command line (indented four spaces, starting ``collab`` or ``flock``) is continued on the next
+    line with a backslash, as a POSIX shell reads it (a here-document still starts after the whole
+    command). The strings in ``keep`` (e.g. a quoted path) and markdown code spans are never
+    broken. Everything else is left as it is.
     """
-    import textwrap
-
     masks = {value: chr(0xE000 + i) * len(value) for i, value in enumerate(keep) if value}
+    for value, mask in masks.items():
+        text = text.replace(value, mask)
     out: list[str] = []
-    for line in text.split("\n"):
-        for value, mask in masks.items():
-            line = line.replace(value, mask)
-        if len(line) <= width:
-            out.append(line)
-        elif line.startswith("    ") and line.lstrip().startswith(("collab ", "flock ")):
+    paragraph: list[str] = []
+    for line in [*text.split("\n"), None]:
+        prose = line is not None and line.strip() != "" and not line.startswith(" ")
+        if paragraph and (not prose or line is None or line.startswith("- ")):
+            out.extend(_filled(paragraph, width))
+            paragraph = []
+        if line is None:
+            break
+        if prose:
+            paragraph.append(line)
+        elif len(line) > width and line.startswith("    ") and line.lstrip().startswith(("collab ", "flock ")):
             out.extend(_continued(line, width))
-        elif not line.startswith(" "):
-            hanging = "  " if line.startswith("- ") else ""
-            # a code span is one word: `--re question:N` never splits across lines
-            line = _CODE_SPAN.sub(lambda m: m.group().replace(" ", _JOINER), line)
-            lines = textwrap.wrap(
-                line, width, subsequent_indent=hanging, break_long_words=False, break_on_hyphens=False
-            )
-            out.extend(part.replace(_JOINER, " ") for part in lines)
         else:
             out.append(line)
     wrapped = "\n".join(out)
     for value, mask in masks.items():
         wrapped = wrapped.replace(mask, value)
     return wrapped
+
+
+def _filled(paragraph: list[str], width: int) -> list[str]:
+    """A prose paragraph as it was when every line fits, else filled again to ``width``."""
+    import textwrap
+
+    if all(len(line) <= width for line in paragraph):
+        return paragraph
+    # a code span is one word: `--re question:N` never splits across lines
+    words = _CODE_SPAN.sub(lambda m: m.group().replace(" ", _JOINER), " ".join(paragraph))
+    hanging = "  " if paragraph[0].startswith("- ") else ""
+    lines = textwrap.wrap(words, width, subsequent_indent=hanging, break_long_words=False, break_on_hyphens=False)
+    return [line.replace(_JOINER, " ") for line in lines]
 
 
 def _continued(line: str, width: int) -> list[str]:

@@ -92,3 +92,7 @@ def test_the_join_message_is_wrapped_after_its_paths_are_filled_in(placed):
     for command in commands:
         assert shlex.split(command.split("<<")[0])[2] == str(placed.path), command
     assert "`--re question:N`" in message  # code spans are never split
+    for paragraph in message.split("\n\n"):  # filled again, not cut: no stub of a line mid-paragraph
+        lines = paragraph.splitlines()
+        if len(lines) > 1 and not any(line.startswith((" ", "- ")) for line in lines):
+            assert all(len(line) > 60 for line in lines[:-1]), lines
