@@ -86,7 +86,10 @@ def resolve(ref: str, directory: str | os.PathLike[str] | None = None, *, existi
         return Path(ref)
     m = _ID.match(ref)
     if not m:
-        raise UsageError(f"{ref!r} is neither a channel path nor an id (ids are 4-32 lowercase letters and digits)")
+        raise UsageError(
+            f"{ref!r} is neither a channel path nor an id: give a path, an id, or the id's first 4 or more "
+            "characters (lowercase letters and digits)"
+        )
     wanted = m.group(1)
     exact = channel_path(wanted, directory)
     if os.path.lexists(exact):
