@@ -7,6 +7,7 @@ from __future__ import annotations
 import html
 import json
 import re
+import os
 import shutil
 import struct
 from pathlib import Path
@@ -239,9 +240,9 @@ def _screenshot(chromium: str, tmp_path: Path, page: Path, width: int, height: i
     data = shot.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and struct.unpack(">II", data[16:24]) == (width, height)
     assert len(data) > 40_000, len(data)  # a blank page of this size is a few KB
-    shots = Path("/tmp/collab-shots")
-    if shots.is_dir():  # made by hand to look at the pages: keep a copy there
-        shutil.copy(shot, shots / shot.name)
+    kept = os.environ.get("COLLAB_SHOTS_DIR")  # set by hand to look at the pages: a copy goes there
+    if kept:
+        shutil.copy(shot, Path(kept) / shot.name)
     return shot
 
 
