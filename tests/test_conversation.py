@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import html
 import json
-import re
 import os
+import re
 import shutil
 import struct
 from pathlib import Path
