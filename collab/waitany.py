@@ -27,7 +27,7 @@ import contextlib
 import os
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
@@ -35,7 +35,7 @@ from collab import presence
 from collab.errors import CollabError
 from collab.follower import Follower, Update
 from collab.format import Entry
-from collab.watch import WatchSettings, needs_polling
+from collab.watch import WatchSettings, changed_paths
 
 
 class Watch(NamedTuple):
@@ -161,7 +161,7 @@ def wait_any(
                 return ready
             if stop.over():
                 return []
-            for changed in _changes([*targets, *extras], settings, stop):
+            for changed in changed_paths([*targets, *extras], settings, stop):
                 if changed & extras and superseded():
                     return []
                 for key, channel in targets.items():
@@ -215,29 +215,3 @@ def _decide(channels: list[_Channel], settle: float, closed_by_self: Callable[[P
             found = (tuple(channel.wanted), channel.seen, channel.closed, channel.notices, closed_now)
             ready.append(Ready(watch.path, watch.name, *found))
     return ready
-
-
-def _changes(targets: list[str], settings: WatchSettings, stop_event: _Stop) -> Iterator[set[str]]:
-    """Yield the set of ``targets`` that changed after each burst of changes, or an empty set after
-    ``idle_ms`` without any; the first value comes once the watch is armed. Ends when ``stop_event`` is set."""
-    import watchfiles
-
-    wanted = set(targets)
-    directories = sorted({os.path.dirname(t) for t in targets})
-    polling = settings.polling
-    if polling is None:
-        polling = any(needs_polling(Path(d)) for d in directories)
-    for changes in watchfiles.watch(
-        *directories,
-        watch_filter=lambda _change, changed: changed in wanted,
-        debounce=settings.debounce_ms,
-        step=settings.step_ms,
-        stop_event=stop_event,
-        rust_timeout=settings.idle_ms,
-        yield_on_timeout=True,
-        recursive=False,
-        force_polling=polling,
-        poll_delay_ms=settings.poll_ms,
-        ignore_permission_denied=True,
-    ):
-        yield {changed for _change, changed in changes}

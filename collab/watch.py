@@ -14,13 +14,14 @@ being set up is never missed. On file systems without change events (NFS, SMB, 9
 :attr:`WatchSettings.poll_ms` milliseconds.
 """
 
-from collections.abc import Iterator
+import os
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import NamedTuple, Protocol
 
 from collab.follower import Follower, Update
 
-__all__ = ["Follower", "StopEvent", "Update", "WatchSettings", "follow", "needs_polling"]
+__all__ = ["Follower", "StopEvent", "Update", "WatchSettings", "changed_paths", "follow", "needs_polling"]
 
 #: File-system types (``/proc/self/mountinfo``) that deliver no inotify events for other hosts' writes.
 NETWORK_FILESYSTEMS = frozenset(
@@ -100,18 +101,24 @@ def needs_polling(directory: Path) -> bool:
     return _filesystem_type(directory) in NETWORK_FILESYSTEMS
 
 
-def _changes(path: Path, settings: WatchSettings, stop_event: StopEvent | None) -> Iterator[bool]:
-    """Yield ``True`` after each burst of changes to ``path``, ``False`` after ``idle_ms`` without any.
+def changed_paths(targets: Sequence[str], settings: WatchSettings, stop_event: StopEvent | None) -> Iterator[set[str]]:
+    """Yield the set of ``targets`` (file paths) that changed after each burst of changes, or an
+    empty set after ``idle_ms`` without any.
 
-    The first value comes once the watch is armed. Ends when ``stop_event`` is set.
+    Watches the targets' directories, not recursively, so a file replaced by a rename or deleted
+    and created again is still seen. The first value comes once the watch is armed. Polls instead
+    on a file system that delivers no events (:func:`needs_polling`). Ends when ``stop_event`` is set.
     """
     import watchfiles
 
-    target = str(path)
-    polling = settings.polling if settings.polling is not None else needs_polling(path.parent)
+    wanted = set(targets)
+    directories = sorted({os.path.dirname(target) for target in wanted})
+    polling = settings.polling
+    if polling is None:
+        polling = any(needs_polling(Path(directory)) for directory in directories)
     for changes in watchfiles.watch(
-        path.parent,
-        watch_filter=lambda _change, changed: changed == target,
+        *directories,
+        watch_filter=lambda _change, changed: changed in wanted,
         debounce=settings.debounce_ms,
         step=settings.step_ms,
         stop_event=stop_event,
@@ -122,7 +129,7 @@ def _changes(path: Path, settings: WatchSettings, stop_event: StopEvent | None) 
         poll_delay_ms=settings.poll_ms,
         ignore_permission_denied=True,
     ):
-        yield bool(changes)
+        yield {changed for _change, changed in changes}
 
 
 def follow(
@@ -156,7 +163,7 @@ def follow(
     closed = first.closed
     if stop_event is not None and stop_event.is_set():
         return
-    for changed in _changes(path, settings, stop_event):
+    for changed in changed_paths([str(path)], settings, stop_event):
         update = follower.refresh(settled=not changed)
         if every_tick or update or update.closed != closed:
             closed = update.closed
