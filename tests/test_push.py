@@ -191,8 +191,8 @@ def test_a_waiting_answerer_wakes_the_hook_within_a_second(sessions) -> None:
     waiter = None
     try:
         until_sleeping(hook, Path(path).parent)
-        answered = time.monotonic()
         assert b.collab("answer", path, "--re", "request:1", "-", stdin="Version 2.1.0 runs here.\n").returncode == 0
+        answered = time.monotonic()  # the answer has landed: B now starts its wait, and its turn is over
         waiter = b.waiter(path)
         code, err, ended = finish(hook)
     finally:
