@@ -130,9 +130,20 @@ def close_ids(wanted: str, ids: list[str], limit: int = 3) -> list[str]:
 
 
 def project_dir(cwd: Path) -> Path:
-    """The git top level holding ``cwd`` (the nearest folder with ``.git``), else ``cwd`` itself."""
+    """The git top level holding ``cwd`` (the nearest folder with a trusted ``.git``), else ``cwd`` itself.
+
+    A ``.git`` is trusted only when this user owns it and the folder holding it is not writable by
+    everyone (contract 6.1): another local user can plant ``/tmp/shared/.git``, and would otherwise
+    merge the seats of every session below it.
+    """
+    uid = os.getuid()
     for folder in (cwd, *cwd.parents):
-        if (folder / ".git").exists():
+        try:
+            found = os.lstat(folder / ".git")
+            holder = os.stat(folder)
+        except OSError:
+            continue
+        if found.st_uid == uid and holder.st_mode & 0o002 == 0:
             return folder
     return cwd
 
@@ -181,6 +192,23 @@ def seconds(option: str, value: float | None, maximum: float = MAX_SECONDS) -> f
     if value is not None and not (math.isfinite(value) and 0 <= value <= maximum):
         raise UsageError(f"{option}: give a number of seconds from 0 to {maximum:g}, not {value}")
     return value
+
+
+def settle(environ: Mapping[str, str] | None = None) -> float | None:
+    """The ``--settle`` to use when none is given: ``$COLLAB_SETTLE`` in seconds, or None (the turn
+    rule's own defaults, :mod:`collab.turns`). Read by ``collab wait`` and the wake hook alike.
+
+    Raises:
+        UsageError: the value is not a decimal number of seconds from 0 to :data:`MAX_SECONDS`.
+    """
+    raw = _setting("COLLAB_SETTLE", environ)
+    if raw is None:
+        return None
+    if not (_DECIMAL.fullmatch(raw) and float(raw) <= MAX_SECONDS):
+        raise UsageError(
+            f"COLLAB_SETTLE={_shown(raw)}: give a number of seconds such as 30 or 2.5, from 0 to {MAX_SECONDS:g}"
+        )
+    return float(raw)
 
 
 #: Seconds in each unit a duration such as ``7d`` may use.

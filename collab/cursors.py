@@ -124,16 +124,9 @@ def advance(
         CollabError: another process held the cursors lock for over ``COLLAB_LOCK_TIMEOUT`` seconds.
         UsageError: ``timeout`` is None and ``COLLAB_LOCK_TIMEOUT`` is malformed.
     """
-    path = state_path(channel_path)
     with locked(channel_path, config.lock_timeout() if timeout is None else timeout):
-        readers, _warning = _read(path)
-        current = readers.get(reader, {}).get("seen", 0)
-        if seen <= current:
-            return int(current)
-        readers[reader] = {"seen": seen, "updated": format_timestamp(now or datetime.now(UTC))}
-        document = {"channel": channel_path.stem.removeprefix("collab-"), "readers": readers}
-        files.replace_atomic(path, (json.dumps(document, indent=1) + "\n").encode())
-        return seen
+        before = _move(channel_path, reader, seen, now)
+        return max(before, seen)
 
 
 def take(channel_path: Path, reader: str, seen: int, now: datetime | None = None, timeout: float | None = None) -> int:
@@ -145,12 +138,33 @@ def take(channel_path: Path, reader: str, seen: int, now: datetime | None = None
     Raises:
         As :func:`advance`.
     """
-    path = state_path(channel_path)
     with locked(channel_path, config.lock_timeout() if timeout is None else timeout):
-        readers, _warning = _read(path)
-        before = int(readers.get(reader, {}).get("seen", 0))
-        if seen > before:
-            readers[reader] = {"seen": seen, "updated": format_timestamp(now or datetime.now(UTC))}
-            document = {"channel": channel_path.stem.removeprefix("collab-"), "readers": readers}
-            files.replace_atomic(path, (json.dumps(document, indent=1) + "\n").encode())
-        return before
+        return _move(channel_path, reader, seen, now)
+
+
+def _move(channel_path: Path, reader: str, seen: int, now: datetime | None) -> int:
+    """Under the lock: move ``reader``'s cursor forward to ``seen``; return the cursor before."""
+    path = state_path(channel_path)
+    readers, _warning = _read(path)
+    record = readers.get(reader, {})
+    before = int(record.get("seen", 0))
+    if seen > before:
+        readers[reader] = record | {"seen": seen, "updated": format_timestamp(now or datetime.now(UTC))}
+        save(channel_path, readers)
+    return before
+
+
+def save(channel_path: Path, readers: dict[str, Any]) -> None:
+    """Under the lock (:func:`locked`): replace the cursors file with ``readers``."""
+    document = {"channel": channel_path.stem.removeprefix("collab-"), "readers": readers}
+    files.replace_atomic(state_path(channel_path), (json.dumps(document, indent=1) + "\n").encode())
+
+
+def readers(channel_path: Path) -> dict[str, dict[str, Any]]:
+    """Every reader's record, by name: ``seen`` (entries), ``updated`` (when it last moved), and
+    ``told`` (the receipts :mod:`collab.receipts` last gave it). Empty when there is none yet.
+
+    Raises:
+        ChannelRefused: as :func:`load`.
+    """
+    return _read(state_path(channel_path, create=False))[0]

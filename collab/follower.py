@@ -38,7 +38,8 @@ class Update(NamedTuple):
     the file, have been delivered so far (a reader's cursor); ``closed`` says whether the channel
     is closed now; ``notices`` are sentences for a person (history edited, file vanished or back);
     ``edited`` is true when bytes delivered earlier changed (on the first look: when the ledger
-    finds the accepted history edited).
+    finds the accepted history edited); ``revised`` holds entries delivered earlier that have
+    grown since (the last entry, written by hand in pieces), as they stand now.
     """
 
     entries: tuple[Entry, ...] = ()
@@ -46,9 +47,10 @@ class Update(NamedTuple):
     closed: bool = False
     notices: tuple[str, ...] = ()
     edited: bool = False
+    revised: tuple[Entry, ...] = ()
 
     def __bool__(self) -> bool:
-        return bool(self.entries or self.notices)
+        return bool(self.entries or self.notices or self.revised)
 
 
 def _fingerprint(entry: Entry) -> tuple[str, bytes]:
@@ -183,19 +185,19 @@ class Follower:
         end = seen.base + len(good)
         entries = self._complete(tail.entries, end, good.endswith(b"\n"), settled)
         seen.held = len(entries) < len(tail.entries)
-        notices, fresh = [], []
+        fresh, revised = [], []
         for entry in entries:
             position = entry.index - 1
             if position >= len(seen.delivered):
                 fresh.append(entry)
                 seen.delivered.append(_fingerprint(entry))
             elif _fingerprint(entry) != seen.delivered[position]:
-                notices.append(f"{entry.label} got more text after it was shown (see `collab show {self.path}`)")
+                revised.append(entry)
                 seen.delivered[position] = _fingerprint(entry)
         seen.move(good, seen.base, tail.checkpoint, tail.at_checkpoint)
         seen.mtime_ns = st.st_mtime_ns
         seen.closed = seen.closed or tail.counters.closed is not None
-        return Update(tuple(fresh), self.delivered, seen.closed, tuple(notices))
+        return Update(tuple(fresh), self.delivered, seen.closed, revised=tuple(revised))
 
     def _complete(self, entries: tuple[Entry, ...] | list[Entry], end: int, line_ended: bool,
                   settled: bool) -> list[Entry]:  # fmt: skip
@@ -266,7 +268,7 @@ class Follower:
             return update
         self._missing, self._unreadable = False, None
         notices = ("the channel file is back", *update.notices)
-        return Update(update.entries, update.seen, update.closed, notices, update.edited)
+        return update._replace(notices=notices)
 
 
 

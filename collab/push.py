@@ -26,7 +26,8 @@ stdout would reach the model.
 
 The seat key is the host and the real path of the git top level of ``cwd``, plus the session key
 the session's commands carry: ``COLLAB_SESSION`` when set, else the session id once SessionStart
-exported it, else none (an older Claude Code without ``CLAUDE_ENV_FILE``: the directory's seat).
+exported it, else Claude Code's own process (:mod:`collab.sessions`), which the session's
+commands find too.
 A channel closed by someone else while the hook waits wakes the session once, with the closing
 summary; one the session closed itself does not.
 """
@@ -36,16 +37,15 @@ from __future__ import annotations
 import json
 import os
 import shlex
-import socket
 import threading
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from collab import cursors, seats, sleeper, waitany, wake
+from collab import cursors, receipts, seats, sleeper, waitany, wake
 from collab.errors import CollabError
-from collab.turns import DEFAULT_SETTLE
+from collab.turns import TurnRule
 from collab.watch import WatchSettings
 
 #: Exit code that makes Claude Code wake the session (hooks reference, "asyncRewake").
@@ -107,7 +107,7 @@ def run(
     *,
     timeout: float,
     environ: Mapping[str, str] | None = None,
-    settle: float = DEFAULT_SETTLE,
+    rule: TurnRule | None = None,
     halt: threading.Event | None = None,
 ) -> Outcome:
     """Run the hook for the input ``raw``; see the module docstring for each event.
@@ -116,7 +116,7 @@ def run(
         raw: the hook input as read from stdin.
         timeout: seconds the Stop hook may sleep before it exits 0 by itself.
         environ: the environment (default ``os.environ``): ``COLLAB_SESSION``, ``CLAUDE_ENV_FILE``.
-        settle: seconds without a new entry after which a writer's turn counts as over.
+        rule: when a writer's turn is over by time (default: ``COLLAB_SETTLE`` in ``environ``, else the defaults).
         halt: an event that ends the Stop hook's wait with exit 0 (default: set when the agent's
             process exits, see :func:`collab.sleeper.on_agent_exit`).
 
@@ -140,7 +140,7 @@ def run(
         sleeper.stand_down(given.session_id)
         return Outcome(0)
     if given.event == "Stop":
-        return _stop(given, env, time.monotonic() + timeout, settle, halt)
+        return _stop(given, env, time.monotonic() + timeout, rule or TurnRule.given(None, env), halt)
     return Outcome(0, f"collab: nothing to do for the hook event {given.event}")
 
 
@@ -167,15 +167,13 @@ def seat_matcher(given: HookInput, env: Mapping[str, str]) -> Callable[[str], bo
     session = env.get("COLLAB_SESSION", "").strip()
     if not session and sleeper.exported(given.session_id):
         session = given.session_id
-    exact = seats.seat_key(given.cwd, {"COLLAB_SESSION": session} if session else {})
-    if not session:
-        return lambda key: key == exact
-    host = socket.gethostname()
-    return lambda key: key == exact or (key.startswith(f"{host}:") and key.endswith(f":{session}"))
+    place = seats.here(given.cwd, {"COLLAB_SESSION": session} if session else {})
+    host, tail = place.host, f":{place.session}"
+    return lambda key: key.startswith(f"{host}:") and key.endswith(tail)
 
 
 def _stop(
-    given: HookInput, env: Mapping[str, str], deadline: float, settle: float, halt: threading.Event | None
+    given: HookInput, env: Mapping[str, str], deadline: float, rule: TurnRule, halt: threading.Event | None
 ) -> Outcome:
     held = {h.channel: h for h in seats.holdings(seat_matcher(given, env))}
     own_sleeper = sleeper.Sleeper(given.session_id)
@@ -190,13 +188,13 @@ def _stop(
         if halt is None:
             halt = threading.Event()
             sleeper.on_agent_exit(halt)
-        return _sleep(list(held.values()), own_sleeper, deadline, settle, halt)
+        return _sleep(list(held.values()), own_sleeper, deadline, rule, halt)
     finally:
         own_sleeper.close()
 
 
 def _sleep(
-    held: list[seats.Holding], own_sleeper: sleeper.Sleeper, deadline: float, settle: float, halt: threading.Event
+    held: list[seats.Holding], own_sleeper: sleeper.Sleeper, deadline: float, rule: TurnRule, halt: threading.Event
 ) -> Outcome:
     """Wait until there is news to deliver and deliver it (exit 2), or until the wait ends (exit 0)."""
     by_path = {h.channel: h for h in held}
@@ -208,7 +206,7 @@ def _sleep(
             watches.append(waitany.Watch(h.channel, h.name, seen, _own(h)))
         found = waitany.wait_any(
             watches,
-            settle=settle,
+            rule=rule,
             deadline=deadline,
             halt=halt,
             extra=[own_sleeper.path],
@@ -255,7 +253,9 @@ def _claim(ready: waitany.Ready, holding: seats.Holding) -> wake.News | None:
     try:
         document = channel.read()
         title, closing = document.header.title or channel.id, channel.closing(document)
+        found = receipts.news(ready.path, holding.name, _own(holding)())
+        read = tuple(receipts.sentences(found, {e.index: e.label for e in document.entries}))
     except CollabError:
-        title, closing = channel.id, None
+        title, closing, read = channel.id, None, ()
     claims = frozenset(e.index for e in entries if e.author == holding.name)
-    return wake.News(ready.path, title, holding.name, holding.explicit, entries, closing, claims, ready.notices)
+    return wake.News(ready.path, title, holding.name, holding.explicit, entries, closing, claims, ready.notices, read)

@@ -33,7 +33,7 @@ from rich.table import Table
 from rich.text import Text
 
 from collab.format import Document, Entry
-from collab.render_text import body_text, closing_line, counts_line, resolution, task_after_title
+from collab.render_text import body_text, closing_line, counts_line, participant_text, resolution, task_after_title
 from collab.sanitize import for_terminal
 from collab.status import Status
 
@@ -288,9 +288,7 @@ def print_status(console: Console, status: Status) -> None:
     )
     console.print(line)
     console.print(Text(counts_line(status)))
-    people = ", ".join(
-        f"{for_terminal(p.name, one_line=True)} ({p.entries}{', waiting' if p.waiting else ''})"
-        for p in status.participants
-    )
-    console.print(Text(f"participants: {people or 'none yet'}"))
+    console.print(Text("participants:" if status.participants else "participants: none yet"))
+    for person in status.participants:
+        console.print(Text(f"  {participant_text(person, len(status.entries))}", style="green" if person.waiting else ""))
     console.print(Text(f"integrity: {status.integrity}", style="red" if status.integrity == "violated" else "dim"))

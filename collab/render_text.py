@@ -15,7 +15,7 @@ from collab.sanitize import for_terminal
 
 if TYPE_CHECKING:
     from collab.format import Document, Entry
-    from collab.status import Status
+    from collab.status import Participant, Status
 
 
 def describe(entry: Entry, answers: tuple[int, ...] | None = None) -> str:
@@ -137,6 +137,15 @@ def counts_line(status: Status) -> str:
     return f"{answers}, {questions}; last activity {for_terminal(status.last_activity or '-', one_line=True)}"
 
 
+def participant_text(person: Participant, total: int) -> str:
+    """One participant as a line: what it wrote, what it has read (its receipt) and whether it waits
+    now, e.g. ``site-b: wrote 2 (last 2026-06-22T14:05:02Z); read 5 of 7 (at 2026-06-22T14:06:00Z); waiting``."""
+    name = for_terminal(person.name, one_line=True)
+    wrote = f"wrote {person.entries}" + (f" (last {for_terminal(person.last_entry, one_line=True)})" if person.last_entry else "")
+    read = f"read {person.seen} of {total}" + (f" (at {for_terminal(person.seen_at, one_line=True)})" if person.seen_at else "")
+    return f"{name}: {wrote}; {read}" + ("; waiting" if person.waiting else "")
+
+
 def status_text(status: Status) -> str:
     """``collab status`` for people: what is open first, then the counts."""
     open_requests = [r.number for r in status.requests if not r.answered]
@@ -150,11 +159,7 @@ def status_text(status: Status) -> str:
     summary += "; open questions: " + (", ".join(map(str, status.open_questions)) or "none")
     out.append(summary)
     out.append(counts_line(status))
-    people = ", ".join(
-        f"{for_terminal(p.name, one_line=True)} ({p.entries}, last {for_terminal(p.last_entry or '-', one_line=True)}"
-        + (", waiting)" if p.waiting else ")")
-        for p in status.participants
-    )
-    out.append(f"participants: {people or 'none yet'}")
+    out.append("participants:" if status.participants else "participants: none yet")
+    out += [f"  {participant_text(p, len(status.entries))}" for p in status.participants]
     out.append(f"integrity: {status.integrity}")
     return "\n".join(out) + "\n"

@@ -1,10 +1,16 @@
 """Seats: who holds which name in a channel, so that automatic names never collide (contract 6.1).
 
-A *seat* is the host, the real path of the git top level (or the working directory) and, when the
-environment gives one, an agent session key (``COLLAB_SESSION``). A seat without ``--as`` or
-``COLLAB_AS`` gets the directory's base name; when another seat already holds that name it gets
-``NAME-2`` (then ``-3`` ...), keeps it on every later call, and the command that first hands it out
-says so once.
+A *seat* is one session in one place: the host, the real path of the git top level (or the
+working directory), and the session (:mod:`collab.sessions`: ``COLLAB_SESSION`` where set, else the
+agent's process or the person's interactive shell, told from the process tree). So two agent
+sessions, or two terminals, in one directory or in one repository, hold two seats with nothing to
+configure. A seat without ``--as`` or ``COLLAB_AS`` gets the directory's base name; when another
+seat already holds that name it gets ``NAME-2`` (then ``-3`` ...), keeps it on every later call,
+and the command that first hands it out says so once.
+
+A seat whose session has ended (its process is gone) is taken over by the next session that
+claims an automatic name in the same place, with its name and the entries it wrote: the new
+session is not woken for them, and reads on from the old seat's cursor.
 
 Each seat also records the numbers (indexes) of the entries it wrote through collab, under the name
 it wrote them as: ``wait`` skips only those as "own", so an entry written by hand that claims your
@@ -20,7 +26,8 @@ the channel's path (its directory's real path), so the channels a seat holds can
 the state directory alone::
 
     {"channel": "<id>", "path": "/tmp/collab-<id>.md", "names": {"<seat>": "app-2"},
-     "claimed": {"<seat>": "site-a"}, "written": {"<seat>\\t<name>": [3, 5]}}
+     "claimed": {"<seat>": "site-a"}, "written": {"<seat>\\t<name>": [3, 5]},
+     "sessions": {"<seat>": {"host": "laptop", "place": "/home/me/app", "process": "4242@981233"}}}
 """
 
 from __future__ import annotations
@@ -28,11 +35,11 @@ from __future__ import annotations
 import json
 import os
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from collab import config, cursors, files, paths
+from collab import config, cursors, files, paths, sessions
 from collab.errors import ChannelNotFound, ChannelRefused, CollabError
 
 if TYPE_CHECKING:
@@ -41,6 +48,31 @@ if TYPE_CHECKING:
 _ADVICE = "remove it: it only records which session holds which name"
 #: Seconds an explicit name waits for the lock to be recorded; it is not recorded when the lock stays busy.
 _CLAIM_LOCK_SECONDS = 0.2
+_EMPTY: dict[str, dict[str, Any]] = {"names": {}, "claimed": {}, "written": {}, "sessions": {}}
+
+
+class Place(NamedTuple):
+    """Where a seat sits: the ``host``, the real path of its ``place`` (git top level or working
+    directory), and the ``session`` key and ``process`` (``PID@START``) of :mod:`collab.sessions`."""
+
+    host: str
+    place: str
+    session: str
+    process: str
+
+    @property
+    def key(self) -> str:
+        """The seat's key in the registry: ``host:place:session``."""
+        return f"{self.host}:{self.place}:{self.session}"
+
+
+def here(cwd: Path | None = None, environ: Mapping[str, str] | None = None) -> Place:
+    """This session's place: host, real git top level (or ``cwd``), session and its process."""
+    env = os.environ if environ is None else environ
+    folder = os.path.realpath(config.project_dir(cwd or Path.cwd()))
+    process = sessions.current()
+    given = env.get("COLLAB_SESSION", "").strip()
+    return Place(socket.gethostname(), folder, given or f"proc={process}", process)
 
 
 class Seat(NamedTuple):
@@ -51,6 +83,7 @@ class Seat(NamedTuple):
     key: str
     written: frozenset[int] = frozenset()
     notice: str | None = None
+    process: str = ""
 
     def owns(self, entry: Entry) -> bool:
         """True when this seat wrote ``entry`` through collab."""
@@ -61,20 +94,16 @@ class Seat(NamedTuple):
         return entry.author == self.name and not self.owns(entry)
 
 
-def seat_key(cwd: Path | None = None, environ: dict[str, str] | None = None) -> str:
-    """This seat's key: ``host:real path of the git top level or cwd[:COLLAB_SESSION]``."""
-    env = os.environ if environ is None else environ
-    folder = config.project_dir(cwd or Path.cwd())
-    key = f"{socket.gethostname()}:{os.path.realpath(folder)}"
-    session = env.get("COLLAB_SESSION", "").strip()
-    return f"{key}:{session}" if session else key
+def seat_key(cwd: Path | None = None, environ: Mapping[str, str] | None = None) -> str:
+    """This seat's key: ``host:real path of the git top level or cwd:session`` (see :func:`here`)."""
+    return here(cwd, environ).key
 
 
 def _read(path: Path) -> dict[str, Any]:
     try:
         raw = files.read_checked(path)
     except ChannelNotFound:
-        return {"names": {}, "claimed": {}, "written": {}}
+        return {k: {} for k in _EMPTY}
     except ChannelRefused as exc:
         raise ChannelRefused(f"collab's seats file cannot be used: {exc}. {path}: {_ADVICE}") from None
     return _parse(raw)[0]
@@ -85,17 +114,20 @@ def _parse(raw: bytes) -> tuple[dict[str, Any], str | None]:
     try:
         document = json.loads(raw)
         names, written = document["names"], document["written"]
-        claimed = document.get("claimed", {})
-        if not isinstance(names, dict) or not isinstance(written, dict) or not isinstance(claimed, dict):
+        claimed, where_from = document.get("claimed", {}), document.get("sessions", {})
+        if not all(isinstance(part, dict) for part in (names, written, claimed, where_from)):
             raise ValueError
         if not all(isinstance(v, list) and all(isinstance(i, int) for i in v) for v in written.values()):
             raise ValueError
         if not all(isinstance(v, str) for v in (*names.values(), *claimed.values())):
             raise ValueError
+        if not all(isinstance(v, dict) and all(isinstance(x, str) for x in v.values()) for v in where_from.values()):
+            raise ValueError
         where = document.get("path")
     except (ValueError, KeyError, TypeError, AttributeError):
-        return {"names": {}, "claimed": {}, "written": {}}, None
-    return {"names": names, "claimed": claimed, "written": written}, where if isinstance(where, str) else None
+        return {k: {} for k in _EMPTY}, None
+    registry = {"names": names, "claimed": claimed, "written": written, "sessions": where_from}
+    return registry, where if isinstance(where, str) else None
 
 
 def _held_elsewhere(registry: dict[str, Any], key: str) -> set[str]:
@@ -122,37 +154,78 @@ def _save(channel_path: Path, registry: dict[str, Any]) -> None:
 
 
 def _seat(registry: dict[str, Any], key: str, name: str, notice: str | None = None) -> Seat:
-    return Seat(name, key, frozenset(registry["written"].get(f"{key}\t{name}", [])), notice)
+    process = registry["sessions"].get(key, {}).get("process", "")
+    return Seat(name, key, frozenset(registry["written"].get(f"{key}\t{name}", [])), notice, process)
 
 
-def claim(channel_path: Path, name: str | None = None, *, key: str | None = None) -> Seat:
+def _note(registry: dict[str, Any], place: Place) -> bool:
+    """Record where ``place``'s seat sits; True when that changed the registry."""
+    wanted = {"host": place.host, "place": place.place, "process": place.process}
+    if registry["sessions"].get(place.key) == wanted:
+        return False
+    registry["sessions"][place.key] = wanted
+    return True
+
+
+def _ended_here(registry: dict[str, Any], place: Place) -> str | None:
+    """The key of a seat with an automatic name in ``place`` whose session has ended, if any."""
+    for key in sorted(registry["names"], key=lambda k: (len(registry["names"][k]), registry["names"][k])):
+        where = registry["sessions"].get(key)
+        if key == place.key or key in registry["claimed"] or where is None:
+            continue
+        if (where.get("host"), where.get("place")) != (place.host, place.place):
+            continue
+        if not sessions.alive(where.get("process", "")):
+            return key
+    return None
+
+
+def _take_over(registry: dict[str, Any], old: str, new: str) -> str:
+    """Move the seat ``old`` (name, entries written) to the key ``new``; return its name."""
+    name: str = registry["names"].pop(old)
+    registry["names"][new] = name
+    registry["sessions"].pop(old, None)
+    for pair in [p for p in registry["written"] if p.split("\t", 1)[0] == old]:
+        registry["written"][f"{new}\t{pair.split(chr(9), 1)[1]}"] = registry["written"].pop(pair)
+    return name
+
+
+def claim(channel_path: Path, name: str | None = None, *, place: Place | None = None) -> Seat:
     """This seat in the channel: the explicit ``name`` (``--as``, else ``COLLAB_AS``), or its automatic name.
 
-    The first claim of an automatic name records it (under the lock); a name another seat holds (as
-    its automatic name, or by having written as it) becomes ``NAME-2``. An explicit name is taken as
-    given, and recorded by :func:`record` once this seat writes as it.
+    The first claim of an automatic name records it (under the lock): the seat of an ended session
+    in the same place is taken over; otherwise a name another seat holds (as its automatic name, or
+    by having written as it) becomes ``NAME-2``. An explicit name is taken as given, and recorded
+    by :func:`record` once this seat writes as it.
+
+    Args:
+        channel_path: the channel.
+        name: the explicit name, if any.
+        place: the seat's place (default: this session's, :func:`here`).
 
     Raises:
         UsageError: an explicit name cannot stand in a heading.
         ChannelRefused: the seats file, its lock or the state directory cannot be used safely.
         CollabError: the lock was held for over ``COLLAB_LOCK_TIMEOUT`` seconds.
     """
-    key = key or seat_key()
+    place = place or here()
+    key = place.key
     explicit = name or os.environ.get("COLLAB_AS")
     path = paths.sidecar(channel_path, "seats.json")
     registry = _read(path)
     if explicit:  # an explicit name is the person's choice: held once this seat writes as it
         chosen = config.identity(explicit)
-        if registry["claimed"].get(key) != chosen:  # recorded once, for the wake hook to find
+        if registry["claimed"].get(key) != chosen or key not in registry["sessions"]:  # for the wake hook
             try:
                 with cursors.locked(channel_path, min(config.lock_timeout(), _CLAIM_LOCK_SECONDS)):
                     registry = _read(path)
                     registry["claimed"][key] = chosen
+                    _note(registry, place)
                     _save(channel_path, registry)
             except files.LockTimeout:
                 pass  # only the wake hook needs it, and the next command records it: never hold this one up
         return _seat(registry, key, chosen)
-    if key in registry["names"]:
+    if key in registry["names"] and registry["sessions"].get(key, {}).get("process") == place.process:
         return _seat(registry, key, registry["names"][key])
     with cursors.locked(channel_path, config.lock_timeout()):
         registry = _read(path)
@@ -161,13 +234,18 @@ def claim(channel_path: Path, name: str | None = None, *, key: str | None = None
             chosen = registry["names"][key]
         else:
             base = config.identity(None)
-            chosen = _free_name(base, _held_elsewhere(registry, key))
-            registry["names"][key] = chosen
+            ended = _ended_here(registry, place)
+            if ended is not None:
+                chosen = _take_over(registry, ended, key)
+            else:
+                chosen = _free_name(base, _held_elsewhere(registry, key))
+                registry["names"][key] = chosen
             if chosen != base:
                 notice = (
                     f"you are {chosen} in this channel: another session already holds {base} "
                     "(pass --as NAME to choose a name)"
                 )
+        _note(registry, place)
         _save(channel_path, registry)
         return _seat(registry, key, chosen, notice)
 
@@ -184,6 +262,43 @@ def record(channel_path: Path, seat: Seat, index: int) -> None:
         if index not in written:
             written.append(index)
         _save(channel_path, registry)
+
+
+class Writer(NamedTuple):
+    """Who wrote an entry through collab: the seat's ``name`` and ``key``, and its session's ``process``."""
+
+    name: str
+    key: str
+    process: str
+
+
+def writers(channel_path: Path) -> dict[int, Writer]:
+    """The entries written through collab, by index (1-based), with the seat that wrote each.
+
+    An entry not in the result was written by hand (or its seat could not record it).
+
+    Raises:
+        ChannelRefused: the seats file cannot be used safely.
+    """
+    registry = _read(paths.sidecar(channel_path, "seats.json", create=False))
+    found = {}
+    for pair, indexes in registry["written"].items():
+        key, _, name = pair.partition("\t")
+        process = registry["sessions"].get(key, {}).get("process", "")
+        for index in indexes:
+            found[index] = Writer(name, key, process)
+    return found
+
+
+def seated(channel_path: Path) -> list[str]:
+    """The names of the seats of a channel, automatic and explicit, sorted.
+
+    Raises:
+        ChannelRefused: the seats file cannot be used safely.
+    """
+    registry = _read(paths.sidecar(channel_path, "seats.json", create=False))
+    written = {pair.partition("\t")[2] for pair in registry["written"]}
+    return sorted({*registry["names"].values(), *registry["claimed"].values(), *written})
 
 
 class Holding(NamedTuple):

@@ -30,7 +30,7 @@ import threading
 import time
 from pathlib import Path
 
-from collab import files, paths
+from collab import files, paths, sessions
 from collab.errors import ChannelNotFound, ChannelRefused, CollabError
 
 _FLAGS = os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
@@ -162,47 +162,20 @@ def _locked(path: Path) -> bool:
         os.close(fd)
 
 
-#: Process names (``/proc/PID/comm``) of the shells that may stand between an agent and its hook.
-_SHELLS = frozenset({"sh", "ash", "bash", "dash", "zsh", "ksh", "mksh", "busybox"})
-
-
-def _parent_of(pid: int) -> tuple[str, int] | None:
-    """The name and parent of process ``pid`` (Linux ``/proc/PID/stat``, see proc(5)), if known."""
-    try:
-        with open(f"/proc/{pid}/stat", encoding="utf-8", errors="replace") as stat:
-            line = stat.read()
-    except OSError:
-        return None
-    name, _, rest = line.partition(" (")[2].rpartition(")")
-    fields = rest.split()
-    return (name, int(fields[1])) if len(fields) > 1 and fields[1].isdigit() else None
-
-
-def agent_processes() -> list[int]:
-    """This process's parent and, through any shells between, the first ancestor that is not a shell:
-    the agent that ran the hook (Claude Code runs a command hook through ``sh -c``)."""
-    chain: list[int] = []
-    pid = os.getppid()
-    while pid > 1 and len(chain) < 8:
-        chain.append(pid)
-        found = _parent_of(pid)
-        if found is None or found[0] not in _SHELLS:
-            break
-        pid = found[1]
-    return chain
-
-
 def on_agent_exit(halt: threading.Event) -> bool:
-    """Set ``halt`` once any of :func:`agent_processes` exits; False where that cannot be watched.
+    """Set ``halt`` once the agent session that ran the hook ends; False where that cannot be watched.
+
+    The processes watched are the hook's parent up to the session's process
+    (:func:`collab.sessions.lineage`: Claude Code runs a command hook through ``sh -c``).
 
     Each process is watched through a pidfd (Linux 5.3 and later), which becomes readable when the
     process exits and cannot be confused with a later process that reuses its PID. One daemon
     thread blocks in ``poll`` on them: no polling loop.
     """
     descriptors = []
-    for pid in agent_processes():
+    for proc in sessions.lineage():
         try:
-            descriptors.append(os.pidfd_open(pid))
+            descriptors.append(os.pidfd_open(proc.pid))
         except (OSError, AttributeError):
             continue
     if not descriptors:

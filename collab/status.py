@@ -7,12 +7,14 @@ is open until an answer says ``re Question N``; the answers that say so are its 
 every view shows (``answered by Answer 4``, or ``open``), all from :func:`question_states`.
 """
 
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any, NamedTuple
 
 from collab.format import Document, Entry
 from collab.grammar import parse_timestamp
+from collab.receipts import Reader, read_by
 
 
 class RequestState(NamedTuple):
@@ -44,13 +46,27 @@ class QuestionState(NamedTuple):
 
 
 class Participant(NamedTuple):
-    """An author, how many entries they wrote, the timestamp of their last one (or None), and whether
-    they are blocked in ``wait`` on the channel now (see :mod:`collab.presence`)."""
+    """A participant: an author, a seat or a reader. How many entries it wrote, the timestamp of its
+    last one (or None), whether it is blocked in ``wait`` on the channel now (see
+    :mod:`collab.presence`), how many entries it has ``seen`` from the top and when its cursor last
+    moved (``seen_at``, or None: see :mod:`collab.receipts`)."""
 
     name: str
     entries: int
     last_entry: str | None
     waiting: bool = False
+    seen: int = 0
+    seen_at: str | None = None
+
+
+class EntryState(NamedTuple):
+    """An entry's place (``index``, 1-based), ``label`` (``Answer 3``), ``author``, and the
+    participants other than its author who have read it (``read_by``, sorted)."""
+
+    index: int
+    label: str
+    author: str | None
+    read_by: tuple[str, ...]
 
 
 class Status(NamedTuple):
@@ -64,6 +80,7 @@ class Status(NamedTuple):
     open_questions: tuple[int, ...]
     asked: tuple[QuestionState, ...]
     participants: tuple[Participant, ...]
+    entries: tuple[EntryState, ...]
     answers: int
     questions: int
     last_activity: str | None
@@ -92,8 +109,19 @@ class Status(NamedTuple):
                 for q in self.asked
             ],
             "participants": [
-                {"name": p.name, "entries": p.entries, "last_entry": p.last_entry, "waiting": p.waiting}
+                {
+                    "name": p.name,
+                    "entries": p.entries,
+                    "last_entry": p.last_entry,
+                    "waiting": p.waiting,
+                    "seen": p.seen,
+                    "seen_at": p.seen_at,
+                }
                 for p in self.participants
+            ],
+            "entries": [
+                {"index": e.index, "label": e.label, "author": e.author, "read_by": list(e.read_by)}
+                for e in self.entries
             ],
             "counts": {"answers": self.answers, "questions": self.questions},
             "last_activity": self.last_activity,
@@ -173,20 +201,31 @@ def compute(
     path: Path,
     integrity: str = "unchecked",
     waiting: frozenset[str] = frozenset(),
+    readers: Mapping[str, Reader] | None = None,
+    seated: Iterable[str] = (),
 ) -> Status:
-    """Build the :class:`Status` of a parsed channel; ``integrity`` is ``ok``, ``violated`` or ``unchecked``;
-    ``waiting`` names the participants blocked in ``wait`` now."""
+    """Build the :class:`Status` of a parsed channel.
+
+    ``integrity`` is ``ok``, ``violated`` or ``unchecked``; ``waiting`` names the participants
+    blocked in ``wait`` now; ``readers`` are the cursors (:func:`collab.receipts.readers`);
+    ``seated`` names the seats that have written nothing yet. The participants are the creator,
+    then the authors in the order they first wrote, then the other seats and readers, sorted.
+    """
     resolved = resolving_answers(document)
     asked = question_states(document.entries)
-    people: dict[str, list[Entry]] = {}
+    known = readers or {}
+    people: dict[str, list[Entry]] = {document.header.creator: []} if document.header.creator else {}
     for entry in document.entries:
         people.setdefault(entry.author or "unknown", []).append(entry)
-    participants = tuple(
-        Participant(
-            name, len(entries), max((e.timestamp for e in entries if e.timestamp), default=None), name in waiting
-        )
-        for name, entries in people.items()
-    )
+    for name in sorted({*seated, *known} - set(people)):
+        people[name] = []
+
+    def participant(name: str, entries: list[Entry]) -> Participant:
+        last = max((e.timestamp for e in entries if e.timestamp), default=None)
+        reader = known.get(name)
+        seen, seen_at = (reader.seen, reader.seen_at) if reader else (0, None)
+        return Participant(name, len(entries), last, name in waiting, seen, seen_at)
+
     return Status(
         id=channel_id,
         path=path,
@@ -195,7 +234,11 @@ def compute(
         requests=tuple(RequestState(r.number, r.text, tuple(resolved[r.number])) for r in document.header.requests),
         open_questions=tuple(q.number for q in asked if not q.answered),
         asked=tuple(asked),
-        participants=participants,
+        participants=tuple(participant(name, entries) for name, entries in people.items()),
+        entries=tuple(
+            EntryState(e.index, e.label, e.author, read_by(e.index, e.author, known.values()))
+            for e in document.entries
+        ),
         answers=sum(1 for e in document.entries if e.kind == "answer"),
         questions=sum(1 for e in document.entries if e.kind == "question"),
         last_activity=last_activity(document),

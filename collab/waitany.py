@@ -1,9 +1,9 @@
 """Turn-aware waiting on several channels at once, for the wake hook (contract sections 6.2 and 8).
 
-The rules are those of :func:`collab.turns.wait_turn`, per channel: a channel is *ready* once it
-holds unseen entries from others and every author of them is itself waiting, or nothing new has
-landed for ``settle`` seconds; or once it was closed (by someone else) while waited on. The wait
-returns every channel that is ready at that moment.
+The turn rule is :func:`collab.turns.remaining`, per channel: a channel is *ready* once it holds
+unseen entries from others and every author's turn is over; or once it was closed (by someone
+else) while waited on. The wait returns every channel that is ready at that moment, each entry as
+it stands then.
 
 One :mod:`watchfiles` watcher covers the directories of all the channels (non-recursively, filtered
 to the channels' paths and to ``extra`` paths, such as the hook's sleeper file) and drives one
@@ -31,10 +31,11 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
-from collab import presence
+from collab import presence, turns
 from collab.errors import CollabError
 from collab.follower import Follower, Update
 from collab.format import Entry
+from collab.turns import TurnRule
 from collab.watch import WatchSettings, changed_paths
 
 
@@ -94,14 +95,6 @@ class _Stop:
         return self.over() or any(c.settle_at is not None and now >= c.settle_at for c in self.channels)
 
 
-def _quiet_for(path: Path) -> float:
-    """Seconds since the channel last changed (0 when it cannot be told)."""
-    try:
-        return max(0.0, time.time() - os.stat(path).st_mtime)
-    except OSError:
-        return 0.0
-
-
 def _real(path: Path) -> str:
     """``path`` with its directory's real path, as the watcher reports it."""
     return os.path.join(os.path.realpath(path.parent), path.name)
@@ -110,7 +103,7 @@ def _real(path: Path) -> str:
 def wait_any(
     watches: Sequence[Watch],
     *,
-    settle: float,
+    rule: TurnRule,
     deadline: float | None = None,
     halt: threading.Event | None = None,
     extra: Sequence[Path] = (),
@@ -122,7 +115,7 @@ def wait_any(
 
     Args:
         watches: the channels, each with who waits and from where.
-        settle: seconds without a new entry after which a turn counts as over; 0 returns at once.
+        rule: when a writer's turn is over by time (:class:`collab.turns.TurnRule`).
         deadline: a :func:`time.monotonic` time at which to give up, returning [] (None: never).
         halt: an event that, once set, ends the wait with [] within about ``step_ms``.
         extra: more files to watch; when one changes, ``superseded()`` is asked and the wait ends
@@ -135,7 +128,7 @@ def wait_any(
     found edited at the start, is left out; when none is left the wait returns [] at once.
     """
     settings = settings or WatchSettings()
-    hold = 0.0 if settle <= 0 else settings.idle_ms / 1000  # as `collab wait` holds a hand entry back
+    hold = 0.0 if rule.settle <= 0 else settings.idle_ms / 1000  # as `collab wait` holds a hand entry back
     channels: list[_Channel] = []
     with contextlib.ExitStack() as stack:
         for watch in {w.path: w for w in watches}.values():
@@ -146,7 +139,7 @@ def wait_any(
                 continue
             if first.edited:
                 continue  # an edit found before the wait started is reported by every command, not woken for
-            _take(channel, first, settle)
+            _take(channel, first, rule)
             channel.closed_at_start = channel.closed
             if channel.closed and not channel.wanted:
                 continue
@@ -156,7 +149,7 @@ def wait_any(
         targets = {_real(c.watch.path): c for c in channels}
         extras = {_real(p) for p in extra}
         while channels:
-            ready = _decide(channels, settle, closed_by_self)
+            ready = _decide(channels, rule, closed_by_self)
             if ready or not channels:
                 return ready
             if stop.over():
@@ -166,38 +159,32 @@ def wait_any(
                     return []
                 for key, channel in targets.items():
                     if not changed or key in changed:
-                        _take(channel, channel.follower.refresh(settled=not changed), settle)
-                ready = _decide(channels, settle, closed_by_self)
+                        _take(channel, channel.follower.refresh(settled=not changed), rule)
+                ready = _decide(channels, rule, closed_by_self)
                 if ready or not channels:
                     return ready
             targets = {_real(c.watch.path): c for c in channels}
     return []
 
 
-def _take(channel: _Channel, update: Update, settle: float) -> None:
+def _take(channel: _Channel, update: Update, rule: TurnRule) -> None:
     """Add what a look at the channel found."""
     own = channel.watch.own() if update.entries else frozenset()
     fresh = [e for e in update.entries if e.index not in own]
+    turns.revise(channel.wanted, update.revised)
     channel.wanted += fresh
     channel.seen = max(channel.seen, update.seen)
     channel.closed = channel.closed or update.closed
     if update.edited:
         channel.notices = update.notices
-    if fresh:
-        channel.settle_at = time.monotonic() + max(0.0, settle - _quiet_for(channel.watch.path))
+    if channel.wanted:
+        left = turns.remaining(channel.watch.path, channel.wanted, rule, waiter=channel.watch.name)
+        channel.settle_at = time.monotonic() + left
 
 
-def _turns_over(channel: _Channel) -> bool:
-    """True when every author of the wanted entries is someone else, blocked in ``wait`` now."""
-    authors = {e.author for e in channel.wanted}
-    name, path = channel.watch.name, channel.watch.path
-    return None not in authors and all(a != name and presence.is_waiting(path, a) for a in authors if a)
-
-
-def _decide(channels: list[_Channel], settle: float, closed_by_self: Callable[[Path, str], bool]) -> list[Ready]:
+def _decide(channels: list[_Channel], rule: TurnRule, closed_by_self: Callable[[Path, str], bool]) -> list[Ready]:
     """The channels ready now; channels closed by the waiter itself are dropped from ``channels``."""
     ready = []
-    now = time.monotonic()
     for channel in list(channels):
         if channel.wanted:
             own = channel.watch.own()
@@ -208,8 +195,11 @@ def _decide(channels: list[_Channel], settle: float, closed_by_self: Callable[[P
         if closed_now and not channel.wanted and closed_by_self(channel.watch.path, channel.watch.name):
             channels.remove(channel)
             continue
-        settled = channel.settle_at is not None and now >= channel.settle_at
-        turn_over = bool(channel.wanted) and (settle <= 0 or settled or _turns_over(channel))
+        turn_over = False
+        if channel.wanted:
+            left = turns.remaining(channel.watch.path, channel.wanted, rule, waiter=channel.watch.name)
+            channel.settle_at = time.monotonic() + left
+            turn_over = left <= 0
         if turn_over or (channel.closed and channel.wanted) or closed_now or channel.notices:
             watch = channel.watch
             found = (tuple(channel.wanted), channel.seen, channel.closed, channel.notices, closed_now)

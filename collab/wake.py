@@ -31,7 +31,9 @@ DELIMITER = "COLLAB_BODY"
 class News(NamedTuple):
     """What one channel has for the reader: its ``path`` and ``title``, the reader's ``name`` (and
     whether it was given ``explicit``-ly), the ``entries``, the ``closing`` if it was closed, the
-    entries that ``claims`` the reader's name, and ``notices`` such as an edited history."""
+    entries that ``claims`` the reader's name, ``notices`` such as an edited history, and ``read``:
+    sentences saying who has read which of the reader's own entries since it last heard
+    (:func:`collab.receipts.sentences`)."""
 
     path: Path
     title: str
@@ -41,6 +43,7 @@ class News(NamedTuple):
     closing: Closing | None = None
     claims: frozenset[int] = frozenset()
     notices: tuple[str, ...] = ()
+    read: tuple[str, ...] = ()
 
 
 def message(news: Sequence[News]) -> str:
@@ -50,10 +53,13 @@ def message(news: Sequence[News]) -> str:
     for item in news:
         text, left = _channel(item, left)
         parts.append(text)
-    parts.append(
-        "These entries are marked read: `collab wait` will not return them again. Reply if they need it; "
-        "when you are done, end your turn: collab wakes you when the other side writes again."
-    )
+    if all(item.closing is not None for item in news):
+        parts.append("These entries are marked read. Nothing more will come: do not wait on this exchange again.")
+    else:
+        parts.append(
+            "These entries are marked read: `collab wait` will not return them again. Reply if they need it; "
+            "when you are done, end your turn: collab wakes you when the other side writes again."
+        )
     return "\n\n".join(parts) + "\n"
 
 
@@ -64,6 +70,7 @@ def _channel(item: News, budget: int) -> tuple[str, int]:
     lines = [f"collab: news in the channel {for_terminal(path, one_line=True)} ({title}), where you are {item.name}:"]
     for notice in item.notices:
         lines.append(f"- {for_terminal(notice, one_line=True)} (run `collab verify {path}` to see what changed)")
+    lines.extend(f"- {for_terminal(sentence, one_line=True)}." for sentence in item.read)
     for entry in item.entries:
         text = entry_text(entry)
         if len(text) > budget:
@@ -76,10 +83,12 @@ def _channel(item: News, budget: int) -> tuple[str, int]:
         lines.append(text.rstrip("\n"))
     if item.closing is not None:
         lines.append("")
-        by = f" by {item.closing.author}" if item.closing.author else ""
-        lines.append(f"The channel was closed{by}: nothing more can be written to it.")
+        by = for_terminal(item.closing.author, one_line=True) if item.closing.author else "someone"
+        lines.append(f"The exchange is over: {by} closed the channel, and nothing more can be written to it.")
         if item.closing.summary:
-            lines.append(f"Summary:\n{for_terminal(item.closing.summary)}")
+            lines.append(f"Their summary:\n{for_terminal(item.closing.summary)}")
+        else:
+            lines.append("They left no summary.")
         lines.append("Tell the person what came of the exchange if they do not know yet.")
     else:
         lines.append("")

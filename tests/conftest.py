@@ -18,6 +18,10 @@ from collab.channel import Channel
 signal.signal(signal.SIGINT, signal.default_int_handler)
 
 NOW = datetime(2026, 6, 22, 13, 58, 4, tzinfo=UTC)
+TEST_SESSION = "pytest"
+#: The turn rule's quiet time in tests (``COLLAB_SETTLE``): most tests write from the library, which
+#: counts as by hand, and would otherwise wait out the 30 s default. Tests of the defaults unset it.
+TEST_SETTLE = "2"
 
 
 @pytest.fixture(autouse=True)
@@ -26,6 +30,10 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("COLLAB_DIR", str(tmp_path))
     monkeypatch.setenv("COLLAB_STATE_DIR", str(state_dir(tmp_path)))
+    # The test itself is one session: its in-process commands and the ones it runs as subprocesses
+    # would otherwise be told apart by the process tree. Tests of sessions unset it.
+    monkeypatch.setenv("COLLAB_SESSION", TEST_SESSION)
+    monkeypatch.setenv("COLLAB_SETTLE", TEST_SETTLE)
 
 
 def state_dir(tmp_path: Path) -> Path:
@@ -66,4 +74,6 @@ def subprocess_env(tmp_path: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("COLLAB_")}
     env["COLLAB_DIR"] = str(tmp_path)
     env["COLLAB_STATE_DIR"] = str(state_dir(tmp_path))
+    env["COLLAB_SESSION"] = TEST_SESSION
+    env["COLLAB_SETTLE"] = TEST_SETTLE
     return env

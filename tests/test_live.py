@@ -424,7 +424,7 @@ def test_close_wakes_every_waiter(channel: Channel, subprocess_env: dict[str, st
         closing = {"timestamp": channel.read().closed.timestamp, "author": "site-a", "summary": None}
         found = json.loads(out)
         assert found.pop("waiting") in ([], ["site-a"], ["site-b"], ["site-a", "site-b"])
-        assert found == {"entries": [], "closed": True, "closing": closing, "timed_out": False}
+        assert found == {"entries": [], "closed": True, "closing": closing, "timed_out": False, "read": []}
 
 
 def test_wait_reports_history_edited_while_waiting_as_exit_4(

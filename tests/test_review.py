@@ -46,9 +46,14 @@ def test_status_rules(exchange, tmp_path):
         "last_activity",
         "integrity",
     }
-    assert data["participants"][0] == {
-        "name": "site-b", "entries": 5, "last_entry": "2026-06-22T14:02:11Z", "waiting": False
+    creator, answerer = data["participants"][:2]  # the creator is a participant from start on
+    assert creator == {"name": "site-a", "entries": 1, "last_entry": creator["last_entry"], "waiting": False,
+                       "seen": 0, "seen_at": None}  # fmt: skip
+    assert answerer == {
+        "name": "site-b", "entries": 5, "last_entry": "2026-06-22T14:02:11Z", "waiting": False, "seen": 0,
+        "seen_at": None,
     }
+    assert [(e["label"], e["read_by"]) for e in data["entries"]][:2] == [("Answer 1", []), ("Question 1", [])]
 
 
 def test_an_answer_without_re_answers_the_request_of_its_number(tmp_path, channel):

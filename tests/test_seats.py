@@ -31,7 +31,7 @@ def test_two_clones_with_the_same_name_get_app_and_app_2(runner, tmp_path, monke
     waited_b = _in(monkeypatch, b, runner, "wait", path, "--timeout", "5", "--json")
     assert [e["author"] for e in json.loads(waited_b.stdout)["entries"]] == ["app"]
     status = json.loads(_in(monkeypatch, a, runner, "status", path, "--json").stdout)
-    assert [p["name"] for p in status["participants"]] == ["app-2", "app"]
+    assert [p["name"] for p in status["participants"]] == ["app", "app-2"]  # the creator first
 
 
 def test_names_that_reduce_to_nothing_get_numbered_too(runner, tmp_path, monkeypatch):

@@ -29,13 +29,13 @@ def test_presence_is_held_while_waiting_and_gone_after_sigkill(channel, subproce
         until_armed(waiter.pid, channel.path.parent, waiter)
         assert presence.waiting_names(channel.path) == ["site-b"]
         status = json.loads(run(["status", str(channel.path), "--json"], subprocess_env).stdout)
-        assert [(p["name"], p["waiting"]) for p in status["participants"]] == [("site-b", True)]
+        assert [(p["name"], p["waiting"]) for p in status["participants"]] == [("site-a", False), ("site-b", True)]
     finally:
         waiter.send_signal(signal.SIGKILL)
         waiter.wait(10)
     assert presence.waiting_names(channel.path) == []
     status = json.loads(run(["status", str(channel.path), "--json"], subprocess_env).stdout)
-    assert [(p["name"], p["waiting"]) for p in status["participants"]] == [("site-b", False)]
+    assert [(p["name"], p["waiting"]) for p in status["participants"]] == [("site-a", False), ("site-b", False)]
 
 
 def test_one_wait_returns_a_whole_turn_once_its_writer_waits(channel, subprocess_env):

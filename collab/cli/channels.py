@@ -107,8 +107,8 @@ def start(
 def join(channel: ChannelArg, name: AsOpt = None, directory: DirOpt = None, as_json: JsonOpt = False) -> None:
     """Print the join message for CHANNEL: the rules and the exact commands to use.
 
-    Writes nothing to the channel. Takes this session's seat: the name it will write as, said once
-    when another session holds it. A closed channel is an error (exit 1): there is nothing to join.
+    Writes nothing, and takes no seat: the name a session writes as is handed out by its first
+    answer, ask or wait. With --as NAME, this session takes its seat under NAME now. A closed channel is an error (exit 1): there is nothing to join.
 
     Example:
 
@@ -122,7 +122,8 @@ def join(channel: ChannelArg, name: AsOpt = None, directory: DirOpt = None, as_j
             raise ChannelClosed(
                 f"{opened.path} is closed: there is nothing to join (`collab show {opened.id}` shows the exchange)"
             )
-        take_seat(opened.path, name)
+        if name is not None:
+            take_seat(opened.path, name)
         message = opened.join_message(document)
         if as_json:
             emit_json({"id": opened.id, "path": str(opened.path), "join_message": message})

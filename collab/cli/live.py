@@ -15,6 +15,7 @@ from collab.errors import CollabError, UsageError
 if TYPE_CHECKING:
     from collab.exchange import Closing
     from collab.format import Entry
+    from collab.seats import Seat
 
 EXIT_TIMEOUT = 3
 
@@ -38,14 +39,17 @@ def wait(
         ),
     ] = None,
     settle: Annotated[
-        float,
+        float | None,
         typer.Option(
             "--settle",
-            help="Once entries from others are here, return when their writers are waiting too, or after S "
-            "seconds without a new entry; 0 returns on the first entry.",
+            help="Once entries from others are here, return when every writer's turn is over: it waits "
+            "(collab wait or the plugin's hook), its session ended, or the channel was unchanged for S "
+            "seconds. Default: 30 s for entries by hand, 60 s for writers using collab. 0 returns on "
+            "the first entry.",
             metavar="S",
+            show_default=False,
         ),
-    ] = 5.0,
+    ] = None,
     include_own: Annotated[bool, typer.Option("--all", help="Include your own entries.")] = False,
     name: AsOpt = None,
     directory: DirOpt = None,
@@ -53,8 +57,8 @@ def wait(
 ) -> None:
     """Block until others write to CHANNEL and their turn is over; print what they wrote.
 
-    A turn is over when its writer is itself waiting on the channel, or after --settle seconds
-    without a new entry. Exit 0 with the entries; exit 3 when --timeout passes with nothing; a
+    A turn is over when its writer is itself waiting (collab wait, or the plugin's hook), when its
+    session has ended, or after a quiet time (--settle). Exit 0 with the entries; exit 3 when --timeout passes with nothing; a
     closed channel returns at once (exit 0) once nothing unseen is left; Ctrl+C exits 130. Your
     cursor is kept per name in your private state directory, so two waits in a row miss nothing.
     On a terminal, one dim line on stderr says what it waits for while it blocks.
@@ -65,16 +69,19 @@ def wait(
       collab wait k3x9q2ab --timeout 100 --json
     """
     from collab import cursors
-    from collab.turns import wait_turn
+    from collab.turns import TurnRule, wait_turn
     from collab.watch import WatchSettings
 
     with reporting(as_json):
         limit = config.seconds("--timeout", timeout)
-        settle_s = config.seconds("--settle", settle) or 0.0
+        rule = TurnRule.given(config.seconds("--settle", settle))
         lock_timeout, settings = config.lock_timeout(), WatchSettings.from_env()
         if after is not None and after < 0:
             raise UsageError("--after: give an entry count, 0 or more")
         opened = Channel.open(channel, config.channel_dir(directory))
+        if after is not None and after > (count := len(opened.read().entries)):
+            # a cursor never stands past the entries there are: it would skip every entry up to it
+            raise UsageError(f"--after {after}: the channel has {count} entries; give a count from 0 to {count}")
         seat = take_seat(opened.path, name)
         seen, warning = cursors.load(opened.path, seat.name)
         if warning:
@@ -88,7 +95,7 @@ def wait(
                 after=seen if after is None else after,
                 include_own=include_own,
                 timeout=limit,
-                settle=settle_s,
+                rule=rule,
                 settings=settings,
             )
         except KeyboardInterrupt:
@@ -105,9 +112,23 @@ def wait(
         timed_out = not wanted and not closed
         closing = opened.closing() if closed else None
         claims = [e.index for e in wanted if seat.claims_reader(e)]
-        _print_wait(wanted, closed, timed_out, as_json, closing, claims, waited.waiting)
+        read = _receipts(opened, seat, lock_timeout)
+        _print_wait(wanted, closed, timed_out, as_json, closing, claims, waited.waiting, read)
         if timed_out:
             raise typer.Exit(EXIT_TIMEOUT)
+
+
+def _receipts(opened: Channel, seat: Seat, lock_timeout: float) -> list[dict[str, Any]]:
+    """The receipts for the reader's own entries it has not been told of yet (:func:`collab.receipts.news`),
+    each as ``{"index", "label", "read_by"}``; none when they cannot be read (they are told next time)."""
+    from collab import receipts, seats
+
+    try:
+        found = receipts.news(opened.path, seat.name, seats.written_by(opened.path, seat.key, seat.name), lock_timeout)
+        labels = {e.index: e.label for e in opened.read().entries} if found else {}
+    except CollabError:
+        return []
+    return [{"index": r.index, "label": labels.get(r.index, f"entry {r.index}"), "read_by": list(r.by)} for r in found]
 
 
 def _print_wait(
@@ -118,17 +139,24 @@ def _print_wait(
     closing: Closing | None,
     claims: list[int],
     waiting: tuple[str, ...],
+    read: list[dict[str, Any]],
 ) -> None:
-    """Print what ``wait`` found; ``claims`` are the indexes of entries that claim the reader's name."""
+    """Print what ``wait`` found; ``claims`` are the indexes of entries that claim the reader's name;
+    ``read`` the receipts for the reader's own entries (:func:`_receipts`)."""
     if as_json:
         shown = [e.to_json() | ({"claims_reader": True} if e.index in claims else {}) for e in entries]
         document: dict[str, object] = {"entries": shown, "closed": closed}
         if closing is not None:
             document["closing"] = closing.to_json()
-        emit_json(document | {"timed_out": timed_out, "waiting": list(waiting)})
+        emit_json(document | {"timed_out": timed_out, "waiting": list(waiting), "read": read})
         return
+    from collab.receipts import Receipt, sentences
     from collab.render_text import entry_text
     from collab.sanitize import for_terminal
+
+    found = [Receipt(r["index"], tuple(r["read_by"])) for r in read]
+    for sentence in sentences(found, {r["index"]: r["label"] for r in read}):
+        sys.stderr.write(f"collab: {for_terminal(sentence, one_line=True)}\n")
 
     for entry in entries:
         if entry.index in claims:
@@ -177,6 +205,9 @@ def watch(
             show.update(first.entries, (), first.closed)
             if not first.closed:
                 for update in updates:
+                    for entry in update.revised:
+                        show.notice(f"{entry.label} got more text; as it stands now:")
+                        show.update((entry,), (), False)
                     show.update(update.entries, update.notices, update.closed)
                     if update.closed:
                         break

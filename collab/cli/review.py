@@ -179,8 +179,10 @@ def status(channel: ChannelArg, name: AsOpt = None, directory: DirOpt = None, as
     """What is still open in a channel, and who has taken part.
 
     Each request and question, answered (by which answers) or open; then the counts, each
-    participant (and whether it is waiting in `collab wait` now), the last activity and whether
-    the history is intact. A request is answered by an answer that says `re Request N`, or by
+    participant (what it wrote, how many entries it has read and when, and whether it is waiting
+    in `collab wait` now), the last activity and whether the history is intact. A read is counted
+    only when collab saw it (`collab wait`, the plugin's hook): someone reading the file by hand
+    leaves no trace. A request is answered by an answer that says `re Request N`, or by
     Answer N with no `re` from someone other than its creator; a question, by `re Question N`.
 
     Example:
@@ -191,12 +193,14 @@ def status(channel: ChannelArg, name: AsOpt = None, directory: DirOpt = None, as
     """
     with reporting(as_json):
         opened = Channel.open(channel, config.channel_dir(directory))
-        take_seat(opened.path, name)
+        from collab import receipts, seats
         from collab.presence import waiting_names
         from collab.status import compute
 
         checked, document = _read(opened)
-        result = compute(document, opened.id, opened.path, checked, frozenset(waiting_names(opened.path)))
+        waiting = frozenset(waiting_names(opened.path))
+        readers, seated = receipts.readers(opened.path), seats.seated(opened.path)
+        result = compute(document, opened.id, opened.path, checked, waiting, readers, seated)
         if as_json:
             emit_json(result.to_json())
         elif sys.stdout.isatty():
