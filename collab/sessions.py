@@ -88,6 +88,15 @@ def transient(proc: Process) -> bool:
     return False
 
 
+def _subshell(proc: Process) -> bool:
+    """True when ``proc`` is a shell forked from a shell of the same command line: a subshell
+    (``( ... )``, a pipeline's part) of the interactive shell above it, not a session of its own."""
+    if _program(proc.argv) not in SHELLS:
+        return False
+    parent = process(proc.ppid)
+    return parent is not None and parent.argv == proc.argv
+
+
 def lineage(start_pid: int | None = None) -> list[Process]:
     """The processes from ``start_pid`` (default this process's parent) up to and including the
     session's process: the nearest that is not :func:`transient`. Empty where ``/proc`` cannot be
@@ -100,7 +109,7 @@ def lineage(start_pid: int | None = None) -> list[Process]:
         if proc is None:
             break
         chain.append(proc)
-        if not transient(proc):
+        if not transient(proc) and not _subshell(proc):
             return chain
         if proc.ppid <= 1:
             break
