@@ -108,3 +108,32 @@ def test_waiting_is_not_left_behind_by_a_wait_that_returned(channel):
     assert not presence.is_waiting(channel.path, "site-a")
     assert os.path.exists(presence_file := presence.paths.presence_file(channel.path, "site-a"))
     assert oct(os.stat(presence_file).st_mode & 0o777) == "0o600"
+
+
+def test_every_seated_author_must_have_ended_its_turn(channel):
+    """Two seated authors: one waiting is not enough; the reader's own presence never counts; a
+    session that ended counts as done (contract 6.2)."""
+    from collab import seats, sessions
+    from collab.turns import TurnRule, remaining
+
+    me = sessions.process(os.getpid())
+    assert me is not None
+    channel.answer("from b", author="site-b")
+    channel.answer("from c", author="site-c")
+    entries = channel.read().entries
+    host = seats.here().host
+    writers = {1: seats.Writer("site-b", f"{host}:/b:s1", me.ident), 2: seats.Writer("site-c", f"{host}:/c:s2", me.ident)}
+    rule = TurnRule(settle=30, quiet=60)
+    assert remaining(channel.path, entries, rule, waiter="site-a", writers=writers) > 50
+    with presence.waiting(channel.path, "site-b"):
+        assert remaining(channel.path, entries, rule, waiter="site-a", writers=writers) > 50  # c has not waited
+        with presence.waiting(channel.path, "site-c"):
+            assert remaining(channel.path, entries, rule, waiter="site-a", writers=writers) == 0
+            assert remaining(channel.path, entries, rule, waiter="site-c", writers=writers) > 50  # c is the reader
+    ended = dict(writers)
+    ended[2] = seats.Writer("site-c", f"{host}:/c:s2", f"{me.pid}@{me.start + 1}")  # a later process: c ended
+    with presence.waiting(channel.path, "site-b"):
+        assert remaining(channel.path, entries, rule, waiter="site-a", writers=ended) == 0
+    hand = {1: writers[1]}  # entry 2 by hand: the settle time after the last byte
+    with presence.waiting(channel.path, "site-b"):
+        assert 25 < remaining(channel.path, entries, rule, waiter="site-a", writers=hand) <= 30
