@@ -37,7 +37,7 @@ def main() -> None:
         ("Append", lambda: append.run(5 if quick else 15, 30 if quick else 100)),
         ("Reading", lambda: reading.run(3 if quick else 7, 50 if quick else 200)),
         ("Live", lambda: live.run(40, 10, 20) if quick else live.run()),
-        ("Rounds of a scripted exchange", lambda: rounds.run(1 if quick else 3)),
+        ("Rounds at an agent's pace", lambda: rounds.run(rounds.Pace(1 if quick else 2, 3, 1.0, 1))),
         ("Push: the wake hook", lambda: push.run(5, 5.0) if quick else push.run()),
         ("Bodies, differential fuzz", lambda: fuzz_bodies.run(2_000 if quick else 20_000)),
         ("Adversarial inputs", lambda: adversarial.run(1, 3.0) if quick else adversarial.run()),
