@@ -16,7 +16,8 @@ Nothing else is touched. A file beside the channel that has one of those names b
 user's own regular file (another user planted it in ``/tmp``) is left alone and reported as
 skipped. The channel is unlinked under its lock (``flock``, bounded by ``COLLAB_LOCK_TIMEOUT``),
 so a collab writer racing the removal either appends before it or finds no channel; its state
-files go while the lock is still held.
+files go while that lock and the state lock (:func:`collab.cursors.locked`) are still held, so no
+seat, cursor or receipt is written for the channel once it is gone.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import NamedTuple
 
-from collab import files, format, paths, reading
+from collab import config, cursors, files, format, paths, reading
 from collab.config import CHANNEL_NAME
 from collab.errors import ChannelFormatError, ChannelNotFound, ChannelRefused
 
@@ -245,12 +246,13 @@ def remove(path: Path, rule: Rule, *, dry_run: bool = False) -> Removal:
             found = _state(fd, path)
             if (why := rule(found)) is not None:
                 raise ChannelKept(why)
-            targets, others = _belongings(path)  # before anything goes: a refusal here deletes nothing
-            try:
-                os.unlink(path)
-            except OSError as exc:
-                raise ChannelRefused(f"cannot delete {path}: {exc.strerror}; nothing was removed") from None
-            removed, left = _remove_all(targets)
+            with cursors.locked(path, config.lock_timeout()):  # no seat or cursor is written while it goes
+                targets, others = _belongings(path)  # before anything goes: a refusal here deletes nothing
+                try:
+                    os.unlink(path)
+                except OSError as exc:
+                    raise ChannelRefused(f"cannot delete {path}: {exc.strerror}; nothing was removed") from None
+                removed, left = _remove_all(targets)
             return Removal(ident, path, found.state, (path, *removed), left, others)
     except ChannelNotFound:
         if os.path.lexists(path):

@@ -76,7 +76,14 @@ def locked(channel_path: Path, timeout: float) -> Iterator[None]:
     """Hold ``flock(LOCK_EX)`` on the channel's private lock file, waiting at most ``timeout`` seconds.
 
     Once locked, the path must still name the locked file: ``collab rm`` may remove the lock file
-    while another process waits for it, and a lock on a removed file excludes no one.
+    while another process waits for it, and a lock on a removed file excludes no one. And the
+    channel must still exist: ``collab rm`` removes it holding this lock, so a process that gets
+    the lock afterwards removes the lock file it made and writes no state for a channel that is gone.
+
+    Raises:
+        ChannelNotFound: the channel was removed (``collab rm``) before the lock was got.
+        ChannelRefused: the lock file cannot be used safely, or keeps being replaced.
+        LockTimeout: the lock stayed busy for ``timeout`` seconds.
     """
     path = paths.sidecar(channel_path, "lock")
     deadline = time.monotonic() + timeout
@@ -85,6 +92,9 @@ def locked(channel_path: Path, timeout: float) -> Iterator[None]:
         try:
             files.acquire(fd, path, max(0.0, deadline - time.monotonic()))
             if files.still_names(fd, path):
+                if not os.path.lexists(channel_path):
+                    os.unlink(path)  # made by this open: the channel went while this process waited
+                    raise ChannelNotFound(f"no channel at {channel_path}: it was removed (`collab ls` lists channels)")
                 yield
                 return
         finally:

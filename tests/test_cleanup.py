@@ -205,6 +205,19 @@ def test_writers_racing_rm_either_land_before_it_or_find_no_channel(
     assert os.listdir(tmp_path) == [] and _mine(channel, state_dir(tmp_path)) == []
 
 
+def test_a_seat_claimed_after_rm_writes_no_state_for_the_gone_channel(tmp_path: Path, channel: Channel) -> None:
+    """A writer that opened the channel before ``rm`` and claims its seat after it finds no channel
+    and leaves neither a lock file nor a seats file (the break CI met as a race)."""
+    from collab import cleanup, seats
+    from collab.errors import ChannelNotFound
+
+    seats.claim(channel.path)  # a seat and its lock exist before the removal
+    cleanup.remove(channel.path, lambda found: None)
+    with pytest.raises(ChannelNotFound, match="no channel"):
+        seats.claim(channel.path)
+    assert os.listdir(tmp_path) == [] and _mine(channel, state_dir(tmp_path)) == []
+
+
 def test_another_user_s_channel_is_neither_removed_nor_pruned(subprocess_env: dict[str, str]) -> None:
     attacker = _other_user()
     if attacker is None:
