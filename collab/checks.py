@@ -58,7 +58,8 @@ def verify(ledger: Ledger, data: bytes) -> Report:
         intact = prefix.hexdigest() == ledger.prefix_sha
         ledger.hasher = prefix if intact else None
     copy = _copy_beyond(ledger) if intact else b""
-    if intact and data[ledger.accepted_end : ledger.accepted_end + len(copy)] == copy:
+    # The copy may run ahead of ``data``: a writer appended, and copied, after ``data`` was read.
+    if intact and data[ledger.accepted_end : ledger.accepted_end + len(copy)] == copy[: len(data) - ledger.accepted_end]:
         return Report(True)
     accepted = trusted_copy(ledger)
     problems = _name_changes(accepted, data, ledger.header_end) if accepted is not None else []

@@ -90,17 +90,32 @@ def verdict(channel_path: Path, *, accept: bool = True) -> Verdict:
             pass
     read_fd = files.open_checked(channel_path)
     try:
-        return _verdict(channel_path, snapshot(read_fd), None)
+        return _verdict(channel_path, snapshot(read_fd), None, lambda: snapshot(read_fd))
     finally:
         os.close(read_fd)
 
 
-def _verdict(channel_path: Path, shot: Snapshot, fd: int | None) -> Verdict:
+#: Times an unlocked read that finds the history changed reads again, ledger first, before it says so.
+_RECHECKS = 3
+
+
+def _verdict(channel_path: Path, shot: Snapshot, fd: int | None, reread: Any = None) -> Verdict:
     data = shot.data
     found = wal.open_ledger(channel_path, data, may_write=fd is not None, damage=shot.damage)
     if not isinstance(found, Ledger):
         return Verdict(None, found, None, data, shot.damage)
     report = checks.verify(found, data)
+    for _again in range(_RECHECKS if reread is not None else 0):
+        if report.ok:
+            break
+        # Unlocked, the bytes were read before the ledger: a writer may have appended and accepted in
+        # between, and the file only grows. So load the ledger first, then read the file, and check again.
+        found = wal.open_ledger(channel_path, data, may_write=False, damage=shot.damage)
+        if not isinstance(found, Ledger):
+            return Verdict(None, found, None, data, shot.damage)
+        shot = reread()
+        data = shot.data
+        report = checks.verify(found, data)
     if report.ok and fd is not None:
         try:
             data = wal.settle(found, fd, data)

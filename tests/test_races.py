@@ -102,3 +102,47 @@ def test_repair_racing_hand_appends_loses_nothing(channel: Channel, subprocess_e
     assert not missing, sorted(missing)[:5]
     assert "the original words" in bodies(channel.path.read_bytes())
     assert channel.verify().ok
+
+
+LIBRARY_WRITER = r"""
+import sys
+from pathlib import Path
+from collab.channel import Channel
+channel = Channel(Path(sys.argv[1]))
+for n in range(int(sys.argv[2])):
+    channel.answer(f"writer {sys.argv[3]} append {n}", author=f"w{sys.argv[3]}")
+"""
+
+
+@pytest.mark.timeout(300)
+@pytest.mark.parametrize("with_hand_writer", [False, True], ids=["collab-only", "with-hand-writer"])
+def test_readers_racing_eight_writers_never_report_an_edit(
+    channel: Channel, subprocess_env: dict[str, str], with_hand_writer: bool
+) -> None:
+    """Attack N1: 8 writer processes append while this process checks the channel at least 200 times,
+    half taking the lock when free (as ``verify`` and ``show`` do) and half never (as ``wait`` does).
+    An append in progress, or accepted between reading the file and reading the ledger, is no edit."""
+    from collab import reading
+
+    hand = HandWriter(channel.path, subprocess_env, limit=400) if with_hand_writer else None
+    writers = [
+        subprocess.Popen([sys.executable, "-c", LIBRARY_WRITER, str(channel.path), "12", str(w)], env=subprocess_env,
+                         stderr=subprocess.PIPE, text=True)
+        for w in range(8)
+    ]  # fmt: skip
+    alarms, checks = [], 0
+    try:
+        while checks < 200 or any(w.poll() is None for w in writers):
+            found = reading.check(channel.path, accept=checks % 2 == 0)
+            checks += 1
+            if found.integrity != "ok":
+                alarms.append(found.warnings(channel.path))
+    finally:
+        outcomes = [(w.wait(timeout=120), w.stderr.read() if w.stderr else "") for w in writers]
+        written = hand.finish() if hand else 0
+    assert [code for code, _ in outcomes] == [0] * 8, [err for code, err in outcomes if code]
+    assert alarms == [] and checks >= 200
+    found = format.parse(channel.path.read_bytes())
+    assert sorted(e.number for e in found.entries if e.kind == "answer") == list(range(1, 97))
+    assert {f"hand body {i}" for i in range(1, written + 1)} <= {e.body for e in found.entries}
+    assert channel.verify().ok
