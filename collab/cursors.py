@@ -117,7 +117,12 @@ def _open_lock(path: Path) -> int:
 
 
 def advance(
-    channel_path: Path, reader: str, seen: int, now: datetime | None = None, timeout: float | None = None
+    channel_path: Path,
+    reader: str,
+    seen: int,
+    now: datetime | None = None,
+    timeout: float | None = None,
+    ceiling: int | None = None,
 ) -> int:
     """Move ``reader``'s cursor forward to ``seen`` (never back); return the cursor now stored.
 
@@ -128,6 +133,8 @@ def advance(
         now: when, for the ``updated`` field; default the current time.
         timeout: how long to wait for the cursors lock, in seconds; default ``COLLAB_LOCK_TIMEOUT``
             (:func:`collab.config.lock_timeout`).
+        ceiling: how many entries the channel has, when the caller read it: a stored cursor past it
+            is stale (it would skip every entry up to it) and is replaced by ``seen``.
 
     Raises:
         ChannelRefused: the cursors file, its lock file or the state directory cannot be used safely.
@@ -135,12 +142,20 @@ def advance(
         UsageError: ``timeout`` is None and ``COLLAB_LOCK_TIMEOUT`` is malformed.
     """
     with locked(channel_path, config.lock_timeout() if timeout is None else timeout):
-        before = _move(channel_path, reader, seen, now)
+        before = _move(channel_path, reader, seen, now, ceiling)
         return max(before, seen)
 
 
-def take(channel_path: Path, reader: str, seen: int, now: datetime | None = None, timeout: float | None = None) -> int:
-    """Move ``reader``'s cursor forward to ``seen`` as :func:`advance` does; return the cursor *before*.
+def take(
+    channel_path: Path,
+    reader: str,
+    seen: int,
+    now: datetime | None = None,
+    timeout: float | None = None,
+    ceiling: int | None = None,
+) -> int:
+    """Move ``reader``'s cursor forward to ``seen`` as :func:`advance` does; return the cursor *before*
+    (a stale one past ``ceiling`` counts as ``ceiling``).
 
     Reading and moving happen under one lock, so of two deliverers racing for the same entries
     (the wake hook and a ``collab wait``), each delivers only those after what the other took.
@@ -149,17 +164,22 @@ def take(channel_path: Path, reader: str, seen: int, now: datetime | None = None
         As :func:`advance`.
     """
     with locked(channel_path, config.lock_timeout() if timeout is None else timeout):
-        return _move(channel_path, reader, seen, now)
+        return _move(channel_path, reader, seen, now, ceiling)
 
 
-def _move(channel_path: Path, reader: str, seen: int, now: datetime | None) -> int:
-    """Under the lock: move ``reader``'s cursor forward to ``seen``; return the cursor before."""
+def _move(channel_path: Path, reader: str, seen: int, now: datetime | None, ceiling: int | None = None) -> int:
+    """Under the lock: move ``reader``'s cursor forward to ``seen``; return the cursor before.
+
+    A stored cursor past ``ceiling`` (the entries the channel has) is stale, and would skip every
+    entry up to it: it is taken as ``ceiling`` and replaced by ``seen``.
+    """
     path = state_path(channel_path)
     readers, _warning = _read(path)
     record = readers.get(reader, {})
-    before = int(record.get("seen", 0))
-    if seen > before:
-        readers[reader] = record | {"seen": seen, "updated": format_timestamp(now or datetime.now(UTC))}
+    stored = int(record.get("seen", 0))
+    before = stored if ceiling is None else min(stored, ceiling)
+    if seen > before or stored != before:
+        readers[reader] = record | {"seen": max(seen, before), "updated": format_timestamp(now or datetime.now(UTC))}
         save(channel_path, readers)
     return before
 

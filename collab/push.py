@@ -87,6 +87,8 @@ def parse(raw: bytes) -> HookInput:
         document = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError):
         raise BadInput("the hook input is not JSON") from None
+    except RecursionError:  # arrays or objects nested deeper than the decoder recurses
+        raise BadInput("the hook input is not the JSON Claude Code sends (it is nested too deeply)") from None
     if not isinstance(document, dict):
         raise BadInput("the hook input is not a JSON object")
     event, session, cwd = (document.get(k) for k in ("hook_event_name", "session_id", "cwd"))
@@ -245,7 +247,7 @@ def _claim(ready: waitany.Ready, holding: seats.Holding) -> wake.News | None:
     """Move the seat's cursor past ``ready``; the news it holds that nobody else delivered first, if any."""
     from collab.channel import Channel
 
-    before = cursors.take(ready.path, ready.name, ready.seen)
+    before = cursors.take(ready.path, ready.name, ready.seen, ceiling=ready.seen)
     entries = tuple(e for e in ready.entries if e.index > before)
     if not (entries or ready.newly_closed or ready.notices):
         return None  # another reader (a `collab wait`) took these first

@@ -185,7 +185,7 @@ def wait_turn(
     rule = rule or TurnRule()
     wanted: list[Entry] = []
     stop = _Stop(timeout, lambda: remaining(path, wanted, rule, waiter=name))
-    seen, closed = after, False
+    seen, closed = 0, False  # the follower's first update counts every complete entry, skipped or not
     with presence.waiting(path, name):
         hold = 0.0 if rule.settle <= 0 else None  # --settle 0: an entry as soon as its last line has ended
         for update in follow(path, after=after, stop_event=stop, settings=settings, every_tick=True, hold_s=hold):

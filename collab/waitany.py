@@ -72,7 +72,7 @@ class _Channel:
         self.watch = watch
         self.follower = Follower(watch.path, watch.after, hold_s)
         self.wanted: list[Entry] = []
-        self.seen = watch.after
+        self.seen = 0  # the follower's first update counts every complete entry: a stale cursor is not kept
         self.closed = self.closed_at_start = False
         self.settle_at: float | None = None
         self.notices: tuple[str, ...] = ()

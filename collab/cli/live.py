@@ -9,7 +9,20 @@ import typer
 
 from collab import config
 from collab.channel import Channel
-from collab.cli.app import AsOpt, ChannelArg, DirOpt, JsonOpt, command, emit_json, fail, reporting, take_seat, warn
+from collab.cli.app import (
+    AsOpt,
+    ChannelArg,
+    DirOpt,
+    JsonOpt,
+    command,
+    emit_json,
+    fail,
+    heading_warnings,
+    reporting,
+    take_seat,
+    warn,
+    warn_each,
+)
 from collab.errors import CollabError, UsageError
 
 if TYPE_CHECKING:
@@ -103,7 +116,7 @@ def wait(
             raise fail("interrupted", 130, as_json) from None
         banner.clear()
         try:
-            cursors.advance(opened.path, seat.name, max(seen, waited.seen), timeout=lock_timeout)
+            cursors.advance(opened.path, seat.name, waited.seen, timeout=lock_timeout, ceiling=waited.seen)
         except CollabError as exc:
             # What was found is delivered all the same: a cursor left behind repeats entries on the
             # next wait, whereas failing here would withhold them on every wait.
@@ -113,6 +126,7 @@ def wait(
         closing = opened.closing() if closed else None
         claims = [e.index for e in wanted if seat.claims_reader(e)]
         read = _receipts(opened, seat, lock_timeout)
+        warn_each(heading_warnings(wanted), opened.path)
         _print_wait(wanted, closed, timed_out, as_json, closing, claims, waited.waiting, read)
         if timed_out:
             raise typer.Exit(EXIT_TIMEOUT)
