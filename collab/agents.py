@@ -16,6 +16,8 @@ checked-in copies from the templates (a test checks they are equal).
 from __future__ import annotations
 
 import os
+import pwd
+import unicodedata
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal, NamedTuple
@@ -34,11 +36,17 @@ SOURCE_ROOT = Path(__file__).resolve().parent.parent
 
 
 class AgentFile(NamedTuple):
-    """One file an agent reads: where it goes, its text, and what it is (``"/collab command"``)."""
+    """One file an agent reads: where it goes, its text, what it is (``"/collab command"``), and its root.
+
+    ``root`` is the directory the install starts from: the home directory, a configuration
+    directory named by the environment, or the project's top level. ``path`` lies below it, and
+    ``collab install`` checks every directory between the two (:mod:`collab.install`).
+    """
 
     path: Path
     text: str
     what: str
+    root: Path
 
 
 def _part(name: str, **values: str) -> str:
@@ -136,24 +144,34 @@ def agent_files(
             (:func:`collab.config.project_dir`); False for the user-wide one, under the home directory.
         cwd: where the command runs (default: the current directory).
         environ: the environment (default: ``os.environ``) for ``HOME``, ``CLAUDE_CONFIG_DIR``
-            and ``GEMINI_CLI_HOME``.
+            and ``GEMINI_CLI_HOME``. Only the variables this agent and scope use are read.
 
     Raises:
         ValueError: ``agent`` is not one of :data:`AGENTS`.
+        UsageError: a variable that is used is empty, relative or holds a control character, or
+            ``HOME`` is not a directory (see :func:`directory_from_env`).
     """
     from collab import config
 
+    if agent not in AGENTS:
+        raise ValueError(f"unknown agent {agent!r}: one of {', '.join(AGENTS)}")
     env = os.environ if environ is None else environ
-    home = Path(env["HOME"]) if env.get("HOME") else Path.home()
     top = config.project_dir(cwd or Path.cwd()) if project else None
-    skill = AgentFile(Path(".agents", "skills", "collab", "SKILL.md"), render_agent_skill(), "collab skill")
+    skill = Path(".agents", "skills", "collab", "SKILL.md")
+
+    def under(root: Path, relative: Path, text: str, what: str) -> AgentFile:
+        return AgentFile(root / relative, text, what, root)
+
     if agent == "claude":
         # Claude Code docs, "Extend Claude with skills" (code.claude.com/docs/en/skills): files in
         # ~/.claude/commands/ and .claude/commands/ still work as /NAME; "Environment variables"
         # (code.claude.com/docs/en/env-vars): CLAUDE_CONFIG_DIR replaces ~/.claude.
-        config_dir = Path(env["CLAUDE_CONFIG_DIR"]) if env.get("CLAUDE_CONFIG_DIR") else home / ".claude"
-        base = top / ".claude" if top else config_dir
-        return [AgentFile(base / "commands" / "collab.md", render_command(), "/collab command")]
+        config_dir = None if top else directory_from_env(env, "CLAUDE_CONFIG_DIR")
+        if config_dir:
+            root, relative = config_dir, Path("commands")
+        else:
+            root, relative = top or home_dir(env), Path(".claude", "commands")
+        return [under(root, relative / "collab.md", render_command(), "/collab command")]
     if agent in ("codex", "copilot", "opencode"):
         # Codex docs, "Agent Skills" (developers.openai.com/codex/skills): REPO scope .agents/skills
         # from the cwd up to the repository root, USER scope $HOME/.agents/skills.
@@ -162,21 +180,70 @@ def agent_files(
         # .agents/skills; personal ~/.copilot/skills or ~/.agents/skills.
         # opencode docs, "Agent Skills" (opencode.ai/docs/skills): .agents/skills/<name>/SKILL.md from
         # the cwd up to the git worktree, and ~/.agents/skills/<name>/SKILL.md.
-        return [skill._replace(path=(top or home) / skill.path)]
+        return [under(top or home_dir(env), skill, render_agent_skill(), "collab skill")]
     if agent == "cursor":
         # Cursor docs, "Agent Skills" (cursor.com/docs/skills, "Skill directories"): .agents/skills/
         # and .cursor/skills/ in the project; ~/.cursor/skills/ user-wide (no ~/.agents/skills).
-        where = top / skill.path if top else home / ".cursor" / "skills" / "collab" / "SKILL.md"
-        return [skill._replace(path=where)]
-    if agent == "gemini":
-        # Gemini CLI docs (google-gemini/gemini-cli): "Custom commands" (docs/cli/custom-commands.md),
-        # ~/.gemini/commands/ and <project>/.gemini/commands/, NAME.toml is /NAME; "Agent Skills"
-        # (docs/cli/skills.md), user skills in ~/.agents/skills, workspace skills in .agents/skills;
-        # "Configuration" (docs/reference/configuration.md): GEMINI_CLI_HOME replaces the home directory.
-        root = top or (Path(env["GEMINI_CLI_HOME"]) if env.get("GEMINI_CLI_HOME") else home)
-        command = AgentFile(root / ".gemini" / "commands" / "collab.toml", render_gemini_command(), "/collab command")
-        return [command, skill._replace(path=root / skill.path)]
-    raise ValueError(f"unknown agent {agent!r}: one of {', '.join(AGENTS)}")
+        relative = skill if top else Path(".cursor", "skills", "collab", "SKILL.md")
+        return [under(top or home_dir(env), relative, render_agent_skill(), "collab skill")]
+    # Gemini CLI docs (google-gemini/gemini-cli): "Custom commands" (docs/cli/custom-commands.md),
+    # ~/.gemini/commands/ and <project>/.gemini/commands/, NAME.toml is /NAME; "Agent Skills"
+    # (docs/cli/skills.md), user skills in ~/.agents/skills, workspace skills in .agents/skills;
+    # "Configuration" (docs/reference/configuration.md): GEMINI_CLI_HOME replaces the home directory.
+    root = top or directory_from_env(env, "GEMINI_CLI_HOME") or home_dir(env)
+    command = Path(".gemini", "commands", "collab.toml")
+    return [
+        under(root, command, render_gemini_command(), "/collab command"),
+        under(root, skill, render_agent_skill(), "collab skill"),
+    ]
+
+
+def directory_from_env(environ: Mapping[str, str], variable: str) -> Path | None:
+    """The directory the environment variable ``variable`` names, or None when it is unset.
+
+    An install must never land somewhere the person did not mean: an empty ``HOME`` would put
+    files under ``/``, a relative one under whatever the current directory is, and a line break or
+    escape would hide the real path in every message.
+
+    Raises:
+        UsageError: the variable is set but empty, holds a control character, or is not absolute.
+    """
+    from collab.errors import UsageError
+
+    value = environ.get(variable)
+    if value is None:
+        return None
+    if not value:
+        raise UsageError(f"{variable} is set but empty: set it to an absolute path, or unset it")
+    if any(unicodedata.category(char) == "Cc" for char in value):
+        raise UsageError(
+            f"{variable} holds a control character (a line break, tab or escape): set it to a plain absolute path"
+        )
+    if not os.path.isabs(value):
+        raise UsageError(f"{variable} is a relative path ({value}): set it to an absolute path")
+    return Path(value)
+
+
+def home_dir(environ: Mapping[str, str]) -> Path:
+    """The home directory: ``HOME`` (checked as :func:`directory_from_env` does), else the password database's.
+
+    Raises:
+        UsageError: ``HOME`` is malformed, or names no directory, or is unset and the user has no
+            home directory in the password database.
+    """
+    from collab.errors import UsageError
+
+    home = directory_from_env(environ, "HOME")
+    if home is None:
+        try:
+            home = Path(pwd.getpwuid(os.getuid()).pw_dir)
+        except KeyError:
+            raise UsageError("HOME is not set and this user has no home directory: set HOME") from None
+        if not home.is_absolute():
+            raise UsageError(f"HOME is not set and this user's home directory ({home}) is not absolute: set HOME")
+    if not home.is_dir():
+        raise UsageError(f"HOME ({home}) is not a directory: set HOME to your home directory")
+    return home
 
 
 def _write_checked_in(root: Path) -> None:

@@ -53,9 +53,11 @@ def install(
     With --project they go under the git top level instead (the nearest folder up from here that
     holds .git, else here): .claude/commands/collab.md for claude, .gemini/commands/collab.toml
     for gemini, and .agents/skills/collab/SKILL.md for every other agent and gemini. A file already
-    there that is not collab's is left alone, and nothing is written, unless --force. Claude Code's
-    plugin, whose hook wakes an idle session, is installed with `claude plugin install`: see the
-    README.
+    there that is not collab's is left alone, and nothing is written, unless --force. Below the
+    home directory (or $CLAUDE_CONFIG_DIR, $GEMINI_CLI_HOME) and the project top, install follows
+    no symbolic link and writes into no directory of another user: it refuses and names it.
+    Claude Code's plugin, whose hook wakes an idle session, is installed with `claude plugin
+    install`: see the README.
 
     Example:
 
