@@ -62,14 +62,24 @@ class Channel(NamedTuple):
     ) -> "Channel":
         """Create a new channel file (mode 0600, ``O_EXCL|O_NOFOLLOW``) in the channel directory.
 
+        The task, the context and each request are checked as an entry's body is
+        (:func:`collab.bodies.checked_body`): terminal controls are written visibly, and text no
+        reader could read back is refused before anything is created.
+
         Raises:
-            UsageError: the task is empty, or a request cannot be written as a list item.
+            UsageError: the task is empty; the task, the context or a request holds a NUL or is not
+                valid text; or a request cannot be written as a list item.
+            EntryTooLarge: the task, the context or a request is over the entry limit.
             ChannelRefused, ChannelNotFound: the path is taken or the directory is missing.
         """
-        task = blocks.normalize_body(task)
-        if not task:
+        if not blocks.normalize_body(task):
             raise UsageError("the task is empty: give the task as an argument or on stdin")
-        requests = [r for r in (requests or []) if r.strip()]
+        task = bodies.checked_body("task", task)
+        context = bodies.checked_body("context", context) if context.strip() else ""
+        requests = [
+            bodies.checked_body(f"request {number}", text)
+            for number, text in enumerate((r for r in (requests or []) if r.strip()), 1)
+        ]
         from collab import templates  # only creating and joining need the templates
 
         channel_id = id_source()
@@ -81,7 +91,7 @@ class Channel(NamedTuple):
             created=format_timestamp(now or _now()),
             author=author,
             task=blocks.neutralise(task),
-            context=blocks.neutralise(blocks.normalize_body(context)) if context.strip() else "",
+            context=blocks.neutralise(context) if context else "",
             requests=bodies.request_items(requests),
             path=templates.shell_word(path),
         )
@@ -244,14 +254,14 @@ class Channel(NamedTuple):
             number = (counters.answers if kind == "answer" else counters.questions) + 1
             prefix = before.separator
             if kind == "question" and not counters.questions_line:
-                prefix += "\n" + format.QUESTIONS_LINE + "\n"
+                prefix += format.QUESTIONS_LINE + "\n\n"
             text, index = writer.compose_entry(kind, number, moment, author, re, body), counters.index + 1
             return (prefix + text).encode("utf-8")
 
         written = writer.append(self.path, compose)
         assert written is not None  # compose never declines
         read_back = format.parse_tail(text, 0, format.Counters()).entries[0]
-        start = written.offset + len(written.payload) - len(text.encode("utf-8")) + 1
+        start = written.offset + len(written.payload) - len(text.encode("utf-8"))
         entry = read_back._replace(index=index, start=start, end=written.offset + len(written.payload))
         if seen is None or seen >= index - 1:
             return exchange.Posted(entry)
@@ -270,7 +280,10 @@ class Channel(NamedTuple):
         force: bool = False,
         now: datetime | None = None,
     ) -> bool:
-        """Append ``## Closed (<timestamp>)[ by <author>]`` and ``summary`` below it; False if already closed.
+        """Append ``## Closed (<timestamp>)[ by <author>]`` and ``summary`` below it.
+
+        Closing a closed channel again without a summary changes nothing and returns False; with a
+        summary it is refused, since the summary would not be in the channel (contract section 7.3).
 
         Args:
             summary: markdown written below the closing line (checked like an entry's body), or None.
@@ -278,7 +291,11 @@ class Channel(NamedTuple):
                 make the close refuse. None checks nothing.
             own: which entries are the closer's own; default those whose heading names ``author``.
 
+        Returns:
+            True when this call closed the channel, False when it was closed already.
+
         Raises:
+            ChannelClosed: the channel was already closed and a summary was given (nothing is written).
             UnseenEntries: entries from others after ``seen`` (nothing is written).
             UsageError, EntryTooLarge: the summary is empty or cannot be written (see :meth:`append`).
             ChannelFormatError, IntegrityError, ChannelNotFound, ChannelRefused: as :meth:`append`.
@@ -287,6 +304,11 @@ class Channel(NamedTuple):
         stamp = format_timestamp(now or _now())
 
         def compose(before: writer.Before) -> bytes | None:
+            if before.counters.closed and text is not None:
+                raise ChannelClosed(
+                    f"channel {self.id} was already closed: your summary was not written; read how it ended "
+                    f"with `collab show {self.id}`"
+                )
             if before.counters.closed:
                 return None
             if seen is not None and not force and before.counters.index > seen:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import os
 import re
+import stat
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -33,11 +34,16 @@ def channel_dir(directory: str | os.PathLike[str] | None = None) -> Path:
     Absolute, because the path is written into join messages that run in another directory.
 
     Raises:
-        UsageError: the path holds a line break or another control character (it would be
-            written into the channel's header and every command line given to the other side).
+        UsageError: the path holds a line break or another control character, or bytes that are
+            not UTF-8 (it would be written into the channel's header and every command line given
+            to the other side).
     """
     env = os.environ.get("COLLAB_DIR")
     chosen = Path(directory) if directory else Path(env) if env else DEFAULT_DIR
+    try:
+        str(chosen).encode("utf-8")
+    except UnicodeEncodeError:  # bytes Python decoded with surrogateescape (PEP 383)
+        raise UsageError(f"--dir/COLLAB_DIR {str(chosen)!a} is not UTF-8: pick a directory with a UTF-8 path") from None
     if any(ord(char) < 0x20 or 0x7F <= ord(char) <= 0x9F for char in str(chosen)):
         raise UsageError(f"--dir/COLLAB_DIR {str(chosen)!r} holds a control character: pick a plain directory path")
     return chosen.absolute()
@@ -61,12 +67,42 @@ def channel_ids(directory: str | os.PathLike[str] | None = None) -> list[str]:
         return []
 
 
+def own_channel_ids(directory: str | os.PathLike[str] | None = None) -> list[str]:
+    """The ids of the channel files in the channel directory that are this user's own, sorted.
+
+    Own means what opening a channel accepts (:func:`collab.files.check_fd`): the name itself is a
+    regular file, not a link, FIFO or directory, owned by this user. Anyone may plant files in a
+    shared directory such as ``/tmp``; these are the only names an id prefix may stand for. The
+    names are checked with ``lstat``, so nothing is opened or followed. A directory that cannot be
+    listed has no ids.
+    """
+    try:
+        with os.scandir(channel_dir(directory)) as found:
+            named = [(m.group(1), item) for item in found if (m := CHANNEL_NAME.fullmatch(item.name))]
+            return sorted(channel_id for channel_id, item in named if _own_file(item))
+    except OSError:
+        return []
+
+
+def _own_file(place: os.DirEntry[str] | Path) -> bool:
+    """Whether ``place`` itself (never a link's target) is a regular file of this user."""
+    try:
+        st = place.stat(follow_symlinks=False)
+    except OSError:  # gone meanwhile, or not to be looked at
+        return False
+    return stat.S_ISREG(st.st_mode) and st.st_uid == os.getuid()
+
+
 def resolve(ref: str, directory: str | os.PathLike[str] | None = None, *, existing: bool = False) -> Path:
     """Turn a CHANNEL argument (a path, an id, or a unique prefix of an id) into a path.
 
-    Contract section 3: an id is looked up in the channel directory. An id with no file of its own
-    that begins exactly one channel's id (4+ characters, :data:`MIN_PREFIX`) names that channel;
-    the full id wins over a longer id it begins. A path is returned as given (opening it checks it).
+    Contract section 3: an id is looked up in the channel directory. An id that begins exactly one
+    channel's id (4+ characters, :data:`MIN_PREFIX`) names that channel; the full id wins over a
+    longer id it begins. A prefix stands only for this user's own channel files
+    (:func:`own_channel_ids`), so files another user plants in a shared directory (their own
+    ``collab-<prefix>.md``, a FIFO, a link) can neither make a prefix ambiguous nor take its
+    place. An id that names only such a file is returned as it is, and opening it refuses with the
+    reason. A path is returned as given (opening it checks it).
 
     Args:
         ref: the CHANNEL argument.
@@ -92,9 +128,9 @@ def resolve(ref: str, directory: str | os.PathLike[str] | None = None, *, existi
         )
     wanted = m.group(1)
     exact = channel_path(wanted, directory)
-    if os.path.lexists(exact):
+    if _own_file(exact):
         return exact
-    ids = channel_ids(directory)
+    ids = own_channel_ids(directory)
     matches = [i for i in ids if i.startswith(wanted)]
     if len(matches) == 1:
         return channel_path(matches[0], directory)
@@ -104,6 +140,8 @@ def resolve(ref: str, directory: str | os.PathLike[str] | None = None, *, existi
         raise ChannelNotFound(
             f"{wanted!r} matches {len(matches)} channels in {channel_dir(directory)}: {shown}; give more of the id"
         )
+    if os.path.lexists(exact):
+        return exact  # not this user's channel: opening it says why
     if existing:
         near = close_ids(wanted, ids)
         hint = f"; did you mean {' or '.join(near)}?" if near else ""

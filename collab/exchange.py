@@ -90,12 +90,13 @@ def check_ref(ref: Ref, counters: Counters, data: bytes) -> None:
 
 
 def compose_closed(stamp: str, author: str | None, summary: str | None) -> str:
-    """The text that closes a channel: ``## Closed (<stamp>)[ by <author>]`` and the summary below it.
+    """The text that closes a channel, after the writer's separator: ``## Closed (<stamp>)[ by <author>]``
+    and the summary below it, ending with a blank line (as an entry does, :func:`collab.writer.compose_entry`).
 
     ``summary`` must be normalised and checked like an entry's body.
     """
-    line = f"\n## Closed ({stamp})" + (f" by {author}" if author else "") + "\n"
-    return line + (blocks.neutralise(summary) + "\n" if summary else "")
+    line = f"## Closed ({stamp})" + (f" by {author}" if author else "") + "\n"
+    return line + (blocks.neutralise(summary) + "\n\n" if summary else "")
 
 
 def closing_of(data: bytes, closed: Closed) -> Closing:

@@ -99,6 +99,7 @@ class Follower:
         self._seen: _Seen | None = None
         self._missing = False
         self._unreadable: str | None = None
+        self._cut: str | None = None
 
     @property
     def delivered(self) -> int:
@@ -118,21 +119,23 @@ class Follower:
         fd = files.open_checked(self.path)
         try:
             st = os.fstat(fd)
-            data = reading.snapshot(fd).data
+            shot = reading.snapshot(fd)
         finally:
             os.close(fd)
+        data = shot.data
         document = checked.document
         settled = time.time() - st.st_mtime >= self.settle_s
         data = data[: _in_flight(self.path, data, 0)]
         if len(data) < document.size:
             document = format.parse(data)
-        entries = self._complete(document.entries, len(data), data.endswith(b"\n"), settled)
+        entries = self._complete(document.entries, len(data), data.endswith(b"\n"), settled, shot.damage)
         skip = len(entries) if self._after is None else min(self._after, len(entries))
         self._adopt(st, data, document, entries)
         edited = checked.report is not None and not checked.report.ok
         notices = [checked.report.summary()] if edited else []  # type: ignore[union-attr]
         if checked.trouble is not None:
             notices.append(checked.trouble.sentence(self.path))
+        notices += self._cut_notices(shot.damage)
         return Update(tuple(entries[skip:]), self.delivered, document.closed is not None, tuple(notices), edited)
 
     def refresh(self, *, settled: bool = True) -> Update:
@@ -165,25 +168,25 @@ class Follower:
         unchanged = same_file and st.st_size == seen.size and st.st_mtime_ns == seen.mtime_ns
         if unchanged and not (settled and seen.held):
             return self._nothing()
-        if same_file and st.st_size >= seen.size:
+        if same_file and seen.size <= st.st_size <= files.MAX_CHANNEL_BYTES:
             buffer = files.read_fd(fd, self.path, seen.base)
             if buffer.startswith(seen.tail):
                 return self._grow(st, buffer, settled)
         shot = reading.snapshot(fd)
         if len(shot.data) < seen.checkpoint and not settled:
             return self._nothing()
-        return self._reread(st, shot.data, settled)
+        return self._reread(st, shot.data, settled, shot.damage)
 
     def _grow(self, st: os.stat_result, buffer: bytes, settled: bool) -> Update:
         """Parse from the checkpoint only (cost proportional to the last entry and what is new)."""
         seen = self._seen
         assert seen is not None
-        good, _damage = format.readable(buffer, seen.base)
+        good, damage = format.readable(buffer, seen.base)
         good = good[: _in_flight(self.path, good, seen.base)]
         from_checkpoint = good[seen.checkpoint - seen.base :]
         tail = format.parse_tail(from_checkpoint.decode("utf-8"), seen.checkpoint, seen.counters)
         end = seen.base + len(good)
-        entries = self._complete(tail.entries, end, good.endswith(b"\n"), settled)
+        entries = self._complete(tail.entries, end, good.endswith(b"\n"), settled, damage)
         seen.held = len(entries) < len(tail.entries)
         fresh, revised = [], []
         for entry in entries:
@@ -197,19 +200,30 @@ class Follower:
         seen.move(good, seen.base, tail.checkpoint, tail.at_checkpoint)
         seen.mtime_ns = st.st_mtime_ns
         seen.closed = seen.closed or tail.counters.closed is not None
-        return Update(tuple(fresh), self.delivered, seen.closed, revised=tuple(revised))
+        return Update(tuple(fresh), self.delivered, seen.closed, self._cut_notices(damage), revised=tuple(revised))
 
     def _complete(self, entries: tuple[Entry, ...] | list[Entry], end: int, line_ended: bool,
-                  settled: bool) -> list[Entry]:  # fmt: skip
-        """The entries that are complete (see the module docstring), in order; ``end`` is where the data ends."""
+                  settled: bool, damage: format.Damage | None) -> list[Entry]:  # fmt: skip
+        """The entries that are complete (see the module docstring), in order; ``end`` is where the
+        readable data ends. With ``damage`` (unreadable bytes, or the size limit, cut the data at
+        ``end``) the last entry is cut short: it is held back, never delivered as if whole."""
         complete = list(entries)
         if complete and complete[-1].end >= end:  # the last entry: nothing structural follows it yet
             quiet = settled or self.settle_s <= 0 or _written_by_collab(self.path, complete[-1])
-            if not (line_ended and quiet):
+            cut = damage is not None and complete[-1].index > self.delivered  # delivered whole before the cut
+            if cut or not (line_ended and quiet):
                 complete.pop()
         return complete
 
-    def _reread(self, st: os.stat_result, data: bytes, settled: bool) -> Update:
+    def _cut_notices(self, damage: format.Damage | None) -> tuple[str, ...]:
+        """The warning about unreadable bytes, once for each new cut (and nothing once it is repaired)."""
+        sentence = None if damage is None else damage.warning()
+        if sentence == self._cut:
+            return ()
+        self._cut = sentence
+        return () if sentence is None else (f"{sentence}; the entry they cut short is held back until then",)
+
+    def _reread(self, st: os.stat_result, data: bytes, settled: bool, damage: format.Damage | None) -> Update:
         seen = self._seen
         assert seen is not None
         data = data[: _in_flight(self.path, data, 0)]
@@ -219,8 +233,8 @@ class Follower:
             if not settled:
                 return self._nothing()
             raise
-        entries = self._complete(document.entries, len(data), data.endswith(b"\n"), settled)
-        notices = []
+        entries = self._complete(document.entries, len(data), data.endswith(b"\n"), settled, damage)
+        notices: list[str] = []
         for position, (label, fingerprint) in enumerate(seen.delivered):
             if position >= len(entries):
                 missing = [label for label, _ in seen.delivered[position:]]
@@ -239,6 +253,7 @@ class Follower:
                 notices, edited = ["the history changed back to what the ledger accepted"], False
             else:
                 notices = [f"history was edited: {'; '.join(notices)}"]
+        notices += self._cut_notices(damage)
         return Update(tuple(fresh), self.delivered, document.closed is not None or was_closed, tuple(notices), edited)
 
     def _adopt(self, st: os.stat_result, data: bytes, document: Document, entries: list[Entry]) -> None:

@@ -28,15 +28,27 @@ _AUTHOR_BAD_CHARS = r"[^A-Za-z0-9._@+-]+"  # used once a run: compiled (and cach
 _ENTRY_START = re.compile(r"^\s*(answer|question)\b", re.IGNORECASE)
 # The patterns that read a heading's details are strings, compiled (and cached) by re on first use:
 # compiling them costs about 1 ms, and a command reading an indexed channel never needs them.
-_NUMBER = r"(?i)^\s*(?:no\.?|#|n[°º])?\s*(\d{1,9})\b"
-_TIMESTAMP = r"(?i)(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?\s*(Z|UTC|[+-]\d{2}:?\d{2})?"
+# Numbers are ASCII digits: ``\d`` would also take other scripts' digits (U+FF11, U+0663), which int() reads.
+_NUMBER = r"(?i)^\s*(?:no\.?|#|n[°º])?\s*([0-9]{1,9})\b"
+_TIMESTAMP = (
+    r"(?i)([0-9]{4})-([0-9]{2})-([0-9]{2})[T ]([0-9]{2}):([0-9]{2})(?::([0-9]{2})(?:\.[0-9]+)?)?\s*"
+    r"(Z|UTC|[+-][0-9]{2}:?[0-9]{2})?"
+)
 # Only the keyword ignores case: an IGNORECASE character class would also take the Kelvin sign and the
 # long s as letters (Unicode case folding), and takes twice as long to compile.
 _AUTHOR = r"\b(?i:from)\s+@?([A-Za-z0-9][A-Za-z0-9._@+-]*)"
 _RE = (
     r"(?i)\b(?:re|in\s+reply\s+to|replying\s+to|reply\s+to|answers?|for|to)\b\s*:?\s*"
-    r"(request|question|answer)\s*(?:#|no\.?)?\s*(\d{1,9})\b"
+    r"(request|question|answer)\s*(?:#|no\.?)?\s*([0-9]{1,9})\b"
 )
+
+# What a hand-written heading tried to say and the patterns above could not read (see unread_details).
+_TIME_SLOT = r"^\s*[(\[][^)\]\n]*[)\]]"  # the writer's ``(<timestamp>)``, right after the number
+_DATE_LIKE = r"[0-9]{4}[-/.][0-9]{1,2}[-/.][0-9]{1,2}[^\s)\]]*"
+_FROM_WORD = r"\b(?i:from)\b"
+_RE_WORD = r"\b(?i:re|in\s+reply\s+to|replying\s+to|reply\s+to)(?=[\s:#]|$)"
+#: How much of an unreadable part a warning quotes, in characters.
+_QUOTED_CHARS = 40
 
 
 @functools.cache
@@ -162,13 +174,71 @@ def parse_heading(text: str) -> Heading:
     return Heading(kind, number, timestamp, author, re_ref, tuple(warnings))
 
 
+def unread_details(text: str) -> tuple[str, ...]:
+    """What an entry heading's text tries to say that :func:`parse_heading` cannot read.
+
+    Each is a phrase for a warning (contract section 2: a heading collab cannot read fully is still
+    an entry, with a warning): a time that is not a date and time collab reads, a ``from`` that
+    names no usable author, a ``re`` that names no request, question or answer. The number is not
+    among them (:attr:`Heading.warnings` has it), nor are extra words, which the grammar allows.
+    Returns nothing for a text that is not an entry heading.
+    """
+    m = _ENTRY_START.match(text)
+    if not m:
+        return ()
+    rest = text[m.end() : MAX_HEADING_CHARS]
+    number = _pattern(_NUMBER).match(rest)
+    if number:
+        rest = rest[number.end() :]
+    found: list[str] = []
+    author = _pattern(_AUTHOR).search(rest)
+    reply = _pattern(_RE).search(rest)
+    if parse_timestamp(rest) is None:
+        date = _pattern(_DATE_LIKE).search(rest)
+        slot = _pattern(_TIME_SLOT).match(rest)
+        says_more = slot and (_pattern(_FROM_WORD).search(slot.group()) or _pattern(_RE_WORD).search(slot.group()))
+        shown = date.group() if date else slot.group().strip() if slot and not says_more else None
+        if shown is not None:
+            found.append(
+                f"the time '{_quoted(shown)}' cannot be read (collab reads YYYY-MM-DDTHH:MM:SSZ): the entry has no time"
+            )
+    keyword = _pattern(_RE_WORD).search(rest)
+    if author is None and (word := _pattern(_FROM_WORD).search(rest)):
+        stop = keyword.start() if keyword and keyword.start() > word.start() else len(rest)
+        found.append(
+            f"'{_quoted(rest[word.start() : stop])}' names no author collab can read (letters, digits and "
+            ". _ @ + -): the entry has no author"
+        )
+    if reply is not None and int(reply.group(2)) > MAX_NUMBER:
+        found.append(f"'{_quoted(reply.group())}' has a number over {MAX_NUMBER}: the entry replies to nothing")
+    elif reply is None and keyword and not (author and author.start() <= keyword.start() < author.end()):
+        words = rest[keyword.start() :].split()
+        found.append(
+            f"'{_quoted(' '.join(words[:3]))}' names no request, question or answer by number: the entry "
+            "replies to nothing"
+        )
+    return tuple(found)
+
+
+def _quoted(part: str) -> str:
+    """``part`` on one line, shortened to :data:`_QUOTED_CHARS` characters for a warning."""
+    part = " ".join(part.split())
+    return part if len(part) <= _QUOTED_CHARS else part[: _QUOTED_CHARS - 1] + "…"
+
+
+def heading_text(line: str) -> str:
+    """The text of an ATX heading line (``### Answer 1 ... ##`` -> ``Answer 1 ...``), as CommonMark reads it."""
+    text = line.strip().lstrip("#").strip()
+    return re.sub(r"(?:^|[ \t]+)#+$", "", text).strip()
+
+
 def parse_re(value: str) -> Ref:
     """Parse a ``--re`` value such as ``request:2``, ``question:1`` or ``Request 2``.
 
     Raises:
         ValueError: with a message naming the accepted forms.
     """
-    m = re.fullmatch(r"\s*(request|question|answer)\s*[:\s#]?\s*(\d{1,9})\s*", value, re.IGNORECASE)
+    m = re.fullmatch(r"\s*(request|question|answer)\s*[:\s#]?\s*([0-9]{1,9})\s*", value, re.IGNORECASE)
     if not m or not 1 <= int(m.group(2)) <= MAX_NUMBER:
         raise ValueError(f"cannot read {value!r}: use request:N, question:N or answer:N with N from 1")
     return Ref(m.group(1).lower(), int(m.group(2)))

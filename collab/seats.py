@@ -124,7 +124,7 @@ def _parse(raw: bytes) -> tuple[dict[str, Any], str | None]:
         if not all(isinstance(v, dict) and all(isinstance(x, str) for x in v.values()) for v in where_from.values()):
             raise ValueError
         where = document.get("path")
-    except (ValueError, KeyError, TypeError, AttributeError):
+    except (ValueError, KeyError, TypeError, AttributeError, RecursionError):  # RecursionError: nested too deep
         return {k: {} for k in _EMPTY}, None
     registry = {"names": names, "claimed": claimed, "written": written, "sessions": where_from}
     return registry, where if isinstance(where, str) else None

@@ -135,7 +135,7 @@ def alive(ident: str) -> bool:
     A process of another start time under the same id is a later process: the session ended.
     """
     pid_text, _, start_text = ident.partition("@")
-    if not pid_text.isdigit():
+    if not (pid_text.isascii() and pid_text.isdigit()):
         return True
     pid = int(pid_text)
     if not start_text:

@@ -117,12 +117,14 @@ def remaining(
 
 class Waited(NamedTuple):
     """What a wait found: the ``entries`` to deliver, the reader's new cursor ``seen``, whether the
-    channel is ``closed``, and the names ``waiting`` on the channel when it returned."""
+    channel is ``closed``, the names ``waiting`` on the channel when it returned, and ``notices``
+    for the person (unreadable bytes holding an entry back, the file vanished or back)."""
 
     entries: tuple[Entry, ...]
     seen: int
     closed: bool
     waiting: tuple[str, ...]
+    notices: tuple[str, ...] = ()
 
 
 def revise(wanted: list[Entry], revised: Iterable[Entry]) -> None:
@@ -186,12 +188,14 @@ def wait_turn(
     wanted: list[Entry] = []
     stop = _Stop(timeout, lambda: remaining(path, wanted, rule, waiter=name))
     seen, closed = 0, False  # the follower's first update counts every complete entry, skipped or not
+    notices: list[str] = []
     with presence.waiting(path, name):
         hold = 0.0 if rule.settle <= 0 else None  # --settle 0: an entry as soon as its last line has ended
         for update in follow(path, after=after, stop_event=stop, settings=settings, every_tick=True, hold_s=hold):
             if update.edited:
                 raise IntegrityError(f"{'; '.join(update.notices)}: run `collab verify {path}` to see what changed")
             revise(wanted, update.revised)
+            notices += update.notices
             wanted += [e for e in update.entries if include_own or not own(e)]
             seen, closed = max(seen, update.seen), update.closed
             if closed:
@@ -203,4 +207,4 @@ def wait_turn(
                 stop.settle_at = time.monotonic() + left
             if stop.timed_out():
                 break
-    return Waited(tuple(wanted), seen, closed, tuple(presence.waiting_names(path)))
+    return Waited(tuple(wanted), seen, closed, tuple(presence.waiting_names(path)), tuple(notices))

@@ -99,7 +99,7 @@ def test_append_to_the_original_style_file_keeps_every_byte(tmp_path):
     assert data.startswith(ORIGINAL)
     assert entry.number == 2
     assert data[len(ORIGINAL) :] == (
-        b"\n### Answer 2 (2026-06-22T14:02:11Z) from site-b re Request 2\nHeaders: X-Sig, X-Time\n"
+        b"\n### Answer 2 (2026-06-22T14:02:11Z) from site-b re Request 2\nHeaders: X-Sig, X-Time\n\n"
     )
 
 

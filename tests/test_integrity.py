@@ -467,7 +467,7 @@ def test_text_added_later_below_the_last_entry_joins_it_for_every_reader(exchang
 
     by_hand(exchange.path, "\nadded later, without a heading\n")
     document = exchange.check().document
-    assert document.entries[-1].body == "Only the headers.\n\nadded later, without a heading"
+    assert document.entries[-1].body == "Only the headers.\n\n\nadded later, without a heading"
     assert document.entries == format.parse(exchange.path.read_bytes()).entries
     assert sync(exchange.path).ok
 

@@ -13,19 +13,20 @@ import importlib
 import os
 import sys
 import warnings
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import click
 import typer
-from typer.core import TyperGroup
+from typer.core import TyperCommand, TyperGroup
 
 from collab.errors import CollabError, UsageError
 from collab.files import MAX_ENTRY_BYTES
 
 if TYPE_CHECKING:
+    from collab.format import Entry
     from collab.seats import Seat
 
 _SETTINGS: dict[str, Any] = {
@@ -184,12 +185,73 @@ def _root(
         gc.enable()
 
 
+class _DigitsOnly(click.ParamType):  # type: ignore[type-arg]  # generic from click 8.4 on, not before
+    """A number option's type, refusing what Python's ``int()``/``float()`` read but collab does not.
+
+    Both read other scripts' digits (a fullwidth one, an Arabic-Indic three) and read ``1_0`` as
+    10: collab's numbers are the ASCII digits 0-9 wherever it reads one, so these are usage
+    errors. Everything else (ranges, ``inf``) is left to the type it wraps and to the command.
+    """
+
+    def __init__(self, inner: click.ParamType[Any]) -> None:
+        self.inner = inner
+        self.name = inner.name
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, str) and not (value.isascii() and "_" not in value):
+            self.fail(f"{value!r} is not a number collab reads: write it with the digits 0-9", param, ctx)
+        return self.inner.convert(value, param, ctx)
+
+
+def _unusable(value: str) -> str | None:
+    """Why a command-line value cannot be used as text (not UTF-8, or a NUL in it), or None."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        # Python keeps argv bytes that are not UTF-8 as lone surrogates (U+DC80-U+DCFF, PEP 383);
+        # no channel, path in a channel or message can hold them.
+        char = ord(value[exc.start])
+        what = f"byte 0x{char - 0xDC00:02x}" if 0xDC80 <= char <= 0xDCFF else f"unpaired surrogate U+{char:04X}"
+        offset = len(value[: exc.start].encode("utf-8"))
+        return f"it is not UTF-8 ({what} at offset {offset}); pass it as UTF-8 text"
+    nul = value.find("\x00")
+    if nul >= 0:
+        return f"it holds a NUL byte (at offset {len(value[:nul].encode())}); remove it"
+    return None
+
+
+class _CheckedCommand(TyperCommand):
+    """A collab command: every text value it is given must be usable text, every number ASCII digits.
+
+    Checked once here for every argument and option of every command (text, names, paths), so
+    that no command reaches a file or a message with a value it cannot write: each is a usage
+    error (exit 2) naming the argument, before anything is read or written.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for param in self.params:
+            if isinstance(param.type, click.types.IntParamType | click.types.FloatParamType):
+                param.type = _DigitsOnly(param.type)
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        rest = super().parse_args(ctx, args)
+        for param in self.get_params(ctx):
+            given = ctx.params.get(param.name or "")
+            for value in given if isinstance(given, list | tuple) else (given,):
+                text = os.fspath(value) if isinstance(value, os.PathLike) else value
+                problem = _unusable(text) if isinstance(text, str) else None
+                if problem:
+                    raise click.BadParameter(problem, ctx=ctx, param=param)
+        return rest
+
+
 def command(name: str | None = None) -> Callable[[Callable[..., None]], Callable[..., None]]:
     """Register a function as the collab command ``name`` (default: its name, ``_`` as ``-``)."""
 
     def register(function: Callable[..., None]) -> Callable[..., None]:
         single = typer.Typer(**_SETTINGS)
-        single.command(name)(function)
+        single.command(name, cls=_CheckedCommand)(function)
         _REGISTERED[name or function.__name__.replace("_", "-")] = single
         return function
 
@@ -205,7 +267,7 @@ def _complete_channel(incomplete: str) -> list[str]:
     except (OSError, CollabError):
         return []
     ids = (name[len("collab-") : -len(".md")] for name in names if name.startswith("collab-") and name.endswith(".md"))
-    return sorted(i for i in ids if i.startswith(incomplete) and i.isalnum())
+    return sorted(i for i in ids if i.startswith(incomplete) and config.CHANNEL_NAME.fullmatch(f"collab-{i}.md"))
 
 
 ChannelArg = Annotated[
@@ -237,6 +299,36 @@ def warn(message: object) -> None:
     from collab.sanitize import for_terminal
 
     sys.stderr.write(f"collab: warning: {for_terminal(str(message), one_line=True)}\n")
+
+
+#: How many warnings about a channel's text a command lists on stderr; ``collab show`` lists them all.
+WARNINGS_SHOWN = 10
+
+
+def warn_each(sentences: Sequence[str], channel_path: Path) -> None:
+    """Warn about each of ``sentences`` (what reading the channel found), at most :data:`WARNINGS_SHOWN`."""
+    for sentence in sentences[:WARNINGS_SHOWN]:
+        warn(sentence)
+    if len(sentences) > WARNINGS_SHOWN:
+        more = len(sentences) - WARNINGS_SHOWN
+        warn(f"{more} more warnings about this channel: `collab show {channel_path}` lists them all")
+
+
+def heading_warnings(entries: Iterable[Entry]) -> list[str]:
+    """A warning for each part of an entry heading that collab could not read (contract section 2).
+
+    The document's own warnings name a heading without a number; these name the rest: a time,
+    an author or a ``re`` that is there but cannot be read (:func:`collab.grammar.unread_details`).
+    """
+    from collab.grammar import heading_text, unread_details
+
+    found = []
+    for entry in entries:
+        text = heading_text(entry.heading)
+        for detail in unread_details(text):
+            shown = text if len(text) <= 80 else text[:79] + "…"
+            found.append(f"{entry.label}, heading '{shown}': {detail}")
+    return found
 
 
 def take_seat(channel_path: Path, name: str | None) -> Seat:
@@ -321,17 +413,11 @@ def read_text_arg(text: str | None, what: str) -> str:
     """The body of an entry: ``text``, or standard input when ``text`` is ``-`` or absent.
 
     Raises:
-        UsageError: no text and stdin is a terminal (collab never prompts), or the text (argument or
-            stdin) is not UTF-8, or stdin is over the entry limit.
+        UsageError: no text and stdin is a terminal (collab never prompts), or the text on stdin is
+            not UTF-8 or is over the entry limit.
     """
     if text is not None and text != "-":
-        try:
-            text.encode()
-        except UnicodeEncodeError as exc:
-            # Python keeps argv bytes that are not UTF-8 as lone surrogates, which no file can hold.
-            offset = len(text[: exc.start].encode())
-            raise UsageError(f"the {what} given as an argument is not UTF-8 (bad byte at offset {offset})") from None
-        return text
+        return text  # a command's arguments are checked as text when they are parsed (_CheckedCommand)
     if sys.stdin is None or sys.stdin.isatty():
         raise UsageError(f"no {what} given: pass it as an argument, or pipe it on stdin with '-'")
     data = sys.stdin.buffer.read(MAX_ENTRY_BYTES + 1)

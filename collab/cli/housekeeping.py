@@ -74,7 +74,8 @@ def _width(terminal: bool) -> int | None:
     a pipe ``COLUMNS`` if set and otherwise no limit, so a script reads each task's whole first line."""
     import shutil
 
-    if terminal or os.environ.get("COLUMNS", "").strip().isdigit():
+    columns = os.environ.get("COLUMNS", "").strip()
+    if terminal or (columns.isascii() and columns.isdigit()):
         return shutil.get_terminal_size().columns
     return None
 

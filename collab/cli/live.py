@@ -121,6 +121,8 @@ def wait(
             # What was found is delivered all the same: a cursor left behind repeats entries on the
             # next wait, whereas failing here would withhold them on every wait.
             warn(f"your cursor was not saved ({exc}): the next wait may repeat these")
+        for notice in waited.notices:
+            warn(notice)
         wanted, closed = list(waited.entries), waited.closed
         timed_out = not wanted and not closed
         closing = opened.closing() if closed else None

@@ -71,4 +71,4 @@ def _wake_exit() -> int:
     """The exit code that means "wake": 2, or ``COLLAB_HOOK_WAKE_EXIT`` (3 to 125) when the plugin's
     wrapper sets it, so that a usage error's 2 from a collab without this command never wakes anyone."""
     raw = os.environ.get("COLLAB_HOOK_WAKE_EXIT", "")
-    return int(raw) if raw.isdigit() and 3 <= int(raw) <= 125 else 2
+    return int(raw) if raw.isascii() and raw.isdigit() and 3 <= int(raw) <= 125 else 2

@@ -12,7 +12,18 @@ import typer
 
 from collab import config
 from collab.channel import Channel
-from collab.cli.app import AsOpt, ChannelArg, DirOpt, JsonOpt, command, emit_json, reporting, take_seat, warn
+from collab.cli.app import (
+    AsOpt,
+    ChannelArg,
+    DirOpt,
+    JsonOpt,
+    command,
+    emit_json,
+    heading_warnings,
+    reporting,
+    warn,
+    warn_each,
+)
 from collab.errors import UsageError
 
 if TYPE_CHECKING:
@@ -166,12 +177,14 @@ def _read(opened: Channel) -> tuple[str, Document]:
     its lock is free; the read never waits for it).
 
     What the check found is reported on stderr and the command goes on, since reading an edited
-    channel is how a person finds out what happened.
+    channel is how a person finds out what happened. The document's warnings include those about
+    entry headings collab could not read fully (:func:`collab.cli.app.heading_warnings`).
     """
     checked = opened.check()
     for sentence in checked.warnings(opened.path):
         warn(sentence)
-    return checked.integrity, checked.document
+    document = checked.document
+    return checked.integrity, document._replace(warnings=document.warnings + tuple(heading_warnings(document.entries)))
 
 
 @command()
@@ -198,6 +211,7 @@ def status(channel: ChannelArg, name: AsOpt = None, directory: DirOpt = None, as
         from collab.status import compute
 
         checked, document = _read(opened)
+        warn_each(document.warnings, opened.path)  # status shows no transcript, so they go to stderr
         waiting = frozenset(waiting_names(opened.path))
         readers, seated = receipts.readers(opened.path), seats.seated(opened.path)
         result = compute(document, opened.id, opened.path, checked, waiting, readers, seated)

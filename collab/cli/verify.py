@@ -11,8 +11,8 @@ import typer
 from collab import config
 from collab.channel import Channel
 from collab.checks import Report
-from collab.cli.app import ChannelArg, DirOpt, JsonOpt, command, emit_json, fail, reporting
-from collab.errors import IntegrityError
+from collab.cli.app import ChannelArg, DirOpt, JsonOpt, command, emit_json, fail, heading_warnings, reporting, warn_each
+from collab.errors import CollabError, IntegrityError
 from collab.sanitize import for_terminal
 
 EXIT_INTEGRITY = IntegrityError.exit_code
@@ -47,6 +47,7 @@ def verify(channel: ChannelArg, directory: DirOpt = None, as_json: JsonOpt = Fal
     with reporting(as_json):
         opened = _located(channel, directory)
         report = opened.verify()
+        _warn_about_text(opened)
         if as_json:
             emit_json(report.to_json())
         elif report.ok:
@@ -58,6 +59,18 @@ def verify(channel: ChannelArg, directory: DirOpt = None, as_json: JsonOpt = Fal
                     print("\n".join("    " + line for line in for_terminal(problem.diff).split("\n")))
         if not report.ok:
             raise fail(_way_out(opened, report), EXIT_INTEGRITY, as_json)
+
+
+def _warn_about_text(opened: Channel) -> None:
+    """Warn on stderr about what reading the channel found (stray text, headings collab cannot read
+    fully): none of it is an edit of history, so the exit code stays the check's."""
+    try:
+        document = opened.check(accept=False).document
+    except CollabError:
+        return  # not there or not readable: the check's report says so
+    damaged = document.damage.warning() if document.damage else None  # already among the problems
+    sentences = [w for w in document.warnings if w != damaged] + heading_warnings(document.entries)
+    warn_each(sentences, opened.path)
 
 
 def _way_out(opened: Channel, report: Report) -> str:

@@ -1,0 +1,67 @@
+"""An entry cut short by unreadable bytes or by the size limit is never delivered as if whole (attack D4).
+
+``wait`` and ``watch`` hold it back and say why; ``status`` warns, as ``show`` and ``verify`` do.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+
+import pytest
+
+from collab import files
+from collab.channel import Channel
+from collab.follower import Follower
+from tests.conftest import collab_bin
+from tests.test_hand_writers import by_hand
+
+CUT = b"\n### Answer 1 from bob\nfirst half\nbad \xff here\nsecond half\n\n### Answer 2 from bob\nlater\n"
+
+
+def run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([collab_bin(), *args], env=env, capture_output=True, text=True, timeout=60)
+
+
+@pytest.mark.parametrize("bad", [b"\xff", b"\x00", b"\xc3"], ids=["invalid-byte", "nul", "truncated-sequence"])
+def test_wait_holds_back_an_entry_cut_by_unreadable_bytes_and_says_so(
+    channel: Channel, subprocess_env: dict[str, str], bad: bytes
+) -> None:
+    by_hand(channel.path, CUT.replace(b"\xff", bad))
+    waited = run(["wait", str(channel.path), "--as", "z", "--settle", "0", "--timeout", "1", "--json"], subprocess_env)
+    assert waited.returncode == 3 and json.loads(waited.stdout)["entries"] == []
+    assert "cannot be read" in waited.stderr and "held back" in waited.stderr
+    status = run(["status", str(channel.path)], subprocess_env)
+    assert status.returncode == 0 and "cannot be read" in status.stderr
+    shown = json.loads(run(["show", str(channel.path), "--json"], subprocess_env).stdout)
+    assert any("cannot be read" in w for w in shown["warnings"])
+
+
+def test_an_entry_delivered_whole_is_not_taken_back_when_bad_bytes_follow_it(
+    channel: Channel, subprocess_env: dict[str, str]
+) -> None:
+    """Bytes that land after an entry was delivered cut nothing it delivered: a warning, never an alarm."""
+    channel.answer("whole", author="bob")
+    first = run(["wait", str(channel.path), "--as", "z", "--settle", "0", "--timeout", "5", "--json"], subprocess_env)
+    assert [e["body"] for e in json.loads(first.stdout)["entries"]] == ["whole"]
+    follower = Follower(channel.path, after=0, settle_s=0)
+    assert [e.body for e in follower.start().entries] == ["whole"]
+    by_hand(channel.path, b"stray \xff bytes\n")
+    update = follower.refresh()
+    assert not update.edited and update.entries == () and any("cannot be read" in n for n in update.notices)
+    again = run(["wait", str(channel.path), "--as", "z", "--settle", "0", "--timeout", "0.5"], subprocess_env)
+    assert again.returncode == 3, again.stderr
+
+
+def test_an_entry_cut_by_the_size_limit_is_held_back(channel: Channel, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past the channel limit (32 MiB; lowered here) the entry the limit cuts is not delivered in part."""
+    channel.answer("before the limit", author="bob")
+    size = channel.path.stat().st_size
+    monkeypatch.setattr(files, "MAX_CHANNEL_BYTES", size + 200)
+    follower = Follower(channel.path, after=0, settle_s=0)
+    assert [e.body for e in follower.start().entries] == ["before the limit"]
+    by_hand(channel.path, "\n### Answer 2 from bob\n" + "\n".join(f"line {n}" for n in range(100)) + "\n")
+    update = follower.refresh()
+    assert update.entries == () and any("limit" in n for n in update.notices)
+    fresh = Follower(channel.path, after=0, settle_s=0).start()
+    assert [e.body for e in fresh.entries] == ["before the limit"]
