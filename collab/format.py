@@ -174,7 +174,8 @@ def readable(data: bytes, base: int = 0) -> tuple[bytes, Damage | None]:
 
 
 class _ByteOffsets:
-    """Converts increasing character offsets of ``text`` into file byte offsets, in one pass overall."""
+    """Converts character offsets of ``text`` into file byte offsets, encoding only the text between
+    one offset asked for and the next: linear overall when offsets mostly increase."""
 
     def __init__(self, text: str, base: int) -> None:
         self._text = text
@@ -183,9 +184,10 @@ class _ByteOffsets:
         self._base = base
 
     def __call__(self, char_offset: int) -> int:
-        if char_offset < self._char:
-            self._char, self._byte = 0, self._base
-        self._byte += len(self._text[self._char : char_offset].encode())
+        if char_offset < self._char:  # back a little (to where stray text began): encode only the gap
+            self._byte -= len(self._text[char_offset : self._char].encode())
+        else:
+            self._byte += len(self._text[self._char : char_offset].encode())
         self._char = char_offset
         return self._byte
 

@@ -259,13 +259,20 @@ def _lines(records: list[dict[str, Any]]) -> bytes:
     return "".join(json.dumps(r, separators=(",", ":"), ensure_ascii=True) + "\n" for r in records).encode()
 
 
-def append(ledger: Ledger, *records: dict[str, Any]) -> None:
+def encode(*records: dict[str, Any]) -> bytes:
+    """The journal lines for ``records`` (one JSON object per line), as :func:`append` writes them."""
+    return _lines(list(records))
+
+
+def append(ledger: Ledger, *records: dict[str, Any], encoded: bytes | None = None) -> None:
     """Append records to the journal with one ``write`` (a line torn by a dead writer is cut first).
+
+    ``encoded`` is :func:`encode` of the same records, when the caller made it ahead.
 
     Raises:
         OSError: the journal cannot be written (the state is then unchanged).
     """
-    text = _lines(list(records))
+    text = _lines(list(records)) if encoded is None else encoded
     files.append_checked(ledger_path(ledger.channel_path), ledger.journal_size, text)
     ledger.journal_size += len(text)
     for record in records:

@@ -77,22 +77,51 @@ def verdict(channel_path: Path, *, accept: bool = True) -> Verdict:
     """Check the channel against its ledger without parsing it (when ``accept`` and the lock is free,
     hand appends are accepted first). Never waits for the lock.
 
+    The lock is held only for the writes of an accept (contract 7.5): the file is checked and the
+    hand appends parsed without it; under it, the journal and the bytes read are confirmed unchanged
+    and the accept worked out ahead is logged. When they changed meanwhile, the check runs again
+    under the lock.
+
     Raises:
         ChannelNotFound, ChannelRefused: the channel cannot be opened safely.
         ChannelFormatError: a channel collab never saw is not a channel.
     """
-    if accept:
-        try:
-            with files.try_locked(channel_path) as fd:
-                if fd is not None:
-                    return _verdict(channel_path, snapshot(fd), fd)
-        except OSError:  # the channel or its directory is read-only: check without the lock
-            pass
     read_fd = files.open_checked(channel_path)
     try:
-        return _verdict(channel_path, snapshot(read_fd), None, lambda: snapshot(read_fd))
+        first = _verdict(channel_path, snapshot(read_fd), None, lambda: snapshot(read_fd))
     finally:
         os.close(read_fd)
+    ledger = first.ledger
+    if not accept:
+        return first
+    planned = None
+    if ledger is not None and first.report is not None and first.report.ok and ledger.intent is None:
+        planned = wal.plan(ledger, first.data)  # the parse, without the lock
+        if planned is None:
+            return first  # nothing to accept
+    try:
+        with files.try_locked(channel_path) as fd:
+            if fd is None:
+                return first
+            shot = snapshot(fd)
+            if planned is None or not _unchanged(channel_path, ledger, first.data, shot.data):
+                return _verdict(channel_path, shot, fd)
+            assert ledger is not None
+            try:
+                wal.accept(ledger, shot.data[: len(first.data)], planned=planned)
+            except OSError:
+                pass  # the state directory refuses writes: the check stands, the next writer accepts
+            return first._replace(data=shot.data, damage=shot.damage)
+    except OSError:  # the channel or its directory is read-only: the unlocked check stands
+        return first
+
+
+def _unchanged(channel_path: Path, ledger: Ledger | None, data: bytes, now: bytes) -> bool:
+    """Under the lock: the journal is as ``ledger`` read it, and the file still begins with ``data``."""
+    if ledger is None or not now.startswith(data):
+        return False
+    found = journal.load(channel_path)
+    return isinstance(found, Ledger) and found.journal_size == ledger.journal_size and found.intent is None
 
 
 #: Times an unlocked read that finds the history changed reads again, ledger first, before it says so.

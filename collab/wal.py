@@ -22,6 +22,7 @@ from __future__ import annotations
 import os
 import warnings
 from pathlib import Path
+from typing import Any, NamedTuple
 
 from collab import files, format, journal
 from collab.journal import Accept, Intent, Ledger, LedgerTrouble, Span, sha
@@ -160,22 +161,25 @@ def restore_copy(ledger: Ledger, data: bytes) -> None:
     )
 
 
-def accept(ledger: Ledger, data: bytes, own: tuple[int, int] | None = None) -> None:
-    """Commit what is complete in ``data`` (readable bytes, just checked) after the accepted end.
+class Plan(NamedTuple):
+    """An accept worked out ahead (:func:`plan`): the ``record`` to log (also as ``json`` and as the
+    ``encoded`` journal line), the digest state after it (``hasher``), and the journal size of the
+    ledger it was worked out from."""
 
-    ``own`` is the byte span of the append the caller just made, so readers know it is complete.
+    record: Accept
+    hasher: Any
+    journal_size: int
+    json: dict[str, Any]
+    encoded: bytes
 
-    Complete means whole lines. Entries become final in the index once a structural heading
-    follows them; the last one is read again from the checkpoint next time, as :func:`parse` would.
 
-    Raises:
-        OSError: the copy or the journal cannot be written (the accepted end then stays where it was).
-    """
-    restore_copy(ledger, data)
+def plan(ledger: Ledger, data: bytes, own: tuple[int, int] | None = None) -> Plan | None:
+    """Work out what :func:`accept` would log for ``data``, without writing: the parse, which may be
+    long, can run without the lock. None when there is nothing complete to accept."""
     end = data.rfind(b"\n") + 1
     begin = ledger.accepted_end
     if end <= begin:
-        return
+        return None
     tail = format.parse_tail(data[ledger.checkpoint : end].decode("utf-8"), ledger.checkpoint, ledger.counters)
     prefix = journal.prefix_hash(ledger, data)
     prefix.update(data[begin:end])
@@ -186,6 +190,29 @@ def accept(ledger: Ledger, data: bytes, own: tuple[int, int] | None = None) -> N
         tuple((offset, sentence) for offset, sentence in tail.warnings if offset < tail.checkpoint),
         own,
     )  # fmt: skip
-    files.append_checked(journal.copy_path(ledger.channel_path), ledger.accepted_end, data[begin:end])
-    journal.append(ledger, record.to_json())
-    ledger.hasher = prefix
+    as_json = record.to_json()
+    return Plan(record, prefix, ledger.journal_size, as_json, journal.encode(as_json))
+
+
+def accept(ledger: Ledger, data: bytes, own: tuple[int, int] | None = None, planned: Plan | None = None) -> None:
+    """Commit what is complete in ``data`` (readable bytes, just checked) after the accepted end.
+
+    ``own`` is the byte span of the append the caller just made, so readers know it is complete.
+    ``planned`` is this accept worked out ahead from the same ledger state (:func:`plan`), for
+    ``data`` or a prefix of it: then only the writes happen here, under the lock.
+
+    Complete means whole lines. Entries become final in the index once a structural heading
+    follows them; the last one is read again from the checkpoint next time, as :func:`parse` would.
+
+    Raises:
+        OSError: the copy or the journal cannot be written (the accepted end then stays where it was).
+    """
+    restore_copy(ledger, data)
+    if planned is None or planned.journal_size != ledger.journal_size:
+        planned = plan(ledger, data, own)
+    if planned is None:
+        return
+    record = planned.record
+    files.append_checked(journal.copy_path(ledger.channel_path), ledger.accepted_end, data[record.start : record.end])
+    journal.append(ledger, planned.json, encoded=planned.encoded)
+    ledger.hasher = planned.hasher

@@ -1,0 +1,78 @@
+"""Heavy hand-written channels: no reader or writer parses them while it holds the lock (attack N2).
+
+Contract 7.5: no command holds the channel lock for longer than its own append. A first read that
+accepts a large hand-written tail parses it without the lock, then takes the lock only to log it.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from collab import format, journal
+from collab.channel import Channel
+from tests.test_hand_writers import by_hand
+
+#: Text a command may parse while it holds the lock: about its own entry and the last one.
+SMALL = 65536
+
+HEAVY = {
+    "setext": "text\n===\n" * 40000,
+    "atx": "## x\n" * 60000,
+    "entries": "".join(f"\n### Answer {n} from hand\nbody {n}\n" for n in range(1, 8001)),
+}
+
+
+def _locked_by_someone(path: Path) -> bool:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    else:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return False
+    finally:
+        os.close(fd)
+
+
+@pytest.fixture
+def parsed_under_lock(channel: Channel, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The length of every text :func:`collab.format.parse_tail` is given while the channel is locked."""
+    sizes: list[int] = []
+    real = format.parse_tail
+
+    def spy(text: str, *args: Any, **kwargs: Any) -> format.Tail:
+        if _locked_by_someone(channel.path):
+            sizes.append(len(text))
+        return real(text, *args, **kwargs)
+
+    monkeypatch.setattr(format, "parse_tail", spy)
+    return sizes
+
+
+@pytest.mark.parametrize("kind", sorted(HEAVY))
+def test_a_first_read_parses_a_heavy_hand_tail_without_the_lock(
+    channel: Channel, parsed_under_lock: list[int], kind: str
+) -> None:
+    by_hand(channel.path, HEAVY[kind])
+    document = channel.check().document
+    assert max(parsed_under_lock, default=0) < SMALL
+    found = journal.load(channel.path)
+    assert isinstance(found, journal.Ledger) and found.accepted_end == channel.path.stat().st_size  # accepted
+    assert document.entries == format.parse(channel.path.read_bytes()).entries
+
+
+@pytest.mark.parametrize("kind", sorted(HEAVY))
+def test_a_writer_after_a_heavy_hand_tail_parses_it_without_the_lock(
+    channel: Channel, parsed_under_lock: list[int], kind: str
+) -> None:
+    by_hand(channel.path, HEAVY[kind])
+    entry = channel.answer("after the heavy part", author="site-a")
+    assert max(parsed_under_lock, default=0) < SMALL
+    assert channel.read().entries[-1].body == "after the heavy part" == entry.body
+    assert channel.verify().ok
