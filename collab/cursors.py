@@ -54,7 +54,7 @@ def _read(path: Path) -> tuple[dict[str, Any], str | None]:
         readers = json.loads(raw)["readers"]
         if not isinstance(readers, dict) or not all(isinstance(v.get("seen"), int) for v in readers.values()):
             raise ValueError
-    except (ValueError, KeyError, TypeError, AttributeError):
+    except (ValueError, KeyError, TypeError, AttributeError, RecursionError):  # nested too deeply
         return {}, f"the readers' cursors in {path} were unreadable and start again from the top"
     return readers, None
 

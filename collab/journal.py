@@ -201,7 +201,7 @@ def load(channel_path: Path) -> Ledger | LedgerTrouble | None:
         header = json.loads(first)
         if not isinstance(header, dict) or header.get("t") != "header" or header.get("v") != VERSION:
             raise ValueError
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested too deeply
         return LedgerTrouble("damaged", "is damaged (no header record)")
     channel = channel_path.stem.removeprefix("collab-")
     if header.get("channel") != channel:
@@ -233,7 +233,7 @@ def _last_records(fd: int, size: int) -> tuple[list[dict[str, Any]] | None, int]
             lines = lines[1:]  # the first line of the chunk may be cut
         try:
             records = json.loads(b"[" + b",".join(lines) + b"]")
-        except ValueError:
+        except (ValueError, RecursionError):
             return None, complete
         if not all(isinstance(r, dict) for r in records):
             return None, complete
@@ -309,7 +309,7 @@ def recent_appends(channel_path: Path) -> list[tuple[int, int]]:
                 spans.append((int(record["offset"]), int(record["offset"]) + int(record["length"])))
             else:
                 spans.append((int(record["own"][0]), int(record["own"][1])))
-        except (ValueError, KeyError, TypeError, IndexError, AttributeError):
+        except (ValueError, KeyError, TypeError, IndexError, AttributeError, RecursionError):
             continue
     return spans
 
@@ -320,6 +320,6 @@ def index(ledger: Ledger) -> list[dict[str, Any]] | None:
     raw = files.read_checked(ledger_path(ledger.channel_path))[: ledger.journal_size]
     try:
         records = json.loads(b"[" + raw.rstrip(b"\n").replace(b"\n", b",") + b"]")
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
     return [r for r in records if isinstance(r, dict) and r.get("t") == "accept"]

@@ -65,3 +65,29 @@ def test_an_entry_cut_by_the_size_limit_is_held_back(channel: Channel, monkeypat
     assert update.entries == () and any("limit" in n for n in update.notices)
     fresh = Follower(channel.path, after=0, settle_s=0).start()
     assert [e.body for e in fresh.entries] == ["before the limit"]
+
+
+@pytest.mark.parametrize("where", ["journal", "cursors"])
+def test_deeply_nested_state_files_read_as_damaged_not_as_a_crash(
+    channel: Channel, subprocess_env: dict[str, str], where: str
+) -> None:
+    """A private JSON file nested 100,000 deep (RecursionError in ``json``) is damaged state, never
+    an internal error: the ledger is reported damaged (verify exits 4), cursors start again."""
+    from collab import cursors, journal
+
+    channel.answer("one", author="bob")
+    cursors.advance(channel.path, "z", 1)
+    target = journal.ledger_path(channel.path) if where == "journal" else cursors.state_path(channel.path)
+    with open(target, "ab") as out:
+        out.write(b"[" * 100000 + b"\n")
+    if where == "cursors":
+        target.write_bytes(b"[" * 100000 + b"\n")
+    shown = run(["show", str(channel.path)], subprocess_env)
+    assert shown.returncode == 0 and "internal error" not in shown.stderr, shown.stderr
+    verified = run(["verify", str(channel.path)], subprocess_env)
+    waited = run(["wait", str(channel.path), "--as", "z", "--settle", "0", "--timeout", "0.5"], subprocess_env)
+    assert "internal error" not in verified.stderr + waited.stderr
+    if where == "journal":
+        assert verified.returncode == 4 and "damaged" in verified.stdout + verified.stderr
+    else:
+        assert verified.returncode == 0 and waited.returncode == 0 and "one" in waited.stdout

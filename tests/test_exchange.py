@@ -2,6 +2,8 @@
 
 import json
 
+import pytest
+
 from collab.cli import app
 from collab.exchange import describe
 from collab.grammar import Ref
@@ -127,3 +129,24 @@ def test_close_summary_round_trips_through_the_library(channel):
     assert channel.close(author="site-a", summary="Done.\n\n- one\n- two", now=NOW)
     closing = channel.closing()
     assert closing is not None and closing.summary == "Done.\n\n- one\n- two"
+
+
+@pytest.mark.parametrize("unread", [0, 1], ids=["nothing-unread", "one-unread"])
+def test_wait_on_a_closed_channel_returns_at_once_not_at_its_timeout(channel, subprocess_env, unread):
+    """The review's mutation: a wait that sat out its timeout on a closed channel passed every test.
+    Here the timeout is 60 s and the wait must return well before (a 10x margin over its ~1 s)."""
+    import subprocess
+    import time
+
+    from tests.conftest import collab_bin
+
+    for n in range(unread):
+        channel.answer(f"done {n}", author="site-b")
+    channel.close(author="site-b", force=True)
+    started = time.monotonic()
+    waited = subprocess.run([collab_bin(), "wait", str(channel.path), "--as", "site-a", "--timeout", "60", "--json"],
+                            env=subprocess_env, capture_output=True, text=True, timeout=120)  # fmt: skip
+    elapsed = time.monotonic() - started
+    assert waited.returncode == 0 and json.loads(waited.stdout)["closed"] is True, waited.stderr
+    assert [e["body"] for e in json.loads(waited.stdout)["entries"]] == [f"done {n}" for n in range(unread)]
+    assert elapsed < 10, elapsed
