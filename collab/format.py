@@ -20,7 +20,8 @@ offsets into the file.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 from collab import blocks, structure
 from collab.errors import ChannelFormatError
@@ -207,17 +208,18 @@ def parse_tail(text: str, base: int, counters: Counters) -> Tail:
         counters: the numbering just before ``base``.
     """
     scan = structure.scan_text(text)
-    to_bytes = _ByteOffsets(text, base)
+    to_bytes: Callable[[int], int] = (lambda offset: base + offset) if text.isascii() else _ByteOffsets(text, base)
     headings = list(structure.top_headings(scan, 0, is_structural))
     entries: list[Entry] = []
     warnings: list[tuple[int, str]] = []
     answers, questions, index, questions_line, closed, latest = counters
-    checkpoint, at_checkpoint = base, counters
+    checkpoint = base
     stray_from = 0
+    at_last: tuple[Any, ...] = tuple(counters)
     for i, h in enumerate(headings):
         stop = headings[i + 1].start if i + 1 < len(headings) else len(text)
         checkpoint = to_bytes(h.start)
-        at_checkpoint = Counters(answers, questions, index, questions_line, closed, latest)
+        at_last = (answers, questions, index, questions_line, closed, latest)
         if scan[stray_from : h.start].strip():
             warnings.append((to_bytes(stray_from), "text outside any entry"))
         stray_from = stop
@@ -254,10 +256,11 @@ def parse_tail(text: str, base: int, counters: Counters) -> Tail:
         elif h.text == "Answers" and h.level == 2:
             warnings.append((checkpoint, "a second '## Answers' line (ignored)"))
         else:
-            stray_from = h.start
+            stray_from = h.body_start  # the heading line is warned about; what is under it is stray text
             warnings.append((checkpoint, f"unexpected heading {'#' * h.level} {h.text[:80]}"))
     if scan[stray_from:].strip():
         warnings.append((to_bytes(stray_from), "text outside any entry"))
+    at_checkpoint = Counters(*at_last)
     return Tail(entries, warnings, Counters(answers, questions, index, questions_line, closed, latest), checkpoint,
                 at_checkpoint)  # fmt: skip
 
