@@ -141,9 +141,7 @@ def advance(
         CollabError: another process held the cursors lock for over ``COLLAB_LOCK_TIMEOUT`` seconds.
         UsageError: ``timeout`` is None and ``COLLAB_LOCK_TIMEOUT`` is malformed.
     """
-    with locked(channel_path, config.lock_timeout() if timeout is None else timeout):
-        before = _move(channel_path, reader, seen, now, ceiling)
-        return max(before, seen)
+    return max(take(channel_path, reader, seen, now, timeout, ceiling), seen)
 
 
 def take(
