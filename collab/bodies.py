@@ -6,16 +6,16 @@ from collab import blocks, files, format
 from collab.errors import EntryTooLarge, UsageError
 
 
-def title(task: str) -> str:
-    """The channel's title: the task's first non-blank line, at most 80 characters, shortened at a
-    word boundary (a single word longer than that is cut)."""
+def title(task: str, limit: int = 80) -> str:
+    """The channel's title: the task's first non-blank line, at most ``limit`` characters, shortened
+    at a word boundary (a single word longer than that is cut)."""
     first = next((line.strip() for line in task.splitlines() if line.strip()), "")
     first = " ".join(first.lstrip("#").split())
-    if len(first) <= 80:
+    if len(first) <= limit:
         return first
-    cut = first[:80]
+    cut = first[:limit]
     space = cut.rfind(" ")
-    words = cut[:space] if space > 0 else cut[:79]
+    words = cut[:space] if space > 0 else cut[: limit - 1]
     return words.rstrip(" ,;:.-") + "…"
 
 

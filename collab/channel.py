@@ -184,7 +184,8 @@ class Channel(NamedTuple):
 
         document = document or self.read()
         word = templates.shell_word(self.path)
-        text = templates.render("join.md", path=word, title=document.header.title or self.id)
+        task = bodies.title(document.header.task, limit=400) if document.header.task else ""
+        text = templates.render("join.md", path=word, title=task or document.header.title or self.id)
         return templates.wrap(text, keep=(word,))
 
     def answer(self, body: str, *, author: str | None, re: Ref | None = None, now: datetime | None = None) -> Entry:
