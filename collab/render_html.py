@@ -16,7 +16,8 @@ the checklist's resolving answers, replies) is a link only when its target is on
 The page is made entry by entry (:func:`page_parts`) and written as it is made, so memory grows
 with the largest entry. Rendering markdown costs far more than reading the channel, so bodies that
 together exceed :data:`RENDER_LIMIT` characters are shown as preformatted source instead, with a
-note saying so; ``bench/render_big.py`` measures both.
+note saying so; ``bench/render_big.py`` measures both. Within that limit, a body too costly to
+render by itself (:mod:`collab.render_budget`) is shown the same way under a note of its own.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from __future__ import annotations
 import html
 from collections.abc import Iterable, Iterator
 
-from collab import highlight, sides, templates
+from collab import highlight, render_budget, sides, templates
 from collab.format import Document, Entry
 from collab.grammar import Ref, parse_timestamp
 from collab.render_markdown import Renderer, markdown_html
@@ -68,7 +69,7 @@ def _anchors(entries: Iterable[Entry]) -> dict[int, str]:
 class _Page:
     """What the page being built shares between its parts: anchors that can be linked to, each
     participant's side and colour, each question's answers, and one markdown renderer (whose
-    highlighting budget is the page's)."""
+    highlighting and rendering budgets are the page's)."""
 
     def __init__(self, document: Document, status: Status, entries: tuple[Entry, ...]) -> None:
         self.ids = _anchors(entries)
@@ -76,7 +77,7 @@ class _Page:
         # Every entry of the channel, not only those shown, so a filter never changes a colour.
         self.voices = sides.cast(document.header.creator, (e.author for e in document.entries))
         self.answers = {q.number: q.answers for q in status.asked}
-        self.markdown = Renderer()
+        self.markdown = Renderer(cost=render_budget.page_budget())
 
     def ref(self, ref: Ref) -> str:
         """``Request 2`` as a link to ``#request-2`` when that anchor is on the page, else as text."""

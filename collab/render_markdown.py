@@ -10,6 +10,10 @@ Links with a scheme mistune deems harmful (``javascript:``, ``vbscript:``, ``dat
 images) are shown as struck-out text instead of mistune's ``#harmful-link`` placeholder; images
 load only from ``data:`` URLs, any other image becomes a plain link, so opening the page fetches
 nothing. Fenced code in a language Pygments knows is highlighted (:mod:`collab.highlight`).
+
+A fragment that would cost too much to render (:mod:`collab.render_budget`: mostly markup, or
+slower than its length allows) is shown as escaped plain text in ``<pre class="source">``, under a
+note saying so.
 """
 
 from __future__ import annotations
@@ -21,13 +25,13 @@ from typing import Any
 
 import mistune
 from mistune.block_parser import BlockParser
-from mistune.core import BlockState
+from mistune.core import BlockState, InlineState
 from mistune.inline_parser import InlineParser
 from mistune.plugins import import_plugin
 from mistune.renderers.html import HTMLRenderer
 from mistune.util import striptags
 
-from collab import highlight
+from collab import highlight, render_budget
 
 #: The placeholder mistune puts in place of a URL whose scheme it refuses.
 _HARMFUL = "#harmful-link"
@@ -43,8 +47,22 @@ def _literal(text: str) -> str:
     return f'<pre class="markup"><code>{html.escape(text)}</code></pre>\n'
 
 
+#: Where a fragment's :class:`~collab.render_budget.Clock` is kept in mistune's ``state.env``.
+_CLOCK = "collab.clock"
+
+
 class _ShownBlockParser(BlockParser):
-    """mistune's block parser, keeping each link reference definition as a token to show."""
+    """mistune's block parser, keeping each link reference definition as a token to show, and
+    looking at the fragment's clock at every block (and every list item, which is parsed anew)."""
+
+    def parse(self, state: BlockState, rules: list[str] | None = None) -> None:
+        state.env[_CLOCK].tick()
+        super().parse(state, rules)
+
+    def parse_method(self, m: Match[str], state: BlockState) -> int | None:
+        state.env[_CLOCK].tick()
+        end: int | None = super().parse_method(m, state)
+        return end
 
     def parse_ref_link(self, m: Match[str], state: BlockState) -> int | None:
         last = state.last_token()
@@ -55,13 +73,31 @@ class _ShownBlockParser(BlockParser):
         return end
 
 
+class _ClockedInlineParser(InlineParser):
+    """mistune's inline parser, looking at the fragment's clock at every token."""
+
+    def parse_method(self, m: Match[str], state: InlineState) -> int | None:
+        state.env[_CLOCK].tick()
+        end: int | None = super().parse_method(m, state)
+        return end
+
+    def process_text(self, text: str, state: InlineState, parse_emphasis: bool = True) -> None:
+        state.env[_CLOCK].tick()
+        super().process_text(text, state, parse_emphasis)
+
+
 class _BodyRenderer(HTMLRenderer):
     """mistune's escaping HTML renderer: unsafe links neutered, body headings below the page's,
-    nothing hidden, known languages highlighted within ``budget``."""
+    nothing hidden, known languages highlighted within ``budget``; it looks at the fragment's
+    clock at every token."""
 
     def __init__(self, budget: highlight.Budget) -> None:
         super().__init__(escape=True)
         self.budget = budget
+
+    def render_token(self, token: dict[str, Any], state: BlockState) -> str:
+        state.env[_CLOCK].tick()
+        return super().render_token(token, state)
 
     def link(self, text: str, url: str, title: str | None = None) -> str:
         href = html.unescape(self.safe_url(url))  # mistune escapes for HTML; attrs() escapes again
@@ -104,20 +140,46 @@ def _title(title: str | None) -> str:
     return f' <span class="link-title">"{html.escape(title)}"</span>' if title else ""
 
 
-class Renderer:
-    """Renders the markdown of one page; all its fragments share one highlighting budget."""
+def plain(text: str) -> str:
+    """``text`` as escaped preformatted text under :data:`collab.render_budget.NOTICE`: what a
+    fragment too costly to render becomes."""
+    return f'<p class="note">{render_budget.NOTICE}.</p>\n<pre class="source">{html.escape(text)}</pre>\n'
 
-    def __init__(self, budget: highlight.Budget | None = None) -> None:
+
+class Renderer:
+    """Renders the markdown of one page; all its fragments share one highlighting budget and,
+    when given, one :class:`~collab.render_budget.Budget` of time.
+
+    Args:
+        budget: what highlighting may spend on the page (a fresh :class:`collab.highlight.Budget`
+            when None).
+        cost: what rendering may spend on the page; when None, each fragment gets a budget of its
+            own (:func:`collab.render_budget.page_budget`).
+    """
+
+    def __init__(self, budget: highlight.Budget | None = None, cost: render_budget.Budget | None = None) -> None:
         self._markdown = mistune.Markdown(
             renderer=_BodyRenderer(budget or highlight.Budget()),
             block=_ShownBlockParser(),
-            inline=InlineParser(),
+            inline=_ClockedInlineParser(),
             plugins=[import_plugin(name) for name in _PLUGINS],
         )
+        self._cost = cost
 
     def __call__(self, text: str) -> str:
-        """Render untrusted markdown ``text`` to an HTML fragment; raw HTML in it is escaped, never passed."""
-        rendered = self._markdown(text)
+        """Render untrusted markdown ``text`` to an HTML fragment; raw HTML in it is escaped, never
+        passed. A fragment too costly to render (:mod:`collab.render_budget`) comes out as
+        :func:`plain` text."""
+        clock = (self._cost or render_budget.page_budget()).clock(text)
+        if clock.left <= 0 or render_budget.too_dense(text):
+            return plain(text)
+        state = self._markdown.block.state_cls()
+        state.env[_CLOCK] = clock
+        try:
+            with clock.running():
+                rendered, _ = self._markdown.parse(text, state)
+        except render_budget.TooCostly:
+            return plain(text)
         assert isinstance(rendered, str)
         return rendered
 

@@ -14,7 +14,10 @@ Bodies are untrusted markdown. Two promises hold for them (contract section 7, p
 
 Laying markdown out with rich costs far more than reading the channel, so a transcript whose
 bodies exceed :data:`RENDER_LIMIT` is shown as markdown source (as on a pipe), with a note saying
-so; ``bench/render_big.py`` measures both.
+so; ``bench/render_big.py`` measures both. Within that limit, a body that would cost too much to lay
+out (:mod:`collab.render_budget`, and here :data:`MAX_LINES`, :data:`MAX_CELLS`,
+:data:`MAX_CODE_CHARS` and :data:`MAX_BREAKS`) is shown as its source under a note of its own
+(:class:`MarkdownBody`); ``bench/adversarial.py --only render`` measures those.
 """
 
 from __future__ import annotations
@@ -24,30 +27,81 @@ from collections.abc import Iterable, Iterator
 from functools import lru_cache
 
 from markdown_it import MarkdownIt
+from markdown_it.rules_block import StateBlock
+from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
+from rich.cells import cell_len, chop_cells
 from rich.console import Console, ConsoleOptions, Group, RenderResult
 from rich.markdown import Markdown
 from rich.measure import Measurement
 from rich.rule import Rule
+from rich.segment import Segment
 from rich.table import Table
 from rich.text import Text
 
+from collab import render_budget
 from collab.format import Document, Entry
-from collab.render_text import body_text, closing_line, counts_line, participant_text, resolution, task_after_title
+from collab.render_budget import Budget, Clock, TooCostly
+from collab.render_text import (
+    body_text,
+    closing_line,
+    counts_line,
+    participant_text,
+    resolution,
+    source_text,
+    task_after_title,
+)
 from collab.sanitize import for_terminal
 from collab.status import Status
 
 #: Characters of entry bodies up to which a transcript is rendered as markdown; above it, as source.
 RENDER_LIMIT = 1_000_000
 
+#: Table cells one body may hold and still be laid out: rich measures a whole table before it
+#: shows a line of it, so the clock cannot stop it half-way.
+MAX_CELLS = 20_000
+#: The longest code block (or HTML block) a body may hold and still be laid out, in characters:
+#: rich highlights a whole block before it shows a line of it.
+MAX_CODE_CHARS = 50_000
+#: Lines one body may hold and still be laid out: a line that is a block of its own (a list item,
+#: a heading, a fence) costs rich about ten times what it costs the page. 100 KB of ordinary prose
+#: holds about 1,500 lines, and of code about 3,500.
+MAX_LINES = 20_000
+#: Hard line breaks one paragraph may hold and still be laid out: rich splits a paragraph's lines
+#: by copying the rest of it at each, which costs the square of their number.
+MAX_BREAKS = 5_000
+
 _KIND_STYLE = {"answer": "bold green", "question": "bold yellow"}
 _NEWLINES = re.compile(r"\r\n?")  # as markdown-it-py normalises them, so line numbers agree
+#: Where a body's :class:`~collab.render_budget.Clock` is kept in markdown-it-py's ``env``.
+_CLOCK = "collab.clock"
+
+
+def _tick_block(state: StateBlock, start: int, end: int, silent: bool) -> bool:
+    """A block rule that matches nothing: it looks at the body's clock before each block."""
+    clock = state.env.get(_CLOCK)
+    if clock is not None:
+        clock.tick()
+    return False
+
+
+def _tick_inline(state: StateInline, silent: bool) -> bool:
+    """An inline rule that matches nothing: it looks at the body's clock before each token, and
+    each step of scanning ahead (a link label, an emphasis run)."""
+    clock = state.env.get(_CLOCK)
+    if clock is not None:
+        clock.tick()
+    return False
 
 
 @lru_cache(maxsize=1)
 def _parser() -> MarkdownIt:
-    # rich's own parser settings, plus definitions kept as tokens with their source lines.
-    return MarkdownIt("commonmark", {"inline_definitions": True}).enable(["strikethrough", "table"])
+    # rich's own parser settings, plus definitions kept as tokens with their source lines, and
+    # first in each chain a rule that looks at the clock.
+    parser = MarkdownIt("commonmark", {"inline_definitions": True}).enable(["strikethrough", "table"])
+    parser.block.ruler.before("table", "collab_clock", _tick_block)
+    parser.inline.ruler.before("text", "collab_clock", _tick_inline)
+    return parser
 
 
 def _literal(token: Token, text: str) -> Token:
@@ -81,7 +135,7 @@ def _inline(children: Iterable[Token]) -> Iterator[Token]:
                 yield _text(shown)
 
 
-def _reveal(tokens: Iterable[Token], lines: list[str]) -> Iterator[Token]:
+def _reveal(tokens: Iterable[Token], lines: list[str], clock: Clock | None) -> Iterator[Token]:
     for token in tokens:
         if token.type == "definition" and token.map:
             yield _literal(token, "\n".join(lines[token.map[0] : token.map[1]]) + "\n")
@@ -90,7 +144,21 @@ def _reveal(tokens: Iterable[Token], lines: list[str]) -> Iterator[Token]:
         else:
             token.content = for_terminal(token.content)
             if token.children:
-                token.children = list(_inline(token.children))
+                token.children = _Tokens(_inline(token.children), clock)
+            yield token
+
+
+class _Tokens(list[Token]):
+    """The tokens of a body, which look at the body's clock as rich walks them."""
+
+    def __init__(self, tokens: Iterable[Token], clock: Clock | None) -> None:
+        super().__init__(tokens)
+        self.clock = clock
+
+    def __iter__(self) -> Iterator[Token]:
+        for token in super().__iter__():
+            if self.clock is not None:
+                self.clock.tick()
             yield token
 
 
@@ -99,13 +167,98 @@ class ShownMarkdown(Markdown):
 
     Args:
         markup: untrusted markdown (CommonMark with tables and strikethrough, as rich reads it).
+        clock: looked at while parsing and laying out (:class:`MarkdownBody` runs it); None for none.
     """
 
-    def __init__(self, markup: str) -> None:
+    def __init__(self, markup: str, clock: Clock | None = None) -> None:
         super().__init__("", code_theme="monokai", hyperlinks=False)
         source = _NEWLINES.sub("\n", markup)
         self.markup = source
-        self.parsed = list(_reveal(_parser().parse(source), source.split("\n")))
+        env = {_CLOCK: clock} if clock is not None else {}
+        self.parsed = _Tokens(_reveal(_parser().parse(source, env), source.split("\n"), clock), clock)
+
+
+def _layable(tokens: Iterable[Token]) -> bool:
+    """Whether rich can lay ``tokens`` out a piece at a time: at most :data:`MAX_CELLS` table
+    cells in all, no code block longer than :data:`MAX_CODE_CHARS`, and no paragraph of more than
+    :data:`MAX_BREAKS` hard line breaks."""
+    cells = 0
+    for token in tokens:
+        cells += token.type in ("td_open", "th_open")
+        too_long = token.type in ("fence", "code_block") and len(token.content) > MAX_CODE_CHARS
+        if too_long or _breaks(token) > MAX_BREAKS:
+            return False
+    return cells <= MAX_CELLS
+
+
+def _breaks(token: Token) -> int:
+    return sum(child.type == "hardbreak" for child in token.children) if token.children else 0
+
+
+class MarkdownBody:
+    """Untrusted markdown as a terminal shows it: laid out by :class:`ShownMarkdown`, or, when that
+    would cost too much, as its source under :data:`collab.render_budget.NOTICE`.
+
+    Too much is what :mod:`collab.render_budget` says (mostly markup, or slower than its clock
+    allows, parsing and laying out together), more than :data:`MAX_LINES` lines, or a part rich
+    would have to lay out whole (:func:`_layable`). The body is parsed at once and laid out when
+    printed, into segments kept until it is done, so a body that runs out of time prints only its
+    source.
+
+    Args:
+        markup: untrusted markdown.
+        budget: what the transcript may still spend (:func:`collab.render_budget.terminal_budget`
+            when None).
+    """
+
+    def __init__(self, markup: str, budget: Budget | None = None) -> None:
+        self.markup = markup
+        self.clock = (budget or render_budget.terminal_budget()).clock(markup)
+        self.markdown = self._parsed()
+
+    def _parsed(self) -> ShownMarkdown | None:
+        if self.clock.left <= 0 or render_budget.too_dense(self.markup) or self.markup.count("\n") >= MAX_LINES:
+            return None
+        try:
+            with self.clock.running():
+                shown = ShownMarkdown(self.markup, self.clock)
+        except TooCostly:
+            return None
+        return shown if _layable(shown.parsed) else None
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        if self.markdown is not None:
+            laid_out: list[Segment] = []
+            try:
+                with self.clock.running():
+                    for segment in console.render(self.markdown, options):
+                        self.clock.tick()
+                        laid_out.append(segment)
+            except TooCostly:
+                self.markdown = None
+            else:
+                yield from laid_out
+                return
+        yield from console.render(Text(render_budget.NOTICE, style="yellow"), options)
+        yield from _folded(source_text(self.markup), options.max_width)
+
+
+#: Lines of plain text put in one segment: rich splits a segment's lines by copying what follows
+#: each, so a segment of every line would cost the square of the body's length.
+_LINES_PER_SEGMENT = 64
+
+
+def _folded(text: str, width: int) -> Iterator[Segment]:
+    """``text`` cut into lines of at most ``width`` cells, as segments: every character is kept
+    (rich would crop a longer line), and none of rich's wrapping, which costs far more per line."""
+    lines: list[str] = []
+    for line in text.split("\n")[:-1]:
+        lines.extend(chop_cells(line, width) if cell_len(line) > width else (line,))
+        if len(lines) >= _LINES_PER_SEGMENT:
+            yield Segment("\n".join(lines) + "\n")
+            lines = []
+    if lines:
+        yield Segment("\n".join(lines) + "\n")
 
 
 class EntryTitle:
@@ -152,14 +305,15 @@ class EntryTitle:
 _RULE_MIN = 3
 
 
-def entry_renderable(entry: Entry, answers: tuple[int, ...] | None = None) -> Group:
-    """An :class:`EntryTitle` and the entry's markdown body.
+def entry_renderable(entry: Entry, answers: tuple[int, ...] | None = None, budget: Budget | None = None) -> Group:
+    """An :class:`EntryTitle` and the entry's markdown body (:class:`MarkdownBody`, spending from
+    ``budget``, or a budget of its own when None).
 
     A body over :data:`RENDER_LIMIT` is shown as source, as one transcript of that size would be.
     """
     if len(entry.body) > RENDER_LIMIT:
         return Group(EntryTitle(entry, answers), Text(body_text(entry)))
-    return Group(EntryTitle(entry, answers), ShownMarkdown(entry.body), Text(""))
+    return Group(EntryTitle(entry, answers), MarkdownBody(entry.body, budget), Text(""))
 
 
 class _Item:
@@ -225,18 +379,20 @@ def print_transcript(console: Console, document: Document, status: Status, entri
 
     Each entry is printed as soon as it is rendered, so memory grows with the largest entry rather
     than with the channel. When the bodies of ``entries`` hold more than :data:`RENDER_LIMIT`
-    characters, they are printed as markdown source and a closing note says why.
+    characters, they are printed as markdown source and a closing note says why. The task, the
+    context and the bodies share one :func:`collab.render_budget.terminal_budget`.
     """
     header = document.header
+    budget = render_budget.terminal_budget()
     console.print(_state(header.title or status.id, status.state))
     console.print(Text(for_terminal(str(status.path), one_line=True), style="dim"))
     task = task_after_title(header.title, header.task)
     if task.strip():
         console.print(Rule("Task", align="left", style="cyan"))
-        console.print(ShownMarkdown(task))
+        console.print(MarkdownBody(task, budget))
     if header.context:
         console.print(Rule("Context", align="left", style="cyan"))
-        console.print(ShownMarkdown(header.context))
+        console.print(MarkdownBody(header.context, budget))
     if status.requests:
         console.print(Rule("Requests", align="left", style="cyan"))
         console.print(_requests(status))
@@ -254,7 +410,7 @@ def print_transcript(console: Console, document: Document, status: Status, entri
             # Straight to the file: laying the text out with rich would cost what rendering saves.
             console.file.write(body_text(entry) + "\n")
         else:
-            console.print(entry_renderable(entry, replies))
+            console.print(entry_renderable(entry, replies, budget))
     if document.closed:
         console.print(Rule(Text(closing_line(document), style="red"), style="red"))
     if as_source:

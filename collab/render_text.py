@@ -62,9 +62,14 @@ def _indented(text: str) -> str:
     return "\n".join(("  " + line) if line else "" for line in for_terminal(text).split("\n"))
 
 
+def source_text(text: str) -> str:
+    """Markdown ``text`` as its source, indented by two spaces, with a final newline."""
+    return _indented(text) + "\n"
+
+
 def body_text(entry: Entry) -> str:
     """An entry's body as plain text: its markdown source, indented by two spaces, with a final newline."""
-    return _indented(entry.body) + "\n"
+    return source_text(entry.body)
 
 
 def entry_text(entry: Entry, answers: tuple[int, ...] | None = None) -> str:

@@ -334,6 +334,23 @@ def test_an_ambiguous_prefix_is_an_error_listing_the_matches(runner: CliRunner, 
     assert _snapshot(tmp_path) == before
 
 
+def test_a_prefix_stands_only_for_own_regular_files(runner: CliRunner, tmp_path: Path) -> None:
+    """A FIFO, a link (even to one's own channel) and a directory whose names begin with a prefix
+    neither make it ambiguous nor take its place; named in full, each still refuses in one line."""
+    channel = _make(tmp_path, "8aeqab12")
+    os.mkfifo(tmp_path / "collab-8aeq0zz.md")
+    (tmp_path / "collab-8aeq0tq.md").symlink_to(channel.path)
+    (tmp_path / "collab-8aeq0dd.md").mkdir()
+    for ref in ("8aeq", "8aeqab"):
+        shown = runner.invoke(app, ["status", ref, "--json"])
+        assert shown.exit_code == 0, (ref, shown.stderr)
+        assert json.loads(shown.stdout)["id"] == "8aeqab12"
+    for planted in ("8aeq0zz", "8aeq0tq", "8aeq0dd"):
+        refused = runner.invoke(app, ["status", planted])
+        assert refused.exit_code == 1 and refused.stderr.count("\n") == 1, (planted, refused.stderr)
+        assert f"collab-{planted}.md" in refused.stderr
+
+
 def test_no_match_says_so_with_a_hint_and_near_ids(runner: CliRunner, tmp_path: Path) -> None:
     _make(tmp_path, "fe3rab12")
     typo = runner.invoke(app, ["show", "fe4rab12"])

@@ -154,3 +154,43 @@ def test_a_writer_that_waited_while_the_file_was_replaced_writes_to_the_new_file
     _out, err = writer.communicate(timeout=60)
     assert writer.returncode == 0, err
     assert [e.body for e in channel.read().entries] == ["saved by an editor", "after the replace"]
+
+
+@pytest.mark.timeout(120)
+def test_another_users_files_cannot_jam_an_id_prefix(subprocess_env: dict[str, str]) -> None:
+    """Another user plants ``collab-<prefix>.md`` (their own file), a FIFO and a link to the victim's
+    channel, all beginning with the victim's prefix: the prefix still names the victim's channel,
+    and an id that names only a planted file refuses at once, in one line, saying why."""
+    attacker = _other_user()
+    if attacker is None:
+        pytest.skip("needs root to create a second local user")
+    shared = Path(tempfile.mkdtemp(prefix="collab-shared-", dir="/tmp"))
+    try:
+        shared.chmod(0o1777)
+        env = subprocess_env | {"COLLAB_DIR": str(shared)}
+        made = run(["start", "a task", "--json"], env)
+        assert made.returncode == 0, made.stderr
+        import json
+
+        channel_id = json.loads(made.stdout)["id"]
+        prefix = channel_id[:4]
+        fifo, link = (f"{prefix}{'1' if channel_id[4] == '0' else '0'}{tail}" for tail in ("zz", "tq"))
+        plants = (
+            f"echo planted > {shared}/collab-{prefix}.md; mkfifo {shared}/collab-{fifo}.md; "
+            f"ln -s {shared}/collab-{channel_id}.md {shared}/collab-{link}.md; "
+            f"echo planted > {shared}/collab-zzzz.md"
+        )
+        planted = subprocess.run(["runuser", "-u", attacker, "--", "sh", "-c", plants], capture_output=True, text=True)
+        assert planted.returncode == 0, planted.stderr
+        status = run(["status", prefix, "--json"], env)
+        assert status.returncode == 0, status.stderr
+        assert json.loads(status.stdout)["id"] == channel_id
+        assert run(["answer", prefix, "still mine", "--as", "b"], env).returncode == 0
+        assert "still mine" in (shared / f"collab-{channel_id}.md").read_text()
+        for name, reason in (("zzzz", "belongs to another user"), (fifo, "not a regular file"),
+                             (link, f"collab-{link}.md is a symbolic link")):  # fmt: skip
+            refused = run(["status", name], env)
+            assert refused.returncode == 1 and refused.stderr.count("\n") == 1, (name, refused.stderr)
+            assert reason in refused.stderr, (name, refused.stderr)
+    finally:
+        shutil.rmtree(shared)
