@@ -229,7 +229,10 @@ def _quoted(part: str) -> str:
 def heading_text(line: str) -> str:
     """The text of an ATX heading line (``### Answer 1 ... ##`` -> ``Answer 1 ...``), as CommonMark reads it."""
     text = line.strip().lstrip("#").strip()
-    return re.sub(r"(?:^|[ \t]+)#+$", "", text).strip()
+    bare = text.rstrip("#")  # a closing sequence: #s at the end, after a space or tab (CommonMark 4.2)
+    if bare != text and (not bare or bare[-1] in " \t"):
+        text = bare
+    return text.strip()
 
 
 def parse_re(value: str) -> Ref:

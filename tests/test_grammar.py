@@ -1,6 +1,8 @@
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from collab.grammar import (
     Ref,
@@ -112,3 +114,27 @@ def test_authors():
     assert check_author("site-a") == "site-a"
     assert author_from_label("my site (dev)") == "my-site-dev"
     assert author_from_label("...") == "anonymous"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["#", " ", "\t", "a", "Answer 1", "##"]), max_size=12).map("".join))
+def test_heading_text_reads_an_atx_heading_as_commonmark_does(rest: str) -> None:
+    from markdown_it import MarkdownIt
+
+    from collab.grammar import heading_text
+
+    line = "### " + rest
+    tokens = MarkdownIt("commonmark").parse(line)
+    if tokens and tokens[0].type == "heading_open":
+        assert heading_text(line) == tokens[1].content
+
+
+def test_heading_text_is_linear_on_a_long_run_of_blanks() -> None:
+    """The bench's "heading + 1 MB of spaces": a regex closing-sequence search was quadratic on it."""
+    import time
+
+    from collab.grammar import heading_text
+
+    started = time.perf_counter()
+    assert heading_text("### Answer 1" + " " * 1_000_000 + "x") == "Answer 1" + " " * 1_000_000 + "x"
+    assert time.perf_counter() - started < 5  # linear: a few ms; the quadratic search took minutes
