@@ -9,15 +9,24 @@ is not plain; the tests check the fast path against it.
 Two facts make one left-to-right pass enough:
 
 - Block structure is decided line by line from what came before (CommonMark appendix A): text
-  after a line never changes whether that line is an ATX heading. So a prefix can be parsed alone.
-- Just before a top-level heading's first line, no block is open. Parsing may restart there
-  (a *checkpoint*) and reach the same result as parsing from the top of the file.
+  after a line never changes whether that line is an ATX heading, nor where a top-level block
+  starts, but for the title of a link reference definition (:func:`_settled`). So a prefix can be
+  parsed alone.
+- Just before a top-level block's first line (a heading's, say), and just after a top-level
+  heading, thematic break or closed fence, no block is open. Parsing may restart there (a
+  *checkpoint*) and reach the same result as parsing from the top of the file.
 
 The fast path reads lines itself while every line is *plain*: at column 0, opening no container
 and no multi-line block other than a fenced code block at column 0 (whose lines it skips until
-the closing fence, CommonMark 4.5). At the first line that is not plain, markdown-it-py parses a
-window from the last checkpoint; the window doubles until it holds a top-level heading, so the
-work stays proportional to the text (each window costs at most twice the ground it covers).
+the closing fence, CommonMark 4.5). It also reads a setext heading (CommonMark 4.3) whose paragraph
+is *simple* (:func:`_paragraph_start`), and a ``---`` thematic break at column 0 that no paragraph
+precedes (CommonMark 4.1). At any other line that is not plain, markdown-it-py parses a window from
+the last checkpoint, and the fast path resumes where the window's last top-level block starts (a
+checkpoint). The window doubles until that block starts after the line that stopped the fast path.
+So markdown-it-py's work stays proportional to the text: the doubled windows of one stop cost at
+most twice the last, and beyond where the fast path resumes the last parses only the top-level
+block it resumes at (and the lines after its last blank line when a link reference definition may
+run on past it).
 
 Offsets are character offsets into the scanned text, which must use ``\\n`` line ends (see
 :func:`scan_text`).
@@ -105,6 +114,58 @@ def _is_plain(line: str) -> bool:
     return True
 
 
+#: A setext heading underline (CommonMark 4.3): up to three spaces, a run of ``=`` or of ``-``, then
+#: only spaces and tabs. Read as a line of a top-level paragraph, it ends the paragraph as a heading.
+_UNDERLINE = re.compile(r" {0,3}(?:=+|-+)[ \t]*")
+
+#: A thematic break at column 0 (CommonMark 4.1), as the fast path reads one: three or more ``-``.
+_RULE = re.compile(r"-{3,}[ \t]*")
+
+#: The start of a *simple* line: at column 0, with a character that starts no block (not white space,
+#: not one of ``#`~>*+-_=<[``, and not an ordered list marker such as ``12.`` or ``3)``). A simple
+#: line never interrupts a paragraph, and after a blank line or a checkpoint it starts a top-level one.
+_SIMPLE = re.compile(r"(?![0-9]{1,9}[.)](?:[ \t]|$))[^\s#`~>*+\-_=<\[]")
+
+
+def _paragraph_start(text: str, checkpoint: int, end: int) -> int | None:
+    """Where the top-level paragraph of simple lines that ends just before ``end`` begins.
+
+    Goes back line by line from ``end`` (a line start) to the last blank line or to ``checkpoint``.
+    Returns ``end`` itself when there is no such line (a blank line, or ``checkpoint``, is just
+    before ``end``), and None when a line that is not simple comes first: a list item, a quote or
+    anything else before the paragraph text could make it part of another block.
+
+    After a blank line, a simple line is top-level whatever came before: a block quote ends at a
+    line without ``>``, a list item at a line indented less than its content, and the fenced code
+    blocks, HTML blocks and indented code that survive a blank line start with a line the fast path
+    does not skip (CommonMark 4.4-4.6, 5.1, 5.2).
+    """
+    first = end
+    while first > checkpoint:
+        line_start = text.rfind("\n", checkpoint, first - 1) + 1 or checkpoint
+        line = text[line_start : first - 1]
+        if not line.strip(" \t"):
+            return first
+        if _SIMPLE.match(line) is None:
+            return None
+        first = line_start
+    return first
+
+
+def _underlined(text: str, checkpoint: int, position: int, line: str) -> int | None:
+    """For ``line``, an underline at ``position``: where the top-level setext heading it ends begins,
+    ``position`` when it is a thematic break that ends no paragraph, None when only a parser can tell."""
+    first = _paragraph_start(text, checkpoint, position)
+    if first is None or first < position:
+        return first
+    return position if _RULE.fullmatch(line) else None
+
+
+def _heading_text(raw: str) -> str:
+    """A heading's text as markdown-it-py gives it: NUL as U+FFFD (CommonMark 2.3), then stripped."""
+    return raw.replace("\0", "\ufffd").strip()
+
+
 @functools.cache
 def _block_parser() -> Any:
     """markdown-it-py with only its block rules: headings, containers and leaf blocks, no inline."""
@@ -115,8 +176,10 @@ def _block_parser() -> Any:
     return parser
 
 
-def _slow_headings(text: str, start: int, end: int) -> list[TopHeading]:
-    """Every top-level heading of ``text[start:end]``, by markdown-it-py (``start`` is a checkpoint)."""
+def _slow_headings(text: str, start: int, end: int, settled: int) -> tuple[list[TopHeading], int]:
+    """Every top-level heading of ``text[start:end]`` by markdown-it-py (``start`` is a checkpoint),
+    and where the window's last top-level block that starts before ``settled`` starts (``start``
+    when none does)."""
     window = text[start:end]
     line_starts = [0]
     position = window.find("\n")
@@ -125,15 +188,45 @@ def _slow_headings(text: str, start: int, end: int) -> list[TopHeading]:
         position = window.find("\n", position + 1)
     tokens = _block_parser().parse(window)
     found = []
+    last_block = 0
     for i, token in enumerate(tokens):
-        if token.type != "heading_open" or token.level != 0 or token.map is None:
+        if token.level != 0 or token.nesting < 0 or token.map is None:
             continue
         first, last = token.map
+        if start + line_starts[first] < settled:
+            last_block = line_starts[first]
+        if token.type != "heading_open":
+            continue
         body = line_starts[last] if last < len(line_starts) else len(window)
         style = "setext" if token.markup in ("=", "-") else "atx"
         found.append(TopHeading(int(token.tag[1]), tokens[i + 1].content.strip(), start + line_starts[first],
                                 start + body, style))  # fmt: skip
-    return found
+    return found, start + last_block
+
+
+#: A line on which a link reference definition could start (CommonMark 4.7): ``[`` after nothing
+#: but indentation, ``>`` and list item markers.
+_DEFINITION = re.compile(r"(?:[ \t>]|[-+*][ \t]|[0-9]{1,9}[.)][ \t])*\[")
+
+
+def _settled(text: str, start: int, end: int) -> int:
+    """How far a parse of ``text[start:end]`` (``end`` a line start) reads blocks as the whole text does.
+
+    A link reference definition's title may go on over later lines up to a blank line; cut short,
+    its first lines read as a paragraph, so a window could show a block starting where the whole text
+    has none. Other blocks only grow with later text. So: ``end``, unless a definition could start
+    after the window's last blank line; then that blank line's start (``start`` when there is none).
+    """
+    line_end = end
+    definition = False
+    while line_end > start:
+        line_start = text.rfind("\n", start, line_end - 1) + 1 or start
+        line = text[line_start : line_end - 1]
+        if not line.strip(" \t"):
+            return line_start if definition else end
+        definition = definition or _DEFINITION.match(line) is not None
+        line_end = line_start
+    return start if definition else end
 
 
 #: The start of a line the fast path must look at: a possible heading, fence, indentation followed by
@@ -162,49 +255,58 @@ def top_headings(text: str, start: int = 0, keep: Callable[[int, str], bool] | N
         keep: ``keep(level, text)`` selects the headings to yield; all of them when None.
     """
     n = len(text)
-    checkpoint = start
-    done = start - 1  # headings up to here were handled (the checkpoint's own, once read)
+    checkpoint = start  # no block is open here, and every heading that starts before it was yielded
     notable = _NOTABLE.search(text, start)
     while notable is not None:
         position = notable.start()
         line_end = text.find("\n", position)
         next_line = n if line_end < 0 else line_end + 1
         line = text[position:next_line].rstrip("\n")
-        if (heading := atx_heading(line)) is not None:
-            checkpoint = done = position
-            if keep is None or keep(*heading):
-                yield TopHeading(heading[0], heading[1], position, next_line, "atx")
+        heading = None
+        if (atx := atx_heading(line)) is not None:
+            checkpoint = next_line
+            heading = TopHeading(atx[0], _heading_text(atx[1]), position, next_line, "atx")
         elif (opening := _fence_opening(line)) is not None:
             closing = _closing(*opening).search(text, next_line)
             if closing is None:
                 return  # an unclosed fence runs to the end of the document
-            next_line = closing.end() + 1
+            checkpoint = next_line = closing.end() + 1
+        elif _UNDERLINE.fullmatch(line) and (first := _underlined(text, checkpoint, position, line)) is not None:
+            checkpoint = next_line
+            if first < position:
+                level = 1 if "=" in line else 2
+                heading = TopHeading(level, _heading_text(text[first : position - 1]), first, next_line, "setext")
         elif not _is_plain(line):
-            last = yield from _slow(text, checkpoint, done, next_line, keep)
-            if last is None:
+            resume = yield from _slow(text, checkpoint, next_line, keep)
+            if resume is None:
                 return
-            checkpoint = done = last.start
-            next_line = last.body_start
+            checkpoint = next_line = resume
+        if heading is not None and (keep is None or keep(heading.level, heading.text)):
+            yield heading
         notable = _NOTABLE.search(text, next_line) if next_line < n else None
 
 
 def _slow(
-    text: str, checkpoint: int, done: int, reached: int, keep: Callable[[int, str], bool] | None
-) -> Generator[TopHeading, None, TopHeading | None]:
-    """Parse windows from ``checkpoint`` (at least up to ``reached``) until one holds a top-level
-    heading after ``done``; yield the headings it holds after ``done``.
+    text: str, checkpoint: int, reached: int, keep: Callable[[int, str], bool] | None
+) -> Generator[TopHeading, None, int | None]:
+    """Parse windows from ``checkpoint`` until the last top-level block of one that starts before
+    the window is unsettled (:func:`_settled`) starts at ``reached`` or later; yield the headings
+    before that block.
 
-    Returns the last heading found (the fast path resumes after it), or None when the windows
-    reached the end of ``text``.
+    Returns where that block starts (the fast path resumes there), or None when the window reached
+    the end of ``text`` (all of its headings were yielded).
     """
     n = len(text)
     size = max(WINDOW, 2 * (reached - checkpoint))
     while True:
         end = n if checkpoint + size >= n else text.find("\n", checkpoint + size) + 1 or n
-        found = [h for h in _slow_headings(text, checkpoint, end) if h.start > done]
-        if end == n or found:
+        settled = n if end == n else _settled(text, checkpoint, end)
+        found, last_block = _slow_headings(text, checkpoint, end, settled)
+        if end == n or last_block >= reached:
             for heading in found:
+                if end < n and heading.start >= last_block:
+                    break
                 if keep is None or keep(heading.level, heading.text):
                     yield heading
-            return None if end == n else found[-1]
+            return None if end == n else last_block
         size *= 2
