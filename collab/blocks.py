@@ -134,6 +134,33 @@ def unwrap(body: str) -> str:
     return inner
 
 
+#: The line collab writes after a body whose last block a later line could still join across a
+#: blank line (a list, indented code: CommonMark 0.31, sections 5.2 and 4.4). It is an HTML comment
+#: (section 4.6, kind 2), so every reader ends the block there and shows nothing; collab drops it.
+END_MARK = "<!-- collab: end of entry -->"
+_MAY_CONTINUE = re.compile(r"^(?: {0,3}(?:[-+*]|[0-9]{1,9}[.)])(?:[ \t]|$)| {4}|\t)", re.MULTILINE)
+
+
+def ends_open(body: str) -> bool:
+    """True when ``body`` (as written) ends in a list or indented code, which a line appended after
+    it and a blank line would join, so collab writes :data:`END_MARK` after it."""
+    if _MAY_CONTINUE.search(body) is None:
+        return False
+    tokens = structure.block_tokens(body)
+    last = next((t for t in reversed(tokens) if t.level == 0), None)
+    return last is not None and last.type in ("bullet_list_close", "ordered_list_close", "code_block")
+
+
+def read_body(text: str) -> str:
+    """A body as its author meant it, from the text under its heading: normalised, unwrapped
+    (:func:`unwrap`), and without collab's :data:`END_MARK` line."""
+    body = normalize_body(text)
+    unwrapped = unwrap(body)
+    if unwrapped != body or END_MARK not in body:
+        return unwrapped
+    return re.sub(rf"(?:\A|\n\n){re.escape(END_MARK)}(?=\n\n|\Z)", "", body).lstrip("\n")
+
+
 def neutralise(body: str) -> str:
     """Return the markdown to write for a normalised ``body`` so that it stays one entry.
 
@@ -142,7 +169,7 @@ def neutralise(body: str) -> str:
     Raises:
         ValueError: not even the wrapped body stays one entry (never seen; a reader's bug).
     """
-    if body_is_safe(body) and unwrap(body) == body:
+    if body_is_safe(body) and unwrap(body) == body and END_MARK not in body:
         return body
     wrapped = wrap(body)
     # A fence longer than every backtick run inside closes only at its end, for every reader; above

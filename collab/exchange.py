@@ -108,5 +108,5 @@ def closing_of(data: bytes, closed: Closed) -> Closing:
         return Closing(closed.timestamp, closed.author, None)
     following = next(headings, None)
     end = following.start if following is not None else len(text)
-    summary = blocks.unwrap(blocks.normalize_body(text[first.body_start : end]))
+    summary = blocks.read_body(text[first.body_start : end])
     return Closing(closed.timestamp, closed.author, summary or None)

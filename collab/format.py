@@ -241,7 +241,7 @@ def parse_tail(text: str, base: int, counters: Counters) -> Tail:
             index += 1
             if heading.timestamp and (latest is None or heading.timestamp > latest):
                 latest = heading.timestamp
-            body = blocks.unwrap(blocks.normalize_body(text[h.body_start : stop]))
+            body = blocks.read_body(text[h.body_start : stop])
             line = text[h.start : h.body_start].strip()
             entries.append(Entry(heading.kind, number, heading.timestamp, heading.author, heading.re, body, index,
                                  checkpoint, to_bytes(stop), line))  # fmt: skip

@@ -190,7 +190,7 @@ def entry_at(data: bytes, start: int, end: int) -> tuple[str, str]:
     line_end = structure.scan_text(text).find("\n")
     if line_end < 0:
         return text.strip(), ""
-    return text[:line_end].strip(), blocks.unwrap(blocks.normalize_body(text[line_end + 1 :]))
+    return text[:line_end].strip(), blocks.read_body(text[line_end + 1 :])
 
 
 def _known(records: list[dict[str, Any]], data: bytes) -> tuple[list[Entry], list[tuple[int, str]]]:

@@ -107,8 +107,24 @@ def _is_plain(line: str) -> bool:
     """
     if not line.strip(" \t\f\v"):
         return True
-    if line[0] in " \t\f\v<":
+    if line[0] == "<":
         return False
+    if line[0] in " \t\f\v":
+        columns = 0
+        for char in line:
+            if char == " ":
+                columns += 1
+            elif char == "\t":
+                columns += 4 - columns % 4
+            else:
+                break
+        if char in "\f\v":
+            return False
+        if columns >= 4:
+            return True
+        if char in "#`~<":
+            return False
+        line = line.lstrip(" \t")
     if line[0] in "=-":
         return bool(line.rstrip(" \t").strip(line[0]))
     return True
@@ -174,6 +190,11 @@ def _block_parser() -> Any:
     parser = MarkdownIt("commonmark")
     parser.core.ruler.disable(["inline", "text_join"], ignoreInvalid=True)
     return parser
+
+
+def block_tokens(text: str) -> list[Any]:
+    """markdown-it-py's block tokens for ``text`` (no inline parsing)."""
+    return list(_block_parser().parse(text))
 
 
 def _slow_headings(text: str, start: int, end: int, settled: int) -> tuple[list[TopHeading], int]:

@@ -244,8 +244,12 @@ def compose_entry(kind: str, number: int, moment: datetime, author: str | None, 
 
     The blank line ends every block the body leaves open (CommonMark 0.31, section 4: a paragraph,
     a block quote's lazy continuation, a table), so no line appended after it, such as a setext
-    underline ``---`` or ``===``, can reach back and change the body.
+    underline ``---`` or ``===``, can reach back and change the body. A body that ends in a list
+    or indented code, which a blank line does not end, is followed by :data:`collab.blocks.END_MARK`.
 
     ``body`` must be normalised (:func:`collab.blocks.normalize_body`) and non-empty.
     """
-    return f"{compose_heading(kind, number, moment, author, re_ref)}\n{blocks.neutralise(body)}\n\n"
+    written = blocks.neutralise(body)
+    if blocks.ends_open(written):  # a list or indented code: a hand line after a blank line would join it
+        written += "\n\n" + blocks.END_MARK
+    return f"{compose_heading(kind, number, moment, author, re_ref)}\n{written}\n\n"

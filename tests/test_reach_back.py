@@ -204,3 +204,21 @@ def test_no_interleaving_changes_an_accepted_entry(tmp_path: Path, steps: list[t
     finally:
         for path in (channel.path, *Path(os.environ["COLLAB_STATE_DIR"]).glob(f"{channel.path.stem}-*")):
             path.unlink()
+
+
+@pytest.mark.parametrize(
+    ("body", "opener"),
+    [("- one\n- two", "- item\n"), ("1. one\n2. two", "3. three\n"), ("text\n\n    code", "    more code\n"),
+     ("- one\n- two", "  continued\n")],
+)  # fmt: skip
+def test_a_list_or_indented_code_ends_with_the_entry(channel: Channel, body: str, opener: str) -> None:
+    """A blank line does not end a list or indented code (CommonMark 5.2, 4.4): collab's end mark does,
+    and no view shows the mark."""
+    entry = channel.answer(body, author="alice")
+    heading = next(iter(sections(channel.path.read_bytes())))
+    before = sections(channel.path.read_bytes())[heading]
+    by_hand(channel.path, f"{opener}### Answer 2 from bob\nthanks\n")
+    now = sections(channel.path.read_bytes())[heading]
+    assert now[: len(before)] == before and before[-1][0] == "html_block"
+    assert channel.read().entries[0].body.startswith(body) and entry.body == body
+    assert "collab: end of entry" not in channel.read().entries[0].body

@@ -211,3 +211,23 @@ def test_a_window_never_ends_a_reference_definition_early(text: str, monkeypatch
     for window in range(1, len(text) + 1):
         monkeypatch.setattr(structure, "WINDOW", window)
         assert scanned_headings(text) == reference_headings(text), window
+
+
+_INDENTS = st.sampled_from(["", " ", "  ", "   ", "    ", "\t", " \t", "  \t", "      "])
+_INDENTED_BODIES = st.sampled_from(["## h", "# h", "```", "~~~", "<div>", "<pre>", "</pre>", "- a", "* b", "1. c",
+                                    "> q", "text", "===", "---", "- - -", "[a]: /u", "'t", "", "```js", "-->",
+                                    "<!--", "x"])  # fmt: skip
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.builds(lambda i, b: i + b, _INDENTS, _INDENTED_BODIES), max_size=40),
+       st.one_of(st.just(structure.WINDOW), st.integers(1, 60)))  # fmt: skip
+def test_indented_lines_are_read_as_commonmark_reads_them(lines: list[str], window: int) -> None:
+    """Indented lines (code, list continuations) stay on the fast path unless they could open a
+    block a later column-0 line depends on: markdown-it-py must agree, with any window size."""
+    text = "\n".join(lines) + "\n"
+    old, structure.WINDOW = structure.WINDOW, window
+    try:
+        assert scanned_headings(text) == reference_headings(text), text
+    finally:
+        structure.WINDOW = old
