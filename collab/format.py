@@ -41,6 +41,9 @@ BOM = b"\xef\xbb\xbf"
 #: The warning for entries below a ``## Closed`` line.
 AFTER_CLOSE = "entries appended after the channel was closed"
 QUESTIONS_LINE = "## Questions"
+#: Warnings about the text listed at most; more are counted (a channel of a million stray headings
+#: would otherwise carry a million sentences into every read and into the ledger).
+MAX_WARNINGS = 1000
 
 
 class Entry(NamedTuple):
@@ -320,11 +323,19 @@ def document(
     known_warnings: list[tuple[int, str]],
     tail: Tail,
     damage: Damage | None,
+    unlisted: int = 0,
 ) -> Document:
-    """Assemble a :class:`Document` from entries already known (from a ledger) and a parsed tail."""
+    """Assemble a :class:`Document` from entries already known (from a ledger) and a parsed tail.
+
+    ``unlisted`` counts warnings before the tail that the ledger did not keep (:data:`MAX_WARNINGS`).
+    """
     entries = tuple(known + tail.entries)
     closed = tail.counters.closed
-    warnings = [f"line {line}: {sentence}" for line, sentence in _line_numbers(data, known_warnings + tail.warnings)]
+    located = sorted(known_warnings + tail.warnings, key=lambda pair: pair[0])
+    unlisted += max(0, len(located) - MAX_WARNINGS)
+    warnings = [f"line {line}: {sentence}" for line, sentence in _line_numbers(data, located[:MAX_WARNINGS])]
+    if unlisted:
+        warnings.append(f"{unlisted} more warnings like these (the first {MAX_WARNINGS} are listed)")
     if closed and any(e.start > closed.start for e in entries):
         warnings.append(AFTER_CLOSE)
     if damage:

@@ -87,10 +87,11 @@ class Accept(NamedTuple):
     counters: Counters
     warnings: tuple[tuple[int, str], ...]
     own: tuple[int, int] | None = None
+    unlisted: int = 0  # warnings past the first MAX_WARNINGS of this record, counted only
 
     def to_json(self) -> dict[str, Any]:
         closed = self.counters.closed
-        return ({"own": list(self.own)} if self.own else {}) | {
+        return ({"own": list(self.own)} if self.own else {}) | ({"unlisted": self.unlisted} if self.unlisted else {}) | {
             "t": "accept", "start": self.start, "end": self.end, "sha": self.sha, "prefix": self.prefix,
             "entries": [s.to_json() for s in self.entries], "checkpoint": self.checkpoint,
             "counters": [*self.counters[:4], list(closed) if closed else None, self.counters.latest],

@@ -193,12 +193,15 @@ def entry_at(data: bytes, start: int, end: int) -> tuple[str, str]:
     return text[:line_end].strip(), blocks.read_body(text[line_end + 1 :])
 
 
-def _known(records: list[dict[str, Any]], data: bytes) -> tuple[list[Entry], list[tuple[int, str]]]:
-    """The final entries and their warnings, from the journal's accept records (:class:`journal.Span` lists)."""
+def _known(records: list[dict[str, Any]], data: bytes) -> tuple[list[Entry], list[tuple[int, str]], int]:
+    """The final entries, their warnings and how many more warnings were only counted, from the
+    journal's accept records (:class:`journal.Span` lists)."""
     known: list[Entry] = []
     located: list[tuple[int, str]] = []
+    unlisted = 0
     for record in records:
         located += [(int(offset), str(sentence)) for offset, sentence in record["warnings"]]
+        unlisted += int(record.get("unlisted", 0))
         for raw in record["entries"]:
             kind, number, index, start, end, timestamp, author = raw[:7]
             if kind not in ("answer", "question"):
@@ -207,7 +210,7 @@ def _known(records: list[dict[str, Any]], data: bytes) -> tuple[list[Entry], lis
             reply_to = Ref(str(raw[7]), int(raw[8])) if len(raw) > 7 else None
             known.append(Entry(kind, int(number), timestamp, author, reply_to, body, int(index), int(start), int(end),
                                heading))  # fmt: skip
-    return known, located
+    return known, located, unlisted
 
 
 def indexed(ledger: Ledger, data: bytes, damage: Damage | None = None) -> Document:
@@ -217,12 +220,12 @@ def indexed(ledger: Ledger, data: bytes, damage: Damage | None = None) -> Docume
     if records is None:
         return format.parse(data, damage)
     try:
-        known, located = _known(records, data)
+        known, located, unlisted = _known(records, data)
     except (KeyError, TypeError, ValueError, IndexError, AttributeError, UnicodeDecodeError):
         return format.parse(data, damage)  # a journal that does not read as the index: parse it all
     header, answers_offset, body_start = format.head(data[: ledger.header_end])
     tail = format.parse_tail(data[ledger.checkpoint :].decode("utf-8"), ledger.checkpoint, ledger.counters)
-    return format.document(data, header, answers_offset, body_start, known, located, tail, damage)
+    return format.document(data, header, answers_offset, body_start, known, located, tail, damage, unlisted)
 
 
 def summary(channel_path: Path) -> Document:

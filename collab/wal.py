@@ -183,12 +183,12 @@ def plan(ledger: Ledger, data: bytes, own: tuple[int, int] | None = None) -> Pla
     tail = format.parse_tail(data[ledger.checkpoint : end].decode("utf-8"), ledger.checkpoint, ledger.counters)
     prefix = journal.prefix_hash(ledger, data)
     prefix.update(data[begin:end])
+    final = [(offset, sentence) for offset, sentence in tail.warnings if offset < tail.checkpoint]
     record = Accept(
         begin, end, sha(data[begin:end]), prefix.hexdigest(),
         tuple(Span.of(e) for e in tail.entries if e.start < tail.checkpoint),
-        tail.checkpoint, tail.at_checkpoint,
-        tuple((offset, sentence) for offset, sentence in tail.warnings if offset < tail.checkpoint),
-        own,
+        tail.checkpoint, tail.at_checkpoint, tuple(final[: format.MAX_WARNINGS]), own,
+        max(0, len(final) - format.MAX_WARNINGS),
     )  # fmt: skip
     as_json = record.to_json()
     return Plan(record, prefix, ledger.journal_size, as_json, journal.encode(as_json))

@@ -76,3 +76,18 @@ def test_a_writer_after_a_heavy_hand_tail_parses_it_without_the_lock(
     assert max(parsed_under_lock, default=0) < SMALL
     assert channel.read().entries[-1].body == "after the heavy part" == entry.body
     assert channel.verify().ok
+
+
+def test_warnings_past_the_limit_are_counted_alike_by_the_ledger_and_a_full_parse(channel: Channel) -> None:
+    """Thousands of stray headings: the first MAX_WARNINGS are listed, the rest counted, the same
+    way from the ledger's index (accepted in pieces) as by a full parse; the journal stays small."""
+    for piece in range(3):
+        by_hand(channel.path, "## stray\n" * 1500)
+        channel.check()  # accepted in three records, each over the limit
+        channel.answer(f"collab entry {piece}", author="site-a")
+    indexed = channel.check().document
+    full = format.parse(channel.path.read_bytes())
+    assert indexed.warnings == full.warnings and indexed.entries == full.entries
+    assert len(full.warnings) == format.MAX_WARNINGS + 1
+    assert full.warnings[-1] == f"{4500 - format.MAX_WARNINGS} more warnings like these (the first 1000 are listed)"
+    assert journal.ledger_path(channel.path).stat().st_size < 400_000
