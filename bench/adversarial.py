@@ -51,7 +51,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import Report, Target, machine, table
 
 from collab.channel import Channel
-from collab.render_budget import NOTICE
+from collab.render.render_budget import NOTICE
 
 COLLAB = str(Path(sys.executable).parent / "collab")
 TIME = "/usr/bin/time"
@@ -255,7 +255,7 @@ def _bench_env() -> dict[str, str]:
 
 # --- render: bodies that cost the renderers most per character ------------------------------------------
 
-#: The most a body may hold (``collab.files.MAX_ENTRY_BYTES`` is 4 MiB), and what a terminal renders.
+#: The most a body may hold (``collab.store.files.MAX_ENTRY_BYTES`` is 4 MiB), and what a terminal renders.
 RENDER_SIZE, TERMINAL_SIZE = 4_000_000, 990_000
 RENDER_SECONDS, RENDER_MB = 10.0, 500.0
 _PROSE = (

@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import Report, Target, machine, table
 from markdown_it import MarkdownIt
 
-from collab import blocks, format
+from collab.text import blocks, format
 
 #: Lines that open, close or interrupt blocks, in CommonMark or in mistune.
 LINES = [

@@ -1,4 +1,4 @@
-"""First-read cost of :func:`collab.structure.top_headings` on heading-heavy channels.
+"""First-read cost of :func:`collab.text.structure.top_headings` on heading-heavy channels.
 
     python bench/headings.py [--runs 3] [--only NAME ...] [--linear]
 
@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import machine, table
 
-from collab import structure
+from collab.text import structure
 
 #: name -> (repeated unit, repetitions); repetitions None means "about 3 MB".
 PATTERNS: dict[str, tuple[str, int | None]] = {

@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import Report, Target, machine, summary, table
 
-from collab import presence
+from collab.live import presence
 from collab.channel import Channel
 
 COLLAB = str(Path(sys.executable).parent / "collab")

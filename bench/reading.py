@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from channels import entry_text, make_channel
 from common import Report, Target, machine, summary, table
 
-from collab.watch import Follower
+from collab.live.watch import Follower
 
 COLLAB = str(Path(sys.executable).parent / "collab")
 

@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import Report, Target, machine, table
 
-from collab import render_html, render_term
+from collab.render import render_html, render_term
 from collab.channel import Channel
 
 COLLAB = str(Path(sys.executable).parent / "collab")
@@ -110,8 +110,8 @@ def run(entries: int = 6000, runs: int = 3) -> Report:
     """Time ``show`` (terminal, pipe) and ``show --html`` (stdout, ``-o``) on one big channel.
 
     Then the slowest case of each view that still renders markdown: a channel whose bodies are
-    just under the view's limit (:data:`collab.render_term.RENDER_LIMIT`,
-    :data:`collab.render_html.RENDER_LIMIT`), above which the view shows markdown source.
+    just under the view's limit (:data:`collab.render.render_term.RENDER_LIMIT`,
+    :data:`collab.render.render_html.RENDER_LIMIT`), above which the view shows markdown source.
     """
     env = {k: v for k, v in os.environ.items() if not k.startswith("COLLAB_")}
     env.update(COLUMNS="120", LINES="40", TERM="xterm-256color")

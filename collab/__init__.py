@@ -1,7 +1,7 @@
 """collab: two agent sessions coordinate through one append-only markdown channel file.
 
 The few names a Python user needs; everything else is internal. They are imported on first use
-(PEP 562 module ``__getattr__``), so that ``import collab.grammar`` or the command line does not
+(PEP 562 module ``__getattr__``), so that ``import collab.text.grammar`` or the command line does not
 pay for modules it does not need.
 """
 
@@ -22,8 +22,8 @@ if TYPE_CHECKING:
         IntegrityError,
         UsageError,
     )
-    from collab.format import Document, Entry
-    from collab.grammar import Ref
+    from collab.text.format import Document, Entry
+    from collab.text.grammar import Ref
 
 _HOMES = {
     "Channel": "collab.channel",
@@ -32,11 +32,11 @@ _HOMES = {
     "ChannelNotFound": "collab.errors",
     "ChannelRefused": "collab.errors",
     "CollabError": "collab.errors",
-    "Document": "collab.format",
-    "Entry": "collab.format",
+    "Document": "collab.text.format",
+    "Entry": "collab.text.format",
     "EntryTooLarge": "collab.errors",
     "IntegrityError": "collab.errors",
-    "Ref": "collab.grammar",
+    "Ref": "collab.text.grammar",
     "UsageError": "collab.errors",
 }
 

@@ -11,14 +11,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
-from collab import blocks, bodies, checks, config, exchange, files, format, journal, reading, wal, writer
-from collab import repair as repairing
+from collab import config
+from collab.ledger import checks, journal, reading, wal, writer
+from collab.store import files
+from collab.text import blocks, bodies, exchange, format
+from collab.ledger import repair as repairing
 from collab.errors import ChannelClosed, UnseenEntries, UsageError
-from collab.format import Document, Entry
-from collab.grammar import Ref, format_timestamp
+from collab.text.format import Document, Entry
+from collab.text.grammar import Ref, format_timestamp
 
 if TYPE_CHECKING:
-    from collab import cleanup
+    from collab.housekeeping import cleanup
 
 _ID_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
 ID_LENGTH = 8
@@ -63,7 +66,7 @@ class Channel(NamedTuple):
         """Create a new channel file (mode 0600, ``O_EXCL|O_NOFOLLOW``) in the channel directory.
 
         The task, the context and each request are checked as an entry's body is
-        (:func:`collab.bodies.checked_body`): terminal controls are written visibly, and text no
+        (:func:`collab.text.bodies.checked_body`): terminal controls are written visibly, and text no
         reader could read back is refused before anything is created.
 
         Raises:
@@ -80,7 +83,7 @@ class Channel(NamedTuple):
             bodies.checked_body(f"request {number}", text)
             for number, text in enumerate((r for r in (requests or []) if r.strip()), 1)
         ]
-        from collab import templates  # only creating and joining need the templates
+        from collab.integrations import templates  # only creating and joining need the templates
 
         channel_id = id_source()
         path = config.channel_path(channel_id, directory)
@@ -107,7 +110,7 @@ class Channel(NamedTuple):
 
         Raises:
             UsageError, ChannelNotFound, ChannelRefused: see :func:`collab.config.resolve` and
-                :func:`collab.files.open_checked`.
+                :func:`collab.store.files.open_checked`.
         """
         path = config.resolve(ref, directory, existing=True)
         os.close(files.open_checked(path))
@@ -116,13 +119,13 @@ class Channel(NamedTuple):
     def remove(self, *, force: bool = False) -> "cleanup.Removal":
         """Delete the channel and every file collab keeps for it; an open one only with ``force``.
 
-        See :func:`collab.cleanup.remove` (what goes, the lock, a partial failure).
+        See :func:`collab.housekeeping.cleanup.remove` (what goes, the lock, a partial failure).
 
         Raises:
             ChannelKept: the channel is open (or unreadable) and ``force`` is false.
-            ChannelNotFound, ChannelRefused, LockTimeout: as :func:`collab.cleanup.remove`.
+            ChannelNotFound, ChannelRefused, LockTimeout: as :func:`collab.housekeeping.cleanup.remove`.
         """
-        from collab import cleanup
+        from collab.housekeeping import cleanup
 
         return cleanup.remove(self.path, cleanup.unless_open(force))
 
@@ -130,8 +133,8 @@ class Channel(NamedTuple):
         """Parse the whole channel as it is (its readable part), without checking or accepting anything.
 
         Raises:
-            ChannelNotFound, ChannelRefused, ChannelFormatError: see :mod:`collab.files` and
-                :func:`collab.format.parse`.
+            ChannelNotFound, ChannelRefused, ChannelFormatError: see :mod:`collab.store.files` and
+                :func:`collab.text.format.parse`.
         """
         fd = files.open_checked(self.path)
         try:
@@ -141,7 +144,7 @@ class Channel(NamedTuple):
         return format.parse(shot.data, shot.damage)
 
     def check(self, *, accept: bool = True) -> reading.Checked:
-        """Read the channel checked against its ledger (see :func:`collab.reading.check`).
+        """Read the channel checked against its ledger (see :func:`collab.ledger.reading.check`).
 
         With ``accept``, entries appended by hand are accepted first when the lock is free; the
         read never waits for the lock.
@@ -171,7 +174,7 @@ class Channel(NamedTuple):
         return checks.Report(not problems, problems)
 
     def repair(self) -> repairing.Repair:
-        """Restore the accepted history, or cut an unreadable tail; see :func:`collab.repair.repair`."""
+        """Restore the accepted history, or cut an unreadable tail; see :func:`collab.ledger.repair.repair`."""
         return repairing.repair(self.path)
 
     def accept_current(self) -> int:
@@ -180,7 +183,7 @@ class Channel(NamedTuple):
 
     def join_message(self, document: Document | None = None) -> str:
         """The text a person pastes into the joining session (templates/join.md)."""
-        from collab import templates
+        from collab.integrations import templates
 
         document = document or self.read()
         word = templates.shell_word(self.path)
@@ -203,15 +206,15 @@ class Channel(NamedTuple):
 
         The number is the highest of that kind in the file plus one, taken under the channel lock.
         ``body`` is markdown; it is normalised, terminal controls in it are made visible, and, if it
-        could break the file's structure, it is wrapped (:func:`collab.blocks.neutralise`) so that
+        could break the file's structure, it is wrapped (:func:`collab.text.blocks.neutralise`) so that
         it reads back exactly. See :meth:`post` for the entries from others it crossed.
 
         Raises:
             UsageError: the body is empty or holds a NUL, or ``re`` points at nothing.
-            EntryTooLarge: over :data:`collab.files.MAX_ENTRY_BYTES`.
+            EntryTooLarge: over :data:`collab.text.limits.MAX_ENTRY_BYTES`.
             ChannelClosed: the channel is closed. ChannelFormatError: the file is not a readable channel.
             IntegrityError: its accepted history was edited. ChannelNotFound, ChannelRefused,
-                LockTimeout: see :mod:`collab.files`.
+                LockTimeout: see :mod:`collab.store.files`.
         """
         return self.post(kind, body, author=author, re=re, now=now).entry
 

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from collab.errors import ChannelNotFound, UsageError
-from collab.grammar import author_from_label, check_author
+from collab.text.grammar import author_from_label, check_author
 
 DEFAULT_DIR = Path("/tmp")
 #: The file name of a channel, ``collab-<id>.md``; the id (group 1) as
@@ -70,7 +70,7 @@ def channel_ids(directory: str | os.PathLike[str] | None = None) -> list[str]:
 def own_channel_ids(directory: str | os.PathLike[str] | None = None) -> list[str]:
     """The ids of the channel files in the channel directory that are this user's own, sorted.
 
-    Own means what opening a channel accepts (:func:`collab.files.check_fd`): the name itself is a
+    Own means what opening a channel accepts (:func:`collab.store.files.check_fd`): the name itself is a
     regular file, not a link, FIFO or directory, owned by this user. Anyone may plant files in a
     shared directory such as ``/tmp``; these are the only names an id prefix may stand for. The
     names are checked with ``lstat``, so nothing is opened or followed. A directory that cannot be
@@ -234,7 +234,7 @@ def seconds(option: str, value: float | None, maximum: float = MAX_SECONDS) -> f
 
 def settle(environ: Mapping[str, str] | None = None) -> float | None:
     """The ``--settle`` to use when none is given: ``$COLLAB_SETTLE`` in seconds, or None (the turn
-    rule's own defaults, :mod:`collab.turns`). Read by ``collab wait`` and the wake hook alike.
+    rule's own defaults, :mod:`collab.live.turns`). Read by ``collab wait`` and the wake hook alike.
 
     Raises:
         UsageError: the value is not a decimal number of seconds from 0 to :data:`MAX_SECONDS`.

@@ -35,8 +35,8 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("COLLAB_SESSION", TEST_SESSION)
     monkeypatch.setenv("COLLAB_SETTLE", TEST_SETTLE)
     # In this process a writer appends at once after a hand entry (tests of the hold set these back).
-    monkeypatch.setattr("collab.writer.HAND_QUIET_S", 0.0)
-    monkeypatch.setattr("collab.writer.HAND_PAUSE_S", 0.0)
+    monkeypatch.setattr("collab.ledger.writer.HAND_QUIET_S", 0.0)
+    monkeypatch.setattr("collab.ledger.writer.HAND_PAUSE_S", 0.0)
 
 
 def state_dir(tmp_path: Path) -> Path:

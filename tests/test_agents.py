@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from collab import agents
+from collab.integrations import agents
 from collab.cli import app
 from collab.cli.setup import AgentChoice
 from tests.conftest import collab_bin

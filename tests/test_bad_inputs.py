@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from collab.cli import app
-from collab.wal import LedgerWarning
+from collab.ledger.wal import LedgerWarning
 from tests.conftest import state_dir
 from tests.test_format import ORIGINAL
 

@@ -5,8 +5,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
-from collab.blocks import WRAP_INFO, body_is_safe, closer_for, neutralise, normalize_body, scan_tokens, unwrap
-from collab.structure import scan_text, top_headings
+from collab.text.blocks import WRAP_INFO, body_is_safe, closer_for, neutralise, normalize_body, scan_tokens, unwrap
+from collab.text.structure import scan_text, top_headings
 
 DOC = (
     "# T\n\nintro\n## Answers\n\n### Answer 1 (x)\nbody\n\n```\n### Answer 9\n```\n\n"
@@ -129,7 +129,7 @@ MISTUNE_ONLY_FORGERIES = ["<?>", "<!-->", "text\n<?>", "<!-->\nmore", "<?\n?>x"]
 
 def _entries_seen(text: str) -> tuple[list[str], list[str]]:
     """Entry headings at top level as markdown-it-py (CommonMark) and mistune each read ``text``."""
-    from collab.format import is_structural
+    from collab.text.format import is_structural
 
     tokens = MarkdownIt("commonmark").parse(text)
     commonmark = [

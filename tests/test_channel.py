@@ -10,10 +10,10 @@ from hypothesis import strategies as st
 
 from collab.channel import Channel, new_id
 from collab.errors import ChannelClosed, ChannelFormatError, ChannelRefused, EntryTooLarge, UsageError
-from collab.files import MAX_ENTRY_BYTES
-from collab.format import parse
-from collab.grammar import Ref
-from collab.wal import LedgerWarning
+from collab.text.limits import MAX_ENTRY_BYTES
+from collab.text.format import parse
+from collab.text.grammar import Ref
+from collab.ledger.wal import LedgerWarning
 from tests.conftest import NOW
 from tests.test_format import ORIGINAL
 
@@ -207,7 +207,7 @@ def _written_visibly(text: str) -> str:
 def test_appends_never_change_earlier_bytes_and_bodies_read_back(tmp_path, appends):
     created = Channel.create("task", author="a", directory=tmp_path, now=NOW)
     expected = []
-    from collab.blocks import normalize_body
+    from collab.text.blocks import normalize_body
 
     for kind, body in appends:
         before = created.path.read_bytes()

@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from collab import paths, presence
+from collab.live import presence
+from collab.store import paths
 from collab.channel import Channel
 from collab.cli import app
 from tests.conftest import NOW, collab_bin, state_dir
@@ -208,7 +209,8 @@ def test_writers_racing_rm_either_land_before_it_or_find_no_channel(
 def test_a_seat_claimed_after_rm_writes_no_state_for_the_gone_channel(tmp_path: Path, channel: Channel) -> None:
     """A writer that opened the channel before ``rm`` and claims its seat after it finds no channel
     and leaves neither a lock file nor a seats file (the break CI met as a race)."""
-    from collab import cleanup, seats
+    from collab.housekeeping import cleanup
+    from collab.live import seats
     from collab.errors import ChannelNotFound
 
     seats.claim(channel.path)  # a seat and its lock exist before the removal
@@ -441,7 +443,7 @@ def test_ls_has_a_header_on_a_terminal_and_none_on_a_pipe(tmp_path: Path, subpro
 def test_a_partial_failure_says_what_was_left_and_a_second_rm_finishes(
     runner: CliRunner, tmp_path: Path, channel: Channel, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from collab import journal
+    from collab.ledger import journal
 
     channel.close(author="site-a")
     ledger = journal.ledger_path(channel.path)

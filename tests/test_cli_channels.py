@@ -9,8 +9,8 @@ import pytest
 
 from collab.channel import Channel
 from collab.cli import app
-from collab.install import render_command
-from collab.wal import LedgerWarning
+from collab.integrations.install import render_command
+from collab.ledger.wal import LedgerWarning
 from tests.conftest import collab_bin
 from tests.test_format import ORIGINAL
 

@@ -20,7 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from collab import cursors, paths
+from collab.live import cursors
+from collab.store import paths
 from collab.channel import Channel
 from collab.errors import ChannelRefused, CollabError
 from tests.conftest import collab_bin, state_dir
@@ -154,7 +155,7 @@ def test_threads_racing_to_advance_never_lose_a_cursor(channel: Channel) -> None
 RACER = """
 import sys
 from pathlib import Path
-from collab import cursors
+from collab.live import cursors
 
 path, name, steps = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3])
 for seen in range(1, steps + 1):

@@ -10,9 +10,9 @@ import subprocess
 
 import pytest
 
-from collab import files
+from collab.store import files
 from collab.channel import Channel
-from collab.follower import Follower
+from collab.live.follower import Follower
 from tests.conftest import collab_bin
 from tests.test_hand_writers import by_hand
 
@@ -73,7 +73,8 @@ def test_deeply_nested_state_files_read_as_damaged_not_as_a_crash(
 ) -> None:
     """A private JSON file nested 100,000 deep (RecursionError in ``json``) is damaged state, never
     an internal error: the ledger is reported damaged (verify exits 4), cursors start again."""
-    from collab import cursors, journal
+    from collab.ledger import journal
+    from collab.live import cursors
 
     channel.answer("one", author="bob")
     cursors.advance(channel.path, "z", 1)

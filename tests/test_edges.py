@@ -16,7 +16,7 @@ from collab import config
 from collab.channel import Channel
 from collab.cli import app
 from collab.errors import UsageError
-from collab.watch import WatchSettings
+from collab.live.watch import WatchSettings
 from tests.conftest import collab_bin
 
 pytestmark = pytest.mark.timeout(120)

@@ -5,7 +5,7 @@ import pytest
 
 from collab.channel import Channel
 from collab.errors import ChannelNotFound, ChannelRefused
-from collab.files import create_exclusive, open_checked, read_checked
+from collab.store.files import create_exclusive, open_checked, read_checked
 
 
 def test_missing(tmp_path):

@@ -1,7 +1,7 @@
 import pytest
 
 from collab.errors import ChannelFormatError
-from collab.format import parse
+from collab.text.format import parse
 
 ORIGINAL = b"""# Collab: Align the auth handshake
 

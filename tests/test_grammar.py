@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from collab.grammar import (
+from collab.text.grammar import (
     Ref,
     author_from_label,
     check_author,
@@ -121,7 +121,7 @@ def test_authors():
 def test_heading_text_reads_an_atx_heading_as_commonmark_does(rest: str) -> None:
     from markdown_it import MarkdownIt
 
-    from collab.grammar import heading_text
+    from collab.text.grammar import heading_text
 
     line = "### " + rest
     tokens = MarkdownIt("commonmark").parse(line)
@@ -133,7 +133,7 @@ def test_heading_text_is_linear_on_a_long_run_of_blanks() -> None:
     """The bench's "heading + 1 MB of spaces": a regex closing-sequence search was quadratic on it."""
     import time
 
-    from collab.grammar import heading_text
+    from collab.text.grammar import heading_text
 
     started = time.perf_counter()
     assert heading_text("### Answer 1" + " " * 1_000_000 + "x") == "Answer 1" + " " * 1_000_000 + "x"

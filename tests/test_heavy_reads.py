@@ -13,7 +13,8 @@ from typing import Any
 
 import pytest
 
-from collab import format, journal
+from collab.ledger import journal
+from collab.text import format
 from collab.channel import Channel
 from tests.test_hand_writers import by_hand
 
@@ -42,7 +43,7 @@ def _locked_by_someone(path: Path) -> bool:
 
 @pytest.fixture
 def parsed_under_lock(channel: Channel, monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """The length of every text :func:`collab.format.parse_tail` is given while the channel is locked."""
+    """The length of every text :func:`collab.text.format.parse_tail` is given while the channel is locked."""
     sizes: list[int] = []
     real = format.parse_tail
 

@@ -12,8 +12,8 @@ import time
 
 import pytest
 
-from collab import highlight
-from collab.render_markdown import Renderer, markdown_html
+from collab.render import highlight
+from collab.render.render_markdown import Renderer, markdown_html
 
 
 def _fence(info: str, code: str) -> str:
@@ -78,7 +78,7 @@ def test_a_slow_lexer_is_cut_off_by_the_time_limit():
 
 RUNAWAY = """
 import re, signal, time
-from collab import highlight
+from collab.render import highlight
 
 class Runaway:
     def get_tokens(self, code):

@@ -12,14 +12,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from collab import journal, reading, wal
+from collab.ledger import journal, reading, wal
 from collab.channel import Channel
-from collab.checks import Report
+from collab.ledger.checks import Report
 from collab.cli import app
 from collab.errors import IntegrityError
-from collab.grammar import Ref
-from collab.journal import Ledger, copy_path, ledger_path
-from collab.wal import LedgerWarning
+from collab.text.grammar import Ref
+from collab.ledger.journal import Ledger, copy_path, ledger_path
+from collab.ledger.wal import LedgerWarning
 from tests.conftest import NOW
 
 
@@ -419,7 +419,7 @@ def test_a_journal_line_torn_by_a_dying_writer_is_dropped(exchange: Channel) -> 
 
 
 def test_the_indexed_read_equals_a_full_parse(exchange: Channel) -> None:
-    from collab import format
+    from collab.text import format
 
     by_hand(exchange.path, "\n### Answer 2\nduplicate number\n\n### Answer 7 ###\n```\ncode\n```\n")
     exchange.answer("```python\nprint(1)\n```", author="site-b", re=Ref("answer", 1))
@@ -438,7 +438,7 @@ def test_the_indexed_read_equals_a_full_parse(exchange: Channel) -> None:
 
 
 def test_the_read_only_parse_uses_the_index_and_writes_nothing(exchange: Channel) -> None:
-    from collab import format
+    from collab.text import format
 
     by_hand(exchange.path, "\n### Answer 4\nappended by hand, not yet accepted\n")
     ledger, copy = ledger_path(exchange.path), copy_path(exchange.path)
@@ -463,7 +463,7 @@ def test_the_read_only_parse_of_an_edited_channel_reports_it_and_parses_everythi
 
 def test_text_added_later_below_the_last_entry_joins_it_for_every_reader(exchange: Channel) -> None:
     """One view: a section runs to the next structural heading, in the index as in a full parse."""
-    from collab import format
+    from collab.text import format
 
     by_hand(exchange.path, "\nadded later, without a heading\n")
     document = exchange.check().document

@@ -115,7 +115,7 @@ def _attack(shared: Path, tmp_path: Path, attacker: str, subprocess_env: dict[st
 
 def test_sidecars_are_not_where_others_can_plant_them(channel: Channel) -> None:
     """Contract 7.8: nothing collab reads about a channel lives in the channel's shared directory."""
-    from collab import paths
+    from collab.store import paths
 
     channel.answer("x", author="b")
     assert sorted(p.name for p in channel.path.parent.iterdir()) == [channel.path.name]
@@ -138,7 +138,7 @@ def test_a_writer_that_waited_while_the_file_was_replaced_writes_to_the_new_file
     """After taking the lock, a writer checks the path still names the file it locked (contract 3)."""
     import time
 
-    from collab import files
+    from collab.store import files
 
     with files.locked_for_append(channel.path):
         args = [collab_bin(), "answer", str(channel.path), "after the replace", "--as", "b"]

@@ -18,10 +18,10 @@ from pathlib import Path
 
 import pytest
 
-from collab import cursors
+from collab.live import cursors
 from collab.channel import Channel
-from collab.grammar import Ref
-from collab.watch import Follower, Update, WatchSettings, follow
+from collab.text.grammar import Ref
+from collab.live.watch import Follower, Update, WatchSettings, follow
 from tests.conftest import NOW, collab_bin
 
 pytestmark = pytest.mark.timeout(60)
@@ -606,7 +606,7 @@ def _read_pty(master: int, needle: bytes, seconds: float = 30) -> bytes:
 
 
 def test_a_half_written_append_is_never_delivered(channel: Channel) -> None:
-    from collab import journal, wal
+    from collab.ledger import journal, wal
 
     follower = Follower(channel.path)
     follower.start()
@@ -622,7 +622,7 @@ def test_a_half_written_append_is_never_delivered(channel: Channel) -> None:
 
 
 def test_a_follower_starting_during_an_append_delivers_it_only_once_whole(channel: Channel) -> None:
-    from collab import journal, wal
+    from collab.ledger import journal, wal
 
     channel.answer("already there", author="site-b")
     ledger = journal.load(channel.path)

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from collab.channel import Channel
-from collab.turns import DEFAULT_SETTLE
+from collab.live.turns import DEFAULT_SETTLE
 from tests.conftest import collab_bin
 from tests.test_live import run, until_armed
 from tests.test_push import Session, finish, stop_all, until_sleeping

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from collab.install import render_command
+from collab.integrations.install import render_command
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -58,7 +58,7 @@ def test_a_non_editable_wheel_finds_its_templates(tmp_path):
     assert {"collab/templates/channel.md", "collab/templates/join.md", "collab/templates/command.md"} <= names
     assert "collab/py.typed" in names
     probe = (
-        "import collab, collab.templates as t, collab.install as i;"
+        "import collab, collab.integrations.templates as t, collab.integrations.install as i;"
         "print(collab.__file__); print(t._template_dir()); print(len(i.render_command()))"
     )
     out = subprocess.run(

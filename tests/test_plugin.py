@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 import yaml
 
-from collab import agents
+from collab.integrations import agents
 
 #: key -> (allowed Python types, required?)
 Schema = dict[str, tuple[tuple[type, ...], bool]]
@@ -193,8 +193,8 @@ def test_the_checked_in_copies_equal_the_generator():
     """claude-commands/collab.md and the plugin's manifest and skills are what the templates make."""
     for relative, text in agents.checked_in().items():
         path = ROOT / relative
-        assert path.is_file(), f"{relative} is missing: run `python -m collab.agents`"
-        assert path.read_text(encoding="utf-8") == text, f"{relative} is stale: run `python -m collab.agents`"
+        assert path.is_file(), f"{relative} is missing: run `python -m collab.integrations.agents`"
+        assert path.read_text(encoding="utf-8") == text, f"{relative} is stale: run `python -m collab.integrations.agents`"
 
 
 def test_the_marketplace_lists_the_plugin_by_a_relative_path():

@@ -6,9 +6,9 @@ import subprocess
 
 import pytest
 
-from collab.bodies import title
+from collab.text.bodies import title
 from collab.channel import Channel
-from collab.install import render_command
+from collab.integrations.install import render_command
 
 
 def _texts(channel: Channel) -> dict[str, str]:

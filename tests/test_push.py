@@ -21,8 +21,9 @@ from pathlib import Path
 
 import pytest
 
-from collab import cursors, hookconfig, presence, seats, sleeper, wake
-from collab.format import Entry
+from collab.hooks import hookconfig, sleeper, wake
+from collab.live import cursors, presence, seats
+from collab.text.format import Entry
 from tests.conftest import TEST_SETTLE, collab_bin, state_dir
 from tests.test_live import watching
 
@@ -145,7 +146,7 @@ def stop_all(*processes: subprocess.Popen[str] | None) -> None:
 
 
 def test_the_checked_in_hooks_json_is_what_the_generator_writes() -> None:
-    """plugin/hooks/hooks.json equals collab.hookconfig.render(): regenerate with `python -m collab.hookconfig`."""
+    """plugin/hooks/hooks.json equals collab.hooks.hookconfig.render(): regenerate with `python -m collab.hooks.hookconfig`."""
     assert (PLUGIN / "hooks" / "hooks.json").read_text() == hookconfig.render()
 
 
@@ -547,7 +548,7 @@ def test_a_registry_from_before_paths_were_recorded_is_found_by_id(channel, tmp_
 def test_other_events_and_an_unwritable_env_file(tmp_path: Path) -> None:
     """An event collab does not handle is one line and exit 0; a CLAUDE_ENV_FILE that cannot be written is
     exit 1 with one line (never 2, which would wake the session)."""
-    from collab import push
+    from collab.hooks import push
 
     other = push.run(json.dumps({"hook_event_name": "PreToolUse", "session_id": "s", "cwd": "/"}).encode(), timeout=1)
     assert other == push.Outcome(0, "collab: nothing to do for the hook event PreToolUse")

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from collab import format
+from collab.text import format
 from collab.channel import Channel
 from tests.conftest import collab_bin
 
@@ -122,7 +122,7 @@ def test_readers_racing_eight_writers_never_report_an_edit(
     """Attack N1: 8 writer processes append while this process checks the channel at least 200 times,
     half taking the lock when free (as ``verify`` and ``show`` do) and half never (as ``wait`` does).
     An append in progress, or accepted between reading the file and reading the ledger, is no edit."""
-    from collab import reading
+    from collab.ledger import reading
 
     hand = HandWriter(channel.path, subprocess_env, limit=400) if with_hand_writer else None
     writers = [

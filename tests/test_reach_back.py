@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
-from collab import format
+from collab.text import format
 from collab.channel import Channel
 from tests.conftest import NOW, collab_bin
 from tests.test_hand_writers import by_hand

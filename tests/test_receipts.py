@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from collab import receipts
+from collab.live import receipts
 from collab.channel import Channel
 from tests.test_live import run
 from tests.test_push import Session, finish, stop_all, until_sleeping

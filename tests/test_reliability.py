@@ -120,7 +120,7 @@ def test_no_leftover_temporary_files(channel: Channel) -> None:
 TORN_WRITER = """
 import os, signal, sys
 from pathlib import Path
-from collab import files
+from collab.store import files
 from collab.channel import Channel
 
 real_write_all = files.write_all

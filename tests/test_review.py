@@ -5,8 +5,8 @@ import json
 import pytest
 
 from collab.cli import app
-from collab.grammar import Ref
-from collab.status import compute
+from collab.text.grammar import Ref
+from collab.render.status import compute
 from tests.conftest import NOW
 from tests.test_channel import LATER
 
@@ -143,8 +143,8 @@ def test_status_plain_text(runner, exchange):
 
 
 def test_counts_agree_in_number(channel):
-    from collab.render_text import counts_line
-    from collab.status import compute
+    from collab.render.render_text import counts_line
+    from collab.render.status import compute
 
     channel.answer("one", author="site-b")
     channel.ask("one?", author="site-b")
@@ -156,7 +156,7 @@ def test_counts_agree_in_number(channel):
 def test_rich_rendering_keeps_bodies_inert(exchange):
     from rich.console import Console
 
-    from collab.render_term import print_status, print_transcript
+    from collab.render.render_term import print_status, print_transcript
 
     console = Console(record=True, width=80, force_terminal=True, color_system="truecolor")
     document = exchange.read()
@@ -187,7 +187,7 @@ def test_show_of_a_file_that_is_not_a_channel(runner, tmp_path):
 
 def _cannot_lock(monkeypatch):
     """The channel behaves as a read-only file would for a non-root user: it cannot be locked for writing."""
-    from collab import files
+    from collab.store import files
 
     def refuse(path):
         raise PermissionError(13, "Permission denied", str(path))
@@ -196,7 +196,7 @@ def _cannot_lock(monkeypatch):
 
 
 def test_a_channel_that_cannot_be_locked_is_still_checked_read_only(exchange, runner, monkeypatch):
-    from collab import journal as integrity
+    from collab.ledger import journal as integrity
 
     with exchange.path.open("a") as handle:
         handle.write("\n### Answer 3\nby hand, not accepted yet\n")
@@ -215,7 +215,7 @@ def test_a_channel_that_cannot_be_locked_is_still_checked_read_only(exchange, ru
 
 
 def test_a_channel_without_a_ledger_that_cannot_be_locked_is_unchecked(exchange, runner, monkeypatch):
-    from collab import journal
+    from collab.ledger import journal
 
     journal.ledger_path(exchange.path).unlink()
     _cannot_lock(monkeypatch)

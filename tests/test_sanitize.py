@@ -1,7 +1,7 @@
 """The sanitiser's rule, code point by code point (contract section 7, point 7): whatever could hide
 from the person or act on the display is shown as a stand-in, and nothing else changes.
 
-The expected set is computed here from other sources than :mod:`collab.sanitize` uses (the ``regex``
+The expected set is computed here from other sources than :mod:`collab.text.sanitize` uses (the ``regex``
 package's UCD): general categories from ``unicodedata2``, and Default_Ignorable_Code_Point derived
 as DerivedCoreProperties.txt defines it, from the PropList.txt properties written out below.
 Both UCDs must be of one Unicode version: when one moves ahead, the walks fail on the code points
@@ -17,7 +17,7 @@ from functools import cache
 import pytest
 import unicodedata2
 
-from collab.sanitize import for_html, for_json, for_terminal
+from collab.text.sanitize import for_html, for_json, for_terminal
 
 pytestmark = pytest.mark.timeout(60)
 

@@ -3,7 +3,7 @@
 import json
 import stat
 
-from collab import paths
+from collab.store import paths
 from collab.cli import app
 
 

@@ -20,7 +20,9 @@ from pathlib import Path
 
 import pytest
 
-from collab import config, paths, sessions
+from collab import config
+from collab.live import sessions
+from collab.store import paths
 from tests.conftest import collab_bin
 
 pytestmark = pytest.mark.timeout(120)
@@ -222,7 +224,7 @@ def test_read_only_commands_leave_the_seat_registry_unchanged(tmp_path: Path, ag
 
 def test_a_subshell_or_wrapper_is_not_a_session() -> None:
     """The session of a command run through `sh -c`, `env` and `setsid` is the process that ran them."""
-    probe = "from collab import sessions; print(sessions.current())"
+    probe = "from collab.live import sessions; print(sessions.current())"
     command = f"env setsid {shlex.quote(sys.executable)} -c {shlex.quote(probe)}"
     ran = subprocess.run(["sh", "-c", f"bash -c {shlex.quote(command)}"], capture_output=True, text=True, check=True)
     me = sessions.process(os.getpid())
@@ -290,7 +292,7 @@ def test_a_foreign_git_in_a_shared_parent_changes_no_seat(tmp_path: Path) -> Non
             os.chown(parent / "proj", uid, uid)
             parent.chmod(mode)
         os.chown(owned, uid, uid)
-        probe = ("import sys; from pathlib import Path; from collab import seats, config; "
+        probe = ("import sys; from pathlib import Path; from collab import config; from collab.live import seats; "
                  "p = seats.here(Path(sys.argv[1]), {}); print(p.place, config.identity(None))")  # fmt: skip
         root = Path(__file__).resolve().parent.parent
         for parent in (sticky, owned):

@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
-from collab import structure
+from collab.text import structure
 
 LINES = st.sampled_from(
     [

@@ -18,11 +18,11 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from collab import render_html, render_term
+from collab.render import render_html, render_term
 from collab.channel import Channel
 from collab.cli import app
-from collab.sanitize import for_html, for_json, for_terminal
-from collab.wal import LedgerWarning
+from collab.text.sanitize import for_html, for_json, for_terminal
+from collab.ledger.wal import LedgerWarning
 from tests.conftest import collab_bin, state_dir
 
 pytestmark = pytest.mark.timeout(60)
@@ -276,7 +276,7 @@ def test_a_transcript_over_the_limit_is_shown_as_source(monkeypatch: pytest.Monk
     """Above the rendering limit a terminal gets each body as source, and a note saying why."""
     from rich.console import Console
 
-    from collab.status import compute
+    from collab.render.status import compute
 
     monkeypatch.setattr(render_term, "RENDER_LIMIT", 10)
     screen = io.StringIO()
@@ -289,7 +289,7 @@ def test_a_transcript_over_the_limit_is_shown_as_source(monkeypatch: pytest.Monk
 
 def test_a_page_over_the_limit_shows_bodies_as_source(monkeypatch: pytest.MonkeyPatch, hiding: Channel) -> None:
     """Above the rendering limit the page shows each body as preformatted source, and says so."""
-    from collab.status import compute
+    from collab.render.status import compute
 
     monkeypatch.setattr(render_html, "RENDER_LIMIT", 10)
     document = hiding.read()

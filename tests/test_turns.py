@@ -8,7 +8,7 @@ import signal
 import subprocess
 import time
 
-from collab import presence
+from collab.live import presence
 from collab.channel import Channel
 from tests.conftest import collab_bin
 from tests.test_live import run, until_armed
@@ -113,8 +113,8 @@ def test_waiting_is_not_left_behind_by_a_wait_that_returned(channel):
 def test_every_seated_author_must_have_ended_its_turn(channel):
     """Two seated authors: one waiting is not enough; the reader's own presence never counts; a
     session that ended counts as done (contract 6.2)."""
-    from collab import seats, sessions
-    from collab.turns import TurnRule, remaining
+    from collab.live import seats, sessions
+    from collab.live.turns import TurnRule, remaining
 
     me = sessions.process(os.getpid())
     assert me is not None

@@ -23,11 +23,11 @@ import typer
 from typer.core import TyperCommand, TyperGroup
 
 from collab.errors import CollabError, UsageError
-from collab.files import MAX_ENTRY_BYTES
+from collab.text.limits import MAX_ENTRY_BYTES
 
 if TYPE_CHECKING:
-    from collab.format import Entry
-    from collab.seats import Seat
+    from collab.text.format import Entry
+    from collab.live.seats import Seat
 
 _SETTINGS: dict[str, Any] = {
     "add_completion": False,  # the root app alone offers shell completion (see ``app`` below)
@@ -296,7 +296,7 @@ DirOpt = Annotated[
 
 def warn(message: object) -> None:
     """One warning line on stderr, with nothing in it that acts on a terminal."""
-    from collab.sanitize import for_terminal
+    from collab.text.sanitize import for_terminal
 
     sys.stderr.write(f"collab: warning: {for_terminal(str(message), one_line=True)}\n")
 
@@ -318,9 +318,9 @@ def heading_warnings(entries: Iterable[Entry]) -> list[str]:
     """A warning for each part of an entry heading that collab could not read (contract section 2).
 
     The document's own warnings name a heading without a number; these name the rest: a time,
-    an author or a ``re`` that is there but cannot be read (:func:`collab.grammar.unread_details`).
+    an author or a ``re`` that is there but cannot be read (:func:`collab.text.grammar.unread_details`).
     """
-    from collab.grammar import heading_text, unread_details
+    from collab.text.grammar import heading_text, unread_details
 
     found = []
     for entry in entries:
@@ -332,10 +332,10 @@ def heading_warnings(entries: Iterable[Entry]) -> list[str]:
 
 
 def take_seat(channel_path: Path, name: str | None) -> Seat:
-    """This session's seat in the channel (see :func:`collab.seats.claim`), saying so once when its
+    """This session's seat in the channel (see :func:`collab.live.seats.claim`), saying so once when its
     automatic name had to change."""
-    from collab import seats
-    from collab.sanitize import for_terminal
+    from collab.live import seats
+    from collab.text.sanitize import for_terminal
 
     seat = seats.claim(channel_path, name)
     if seat.notice:
@@ -355,12 +355,12 @@ def emit_json(document: Any) -> None:
     """Write one JSON document and a newline to stdout: indented on a terminal, compact on a pipe.
 
     Control, bidirectional and invisible characters in strings are written as ``\\uXXXX`` escapes
-    (:func:`collab.sanitize.for_json`), so the document reads back the same yet carries nothing
+    (:func:`collab.text.sanitize.for_json`), so the document reads back the same yet carries nothing
     raw that could act on a terminal it is printed on.
     """
     import json
 
-    from collab.sanitize import for_json
+    from collab.text.sanitize import for_json
 
     indent = 2 if sys.stdout.isatty() else None  # indenting makes json use its slow pure-Python encoder
     sys.stdout.write(for_json(json.dumps(document, ensure_ascii=False, indent=indent)) + "\n")
@@ -371,9 +371,9 @@ def fail(message: str, code: int, as_json: bool) -> typer.Exit:
     """Print an error the contract's way and return the :class:`typer.Exit` to raise.
 
     A message may quote channel text (a path, a heading), so it passes the same policy as every
-    other output (:mod:`collab.sanitize`): escaped under ``--json``, made visible otherwise.
+    other output (:mod:`collab.text.sanitize`): escaped under ``--json``, made visible otherwise.
     """
-    from collab.sanitize import for_json, for_terminal
+    from collab.text.sanitize import for_json, for_terminal
 
     if as_json:
         import json

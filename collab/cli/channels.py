@@ -23,9 +23,9 @@ from collab.cli.app import (
     warn,
 )
 from collab.errors import ChannelClosed, UsageError
-from collab.grammar import Ref, parse_re
-from collab.sanitize import for_terminal
-from collab.templates import shell_word
+from collab.text.grammar import Ref, parse_re
+from collab.text.sanitize import for_terminal
+from collab.integrations.templates import shell_word
 
 ReOpt = Annotated[
     str | None,
@@ -134,9 +134,9 @@ def join(channel: ChannelArg, name: AsOpt = None, directory: DirOpt = None, as_j
 def _append(
     kind: str, channel: str, text: str | None, re: str | None, name: str | None, directory: object, as_json: bool
 ) -> None:
-    from collab import cursors, seats
+    from collab.live import cursors, seats
     from collab.errors import CollabError
-    from collab.exchange import describe
+    from collab.text.exchange import describe
 
     with reporting(as_json):
         reply_to = _ref(re)
@@ -236,7 +236,7 @@ def close(
     \b
       collab close k3x9q2ab "Agreed: headers only, HMAC-SHA256."
     """
-    from collab import cursors
+    from collab.live import cursors
 
     with reporting(as_json):
         opened = Channel.open(channel, config.channel_dir(directory))

@@ -12,11 +12,11 @@ import typer
 from collab import config
 from collab.cli.app import DirOpt, JsonOpt, _complete_channel, command, emit_json, fail, reporting, warn
 from collab.errors import ChannelNotFound, CollabError, UsageError
-from collab.sanitize import for_terminal
+from collab.text.sanitize import for_terminal
 
 if TYPE_CHECKING:
-    from collab.catalog import Listing, State
-    from collab.cleanup import Removal, Skipped
+    from collab.housekeeping.catalog import Listing, State
+    from collab.housekeeping.cleanup import Removal, Skipped
 
 _HEADER = ("ID", "LAST ACTIVITY", "STATE", "ENTRIES", "TASK")
 _GAP = "  "
@@ -106,7 +106,7 @@ def list_command(
     with reporting(as_json):
         if only_open and only_closed:
             raise UsageError("--open and --closed exclude each other: give one, or neither to list all")
-        from collab.catalog import list_channels
+        from collab.housekeeping.catalog import list_channels
 
         state: State | None = "open" if only_open else "closed" if only_closed else None
         where = config.channel_dir(directory)
@@ -123,7 +123,7 @@ def list_command(
 
 def _describe(removal: Removal, dry_run: bool = False) -> str:
     """One line for a removed channel: the channel, the copies beside it, and its state files."""
-    from collab import paths
+    from collab.store import paths
 
     verb = "would remove" if dry_run else "removed"
     files = [p for p in removal.files if p != removal.path]
@@ -260,7 +260,7 @@ def prune(
       collab prune --older-than 12h
     """
     with reporting(as_json):
-        from collab.prune import prune as prune_directory
+        from collab.housekeeping.prune import prune as prune_directory
 
         seconds = config.duration("--older-than", older_than)
         pruned = prune_directory(config.channel_dir(directory), seconds, dry_run=dry_run)

@@ -26,9 +26,9 @@ from collab.cli.app import (
 from collab.errors import CollabError, UsageError
 
 if TYPE_CHECKING:
-    from collab.exchange import Closing
-    from collab.format import Entry
-    from collab.seats import Seat
+    from collab.text.exchange import Closing
+    from collab.text.format import Entry
+    from collab.live.seats import Seat
 
 EXIT_TIMEOUT = 3
 
@@ -81,9 +81,9 @@ def wait(
     \b
       collab wait k3x9q2ab --timeout 100 --json
     """
-    from collab import cursors
-    from collab.turns import TurnRule, wait_turn
-    from collab.watch import WatchSettings
+    from collab.live import cursors
+    from collab.live.turns import TurnRule, wait_turn
+    from collab.live.watch import WatchSettings
 
     with reporting(as_json):
         limit = config.seconds("--timeout", timeout)
@@ -135,9 +135,9 @@ def wait(
 
 
 def _receipts(opened: Channel, seat: Seat, lock_timeout: float) -> list[dict[str, Any]]:
-    """The receipts for the reader's own entries it has not been told of yet (:func:`collab.receipts.news`),
+    """The receipts for the reader's own entries it has not been told of yet (:func:`collab.live.receipts.news`),
     each as ``{"index", "label", "read_by"}``; none when they cannot be read (they are told next time)."""
-    from collab import receipts, seats
+    from collab.live import receipts, seats
 
     try:
         found = receipts.news(opened.path, seat.name, seats.written_by(opened.path, seat.key, seat.name), lock_timeout)
@@ -166,9 +166,9 @@ def _print_wait(
             document["closing"] = closing.to_json()
         emit_json(document | {"timed_out": timed_out, "waiting": list(waiting), "read": read})
         return
-    from collab.receipts import Receipt, sentences
-    from collab.render_text import entry_text
-    from collab.sanitize import for_terminal
+    from collab.live.receipts import Receipt, sentences
+    from collab.render.render_text import entry_text
+    from collab.text.sanitize import for_terminal
 
     found = [Receipt(r["index"], tuple(r["read_by"])) for r in read]
     for sentence in sentences(found, {r["index"]: r["label"] for r in read}):
@@ -205,7 +205,7 @@ def watch(
     \b
       collab watch k3x9q2ab --from-start
     """
-    from collab.watch import WatchSettings, follow
+    from collab.live.watch import WatchSettings, follow
 
     with reporting():
         opened = Channel.open(channel, config.channel_dir(directory))
@@ -253,7 +253,7 @@ class _Screen:
             self.errors = Console(stderr=True, highlight=False)
 
     def notice(self, text: str) -> None:
-        from collab.sanitize import for_terminal
+        from collab.text.sanitize import for_terminal
 
         if self.errors is not None:
             from rich.text import Text
@@ -268,11 +268,11 @@ class _Screen:
             self.notice(text)
         for entry in entries:
             if self.console is not None:
-                from collab.render_term import entry_renderable
+                from collab.render.render_term import entry_renderable
 
                 self.console.print(entry_renderable(entry))
             else:
-                from collab.render_text import entry_text
+                from collab.render.render_text import entry_text
 
                 sys.stdout.write(entry_text(entry) + "\n")
                 sys.stdout.flush()

@@ -40,7 +40,7 @@ def hook(
     \b
       echo '{"hook_event_name": "Stop", "session_id": "s1", "cwd": "/src/app"}' | collab hook --timeout 60
     """
-    from collab import push
+    from collab.hooks import push
 
     # A SessionStart hook's stdout reaches the model, and a stray print must never wake anything.
     devnull = os.open(os.devnull, os.O_WRONLY)

@@ -29,7 +29,7 @@ from collab.errors import UsageError
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from collab.format import Document
+    from collab.text.format import Document
 
 
 def _since(value: str | None) -> datetime | None:
@@ -112,7 +112,7 @@ def show(
       collab show k3x9q2ab --kind question --since 2026-06-22
       collab show k3x9q2ab --html -o exchange.html
     """
-    from collab.status import compute, select_entries
+    from collab.render.status import compute, select_entries
 
     with reporting(as_json):
         if as_html and as_json:
@@ -145,23 +145,23 @@ def show(
             return
         status = compute(document, opened.id, opened.path, checked)
         if as_html:
-            from collab.render_html import page_parts
+            from collab.render.render_html import page_parts
 
             parts = page_parts(document, status, entries)
             if output is None:
                 sys.stdout.writelines(parts)
             else:
-                from collab import output as out_file
-                from collab.sanitize import for_terminal
+                from collab.store import output as out_file
+                from collab.text.sanitize import for_terminal
 
                 written = out_file.write(output, parts, channel=opened.path)
                 sys.stdout.write(f"{for_terminal(str(written), one_line=True)}\n")
         elif sys.stdout.isatty():
-            from collab.render_term import print_transcript
+            from collab.render.render_term import print_transcript
 
             print_transcript(_console(), document, status, entries)
         else:
-            from collab.render_text import transcript
+            from collab.render.render_text import transcript
 
             sys.stdout.writelines(transcript(document, status, entries))
 
@@ -206,9 +206,9 @@ def status(channel: ChannelArg, name: AsOpt = None, directory: DirOpt = None, as
     """
     with reporting(as_json):
         opened = Channel.open(channel, config.channel_dir(directory))
-        from collab import receipts, seats
-        from collab.presence import waiting_names
-        from collab.status import compute
+        from collab.live import receipts, seats
+        from collab.live.presence import waiting_names
+        from collab.render.status import compute
 
         checked, document = _read(opened)
         warn_each(document.warnings, opened.path)  # status shows no transcript, so they go to stderr
@@ -218,10 +218,10 @@ def status(channel: ChannelArg, name: AsOpt = None, directory: DirOpt = None, as
         if as_json:
             emit_json(result.to_json())
         elif sys.stdout.isatty():
-            from collab.render_term import print_status
+            from collab.render.render_term import print_status
 
             print_status(_console(), result)
         else:
-            from collab.render_text import status_text
+            from collab.render.render_text import status_text
 
             sys.stdout.write(status_text(result))

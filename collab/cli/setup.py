@@ -8,11 +8,11 @@ from typing import Annotated
 import typer
 
 from collab.cli.app import JsonOpt, command, emit_json, reporting
-from collab.sanitize import for_terminal
+from collab.text.sanitize import for_terminal
 
 
 class AgentChoice(StrEnum):
-    """The agents ``install --agent`` knows (:data:`collab.agents.AGENTS`), shown as choices in help."""
+    """The agents ``install --agent`` knows (:data:`collab.integrations.agents.AGENTS`), shown as choices in help."""
 
     claude = "claude"
     codex = "codex"
@@ -65,7 +65,7 @@ def install(
       collab install
       collab install --agent codex --project
     """
-    from collab import install as installer
+    from collab.integrations import install as installer
 
     with reporting(as_json):
         written = installer.install(agent.value, project=project, force=force)

@@ -1,0 +1,264 @@
+"""Push: the Claude Code hook that wakes a session when another session writes (contract section 8).
+
+The plugin runs ``collab hook`` for three of Claude Code's hook events (``plugin/hooks/hooks.json``,
+made by :mod:`collab.hooks.hookconfig`, which cites the documentation), with the hook input on stdin:
+JSON with ``session_id``, ``cwd`` and ``hook_event_name`` (hooks reference, "Common input fields",
+https://code.claude.com/docs/en/hooks). :func:`run` never writes to stdout: a SessionStart hook's
+stdout would reach the model.
+
+- ``SessionStart``: append ``export COLLAB_SESSION=<session_id>`` to the file named by
+  ``CLAUDE_ENV_FILE`` (hooks reference, "Persist environment variables"), so every later collab
+  command of the session carries the session's key: its seat (contract 6.1) and the hook's agree,
+  and two sessions in one directory hold two seats. An explicit ``COLLAB_SESSION`` in the
+  environment is left alone.
+- ``Stop`` (``asyncRewake``, run in the background each time the session ends a turn): find the
+  open channels where this session's seat sits (:func:`collab.live.seats.holdings`). None: exit 0 at
+  once. Otherwise become the session's one sleeper (:class:`collab.hooks.sleeper.Sleeper`), wait with
+  turn-aware semantics (:func:`collab.hooks.waitany.wait_any`), move the seat's cursor past what it
+  delivers (:func:`collab.live.cursors.take`, so ``collab wait`` and the hook never deliver the same
+  entry twice) and exit 2 with the news on stderr (:mod:`collab.hooks.wake`): Claude Code wakes the
+  session and shows it to the model. A newer hook of the session, ``SessionEnd``, the agent's
+  process exiting, or the timeout end the wait with exit 0 and nothing written.
+- ``UserPromptSubmit`` (run in the background): the person sent a prompt, so the session is busy,
+  not waiting: its sleeper stops (and with it the session's presence as waiting, contract 6.2).
+  News that lands during the turn is delivered by the Stop hook that ends it, at once.
+- ``SessionEnd``: remove the session's hook files, which stops its sleeper.
+
+The seat key is the host and the real path of the git top level of ``cwd``, plus the session key
+the session's commands carry: ``COLLAB_SESSION`` when set, else the session id once SessionStart
+exported it, else Claude Code's own process (:mod:`collab.live.sessions`), which the session's
+commands find too.
+A channel closed by someone else while the hook waits wakes the session once, with the closing
+summary; one the session closed itself does not.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import threading
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from collab.hooks import sleeper, waitany, wake
+from collab.live import cursors, receipts, seats
+from collab.errors import CollabError
+from collab.live.turns import TurnRule
+from collab.live.watch import WatchSettings
+
+#: Exit code that makes Claude Code wake the session (hooks reference, "asyncRewake").
+EXIT_WAKE = 2
+#: Seconds a new hook waits for an older one of the same session to let go of the session's lock.
+HANDOVER_SECONDS = 10.0
+#: Largest hook input read from stdin, in bytes (Claude Code's is well under a kilobyte for these events).
+MAX_INPUT_BYTES = 1024 * 1024
+
+
+class Outcome(NamedTuple):
+    """What the hook does: exit with ``code``, after writing ``message`` (if any) to stderr."""
+
+    code: int
+    message: str = ""
+
+
+class HookInput(NamedTuple):
+    """The fields of Claude Code's hook input that collab reads."""
+
+    event: str
+    session_id: str
+    cwd: Path
+
+
+class BadInput(ValueError):
+    """The hook input is not what Claude Code sends."""
+
+
+def parse(raw: bytes) -> HookInput:
+    """Read Claude Code's hook input (a JSON object) from ``raw``.
+
+    Raises:
+        BadInput: not UTF-8 JSON, not an object, or ``hook_event_name``, ``session_id`` or ``cwd``
+            missing or not a string of printable characters (``cwd`` may be absent: then the
+            process's own working directory).
+    """
+    try:
+        document = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        raise BadInput("the hook input is not JSON") from None
+    except RecursionError:  # arrays or objects nested deeper than the decoder recurses
+        raise BadInput("the hook input is not the JSON Claude Code sends (it is nested too deeply)") from None
+    if not isinstance(document, dict):
+        raise BadInput("the hook input is not a JSON object")
+    event, session, cwd = (document.get(k) for k in ("hook_event_name", "session_id", "cwd"))
+    for field, value in (("hook_event_name", event), ("session_id", session)):
+        if not _printable(value, 256):
+            raise BadInput(f"the hook input has no usable {field}")
+    if cwd is not None and not (_printable(cwd, 4096) and os.path.isabs(cwd)):
+        raise BadInput("the hook input's cwd is not an absolute path")
+    return HookInput(str(event), str(session), Path(cwd) if cwd else Path.cwd())
+
+
+def _printable(value: Any, limit: int) -> bool:
+    return isinstance(value, str) and 0 < len(value) <= limit and value.strip() == value and value.isprintable()
+
+
+def run(
+    raw: bytes,
+    *,
+    timeout: float,
+    environ: Mapping[str, str] | None = None,
+    rule: TurnRule | None = None,
+    halt: threading.Event | None = None,
+) -> Outcome:
+    """Run the hook for the input ``raw``; see the module docstring for each event.
+
+    Args:
+        raw: the hook input as read from stdin.
+        timeout: seconds the Stop hook may sleep before it exits 0 by itself.
+        environ: the environment (default ``os.environ``): ``COLLAB_SESSION``, ``CLAUDE_ENV_FILE``.
+        rule: when a writer's turn is over by time (default: ``COLLAB_SETTLE`` in ``environ``, else the defaults).
+        halt: an event that ends the Stop hook's wait with exit 0 (default: set when the agent's
+            process exits, see :func:`collab.hooks.sleeper.on_agent_exit`).
+
+    Returns:
+        Exit 0 for nothing to say or malformed input (with one line then), 2 to wake the session.
+
+    Raises:
+        CollabError: the state directory or a channel's private files cannot be used safely.
+    """
+    env = os.environ if environ is None else environ
+    try:
+        given = parse(raw)
+    except BadInput as exc:
+        return Outcome(0, f"collab: {exc}; nothing to do (this command is run by Claude Code's hooks)")
+    if given.event == "SessionStart":
+        return _session_start(given, env)
+    if given.event == "SessionEnd":
+        sleeper.end(given.session_id)
+        return Outcome(0)
+    if given.event == "UserPromptSubmit":
+        sleeper.stand_down(given.session_id)
+        return Outcome(0)
+    if given.event == "Stop":
+        return _stop(given, env, time.monotonic() + timeout, rule or TurnRule.given(None, env), halt)
+    return Outcome(0, f"collab: nothing to do for the hook event {given.event}")
+
+
+def _session_start(given: HookInput, env: Mapping[str, str]) -> Outcome:
+    sleeper.sweep()
+    target = env.get("CLAUDE_ENV_FILE", "")
+    if env.get("COLLAB_SESSION", "").strip() or not target:
+        return Outcome(0)  # the session's commands already carry a key, or cannot be given one
+    try:
+        with open(target, "a", encoding="utf-8") as env_file:
+            env_file.write(f"export COLLAB_SESSION={shlex.quote(given.session_id)}\n")
+    except OSError as exc:
+        return Outcome(1, f"collab: cannot add COLLAB_SESSION to {target}: {exc.strerror}")
+    sleeper.mark_exported(given.session_id)
+    return Outcome(0)
+
+
+def seat_matcher(given: HookInput, env: Mapping[str, str]) -> Callable[[str], bool]:
+    """Which seat keys are this session's (see the module docstring).
+
+    With a session key, a seat of the session in another directory (the session ran collab there)
+    is the session's too: the key names the host, any directory, and the session.
+    """
+    session = env.get("COLLAB_SESSION", "").strip()
+    if not session and sleeper.exported(given.session_id):
+        session = given.session_id
+    place = seats.here(given.cwd, {"COLLAB_SESSION": session} if session else {})
+    host, tail = place.host, f":{place.session}"
+    return lambda key: key.startswith(f"{host}:") and key.endswith(tail)
+
+
+def _stop(
+    given: HookInput, env: Mapping[str, str], deadline: float, rule: TurnRule, halt: threading.Event | None
+) -> Outcome:
+    held = {h.channel: h for h in seats.holdings(seat_matcher(given, env))}
+    own_sleeper = sleeper.Sleeper(given.session_id)
+    if not held and not own_sleeper.path.exists():
+        return Outcome(0)  # nothing to wait on, and no older sleeper of this session to stop
+    own_sleeper.announce()  # an older sleeper of this session stops now, whatever happens next
+    try:
+        if not held:
+            return Outcome(0)
+        if not own_sleeper.acquire(HANDOVER_SECONDS):
+            return Outcome(0)  # a newer hook of this session took over meanwhile
+        if halt is None:
+            halt = threading.Event()
+            sleeper.on_agent_exit(halt)
+        return _sleep(list(held.values()), own_sleeper, deadline, rule, halt)
+    finally:
+        own_sleeper.close()
+
+
+def _sleep(
+    held: list[seats.Holding], own_sleeper: sleeper.Sleeper, deadline: float, rule: TurnRule, halt: threading.Event
+) -> Outcome:
+    """Wait until there is news to deliver and deliver it (exit 2), or until the wait ends (exit 0)."""
+    by_path = {h.channel: h for h in held}
+    settings = WatchSettings.from_env()
+    while True:
+        watches = []
+        for h in held:
+            seen, _warning = cursors.load(h.channel, h.name)
+            watches.append(waitany.Watch(h.channel, h.name, seen, _own(h)))
+        found = waitany.wait_any(
+            watches,
+            rule=rule,
+            deadline=deadline,
+            halt=halt,
+            extra=[own_sleeper.path],
+            superseded=lambda: not own_sleeper.current(),
+            closed_by_self=_closed_by_self,
+            settings=settings,
+        )
+        if not found:
+            return Outcome(0)
+        news = [item for item in (_claim(r, by_path[r.path]) for r in found) if item is not None]
+        if news:
+            return Outcome(EXIT_WAKE, wake.message(news))
+
+
+def _own(holding: seats.Holding) -> Callable[[], frozenset[int]]:
+    def own() -> frozenset[int]:
+        try:
+            return seats.written_by(holding.channel, holding.key, holding.name)
+        except CollabError:
+            return frozenset()
+
+    return own
+
+
+def _closed_by_self(path: Path, name: str) -> bool:
+    from collab.channel import Channel
+
+    try:
+        closing = Channel(path).closing()
+    except CollabError:
+        return False
+    return closing is not None and closing.author == name
+
+
+def _claim(ready: waitany.Ready, holding: seats.Holding) -> wake.News | None:
+    """Move the seat's cursor past ``ready``; the news it holds that nobody else delivered first, if any."""
+    from collab.channel import Channel
+
+    before = cursors.take(ready.path, ready.name, ready.seen, ceiling=ready.seen)
+    entries = tuple(e for e in ready.entries if e.index > before)
+    if not (entries or ready.newly_closed or ready.notices):
+        return None  # another reader (a `collab wait`) took these first
+    channel = Channel(ready.path)
+    try:
+        document = channel.read()
+        title, closing = document.header.title or channel.id, channel.closing(document)
+        found = receipts.news(ready.path, holding.name, _own(holding)())
+        read = tuple(receipts.sentences(found, {e.index: e.label for e in document.entries}))
+    except CollabError:
+        title, closing, read = channel.id, None, ()
+    claims = frozenset(e.index for e in entries if e.author == holding.name)
+    return wake.News(ready.path, title, holding.name, holding.explicit, entries, closing, claims, ready.notices, read)

@@ -1,0 +1,207 @@
+"""Turn-aware waiting on several channels at once, for the wake hook (contract sections 6.2 and 8).
+
+The turn rule is :func:`collab.live.turns.remaining`, per channel: a channel is *ready* once it holds
+unseen entries from others and every author's turn is over; or once it was closed (by someone
+else) while waited on. The wait returns every channel that is ready at that moment, each entry as
+it stands then.
+
+One :mod:`watchfiles` watcher covers the directories of all the channels (non-recursively, filtered
+to the channels' paths and to ``extra`` paths, such as the hook's sleeper file) and drives one
+:class:`collab.live.follower.Follower` per channel, as :func:`collab.live.watch.follow` does for one. The
+followers read each channel once before the watch is armed and again on its first tick, so an
+entry landing meanwhile is not missed. Presence is re-checked on each look at the files.
+
+Two differences from ``wait_turn``, both because a hook waits on behalf of a session that may still
+be writing (a busy turn does not stop the hook):
+
+- The waiter's own name never makes a turn "over": this process holds that name's presence
+  itself. An entry under the waiter's name that its seat has not (yet) recorded waits for the
+  settle time, then is checked against the seats registry again.
+- ``own`` is asked afresh at each decision, so entries the session wrote while the hook slept
+  are its own, never news.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import NamedTuple
+
+from collab.live import presence, turns
+from collab.errors import CollabError
+from collab.live.follower import Follower, Update
+from collab.text.format import Entry
+from collab.live.turns import TurnRule
+from collab.live.watch import WatchSettings, changed_paths
+
+
+class Watch(NamedTuple):
+    """One channel to wait on: its ``path``, the ``name`` who waits, the cursor ``after`` (entries
+    already seen), and ``own``: the indexes of the entries this seat wrote, as recorded now."""
+
+    path: Path
+    name: str
+    after: int
+    own: Callable[[], frozenset[int]]
+
+
+class Ready(NamedTuple):
+    """A channel the wait returns: the ``entries`` to deliver, the cursor ``seen`` they bring the
+    reader to, whether it is ``closed`` (and was closed while waited on: ``newly_closed``), and
+    ``notices`` for the reader (history edited)."""
+
+    path: Path
+    name: str
+    entries: tuple[Entry, ...]
+    seen: int
+    closed: bool
+    notices: tuple[str, ...] = ()
+    newly_closed: bool = False
+
+
+class _Channel:
+    """What the wait knows of one channel."""
+
+    __slots__ = ("closed", "closed_at_start", "follower", "notices", "seen", "settle_at", "wanted", "watch")
+
+    def __init__(self, watch: Watch, hold_s: float) -> None:
+        self.watch = watch
+        self.follower = Follower(watch.path, watch.after, hold_s)
+        self.wanted: list[Entry] = []
+        self.seen = 0  # the follower's first update counts every complete entry: a stale cursor is not kept
+        self.closed = self.closed_at_start = False
+        self.settle_at: float | None = None
+        self.notices: tuple[str, ...] = ()
+
+
+class _Stop:
+    """Ends the watcher at the deadline, when ``halt`` is set, or once some channel's settle time has come."""
+
+    def __init__(self, deadline: float | None, halt: threading.Event | None, channels: list[_Channel]) -> None:
+        self.deadline, self.halt, self.channels = deadline, halt, channels
+
+    def over(self) -> bool:
+        """True when the whole wait must end with nothing: the deadline passed or ``halt`` was set."""
+        return (self.deadline is not None and time.monotonic() >= self.deadline) or bool(
+            self.halt and self.halt.is_set()
+        )
+
+    def is_set(self) -> bool:
+        now = time.monotonic()
+        return self.over() or any(c.settle_at is not None and now >= c.settle_at for c in self.channels)
+
+
+def _real(path: Path) -> str:
+    """``path`` with its directory's real path, as the watcher reports it."""
+    return os.path.join(os.path.realpath(path.parent), path.name)
+
+
+def wait_any(
+    watches: Sequence[Watch],
+    *,
+    rule: TurnRule,
+    deadline: float | None = None,
+    halt: threading.Event | None = None,
+    extra: Sequence[Path] = (),
+    superseded: Callable[[], bool] = lambda: False,
+    closed_by_self: Callable[[Path, str], bool] = lambda _path, _name: False,
+    settings: WatchSettings | None = None,
+) -> list[Ready]:
+    """Wait until some of ``watches`` are ready (see the module docstring); return those, or [] when it ends empty.
+
+    Args:
+        watches: the channels, each with who waits and from where.
+        rule: when a writer's turn is over by time (:class:`collab.live.turns.TurnRule`).
+        deadline: a :func:`time.monotonic` time at which to give up, returning [] (None: never).
+        halt: an event that, once set, ends the wait with [] within about ``step_ms``.
+        extra: more files to watch; when one changes, ``superseded()`` is asked and the wait ends
+            with [] if it says so.
+        closed_by_self: whether a channel closed while waited on was closed by the waiter itself
+            (then it is dropped quietly instead of being returned).
+        settings: how the files are watched.
+
+    A channel that cannot be read at the start, is closed with nothing unseen, or whose history is
+    found edited at the start, is left out; when none is left the wait returns [] at once.
+    """
+    settings = settings or WatchSettings()
+    hold = 0.0 if rule.settle <= 0 else settings.idle_ms / 1000  # as `collab wait` holds a hand entry back
+    channels: list[_Channel] = []
+    with contextlib.ExitStack() as stack:
+        for watch in {w.path: w for w in watches}.values():
+            channel = _Channel(watch, hold)
+            try:
+                first = channel.follower.start()
+            except CollabError:
+                continue
+            if first.edited:
+                continue  # an edit found before the wait started is reported by every command, not woken for
+            _take(channel, first, rule)
+            channel.closed_at_start = channel.closed
+            if channel.closed and not channel.wanted:
+                continue
+            stack.enter_context(presence.waiting(watch.path, watch.name))
+            channels.append(channel)
+        stop = _Stop(deadline, halt, channels)
+        targets = {_real(c.watch.path): c for c in channels}
+        extras = {_real(p) for p in extra}
+        while channels:
+            ready = _decide(channels, rule, closed_by_self)
+            if ready or not channels:
+                return ready
+            if stop.over():
+                return []
+            for changed in changed_paths([*targets, *extras], settings, stop):
+                if changed & extras and superseded():
+                    return []
+                for key, channel in targets.items():
+                    if not changed or key in changed:
+                        _take(channel, channel.follower.refresh(settled=not changed), rule)
+                ready = _decide(channels, rule, closed_by_self)
+                if ready or not channels:
+                    return ready
+            targets = {_real(c.watch.path): c for c in channels}
+    return []
+
+
+def _take(channel: _Channel, update: Update, rule: TurnRule) -> None:
+    """Add what a look at the channel found."""
+    own = channel.watch.own() if update.entries else frozenset()
+    fresh = [e for e in update.entries if e.index not in own]
+    turns.revise(channel.wanted, update.revised)
+    channel.wanted += fresh
+    channel.seen = max(channel.seen, update.seen)
+    channel.closed = channel.closed or update.closed
+    if update.edited:
+        channel.notices = update.notices
+    if channel.wanted:
+        left = turns.remaining(channel.watch.path, channel.wanted, rule, waiter=channel.watch.name)
+        channel.settle_at = time.monotonic() + left
+
+
+def _decide(channels: list[_Channel], rule: TurnRule, closed_by_self: Callable[[Path, str], bool]) -> list[Ready]:
+    """The channels ready now; channels closed by the waiter itself are dropped from ``channels``."""
+    ready = []
+    for channel in list(channels):
+        if channel.wanted:
+            own = channel.watch.own()
+            channel.wanted = [e for e in channel.wanted if e.index not in own]
+            if not channel.wanted:
+                channel.settle_at = None
+        closed_now = channel.closed and not channel.closed_at_start
+        if closed_now and not channel.wanted and closed_by_self(channel.watch.path, channel.watch.name):
+            channels.remove(channel)
+            continue
+        turn_over = False
+        if channel.wanted:
+            left = turns.remaining(channel.watch.path, channel.wanted, rule, waiter=channel.watch.name)
+            channel.settle_at = time.monotonic() + left
+            turn_over = left <= 0
+        if turn_over or (channel.closed and channel.wanted) or closed_now or channel.notices:
+            watch = channel.watch
+            found = (tuple(channel.wanted), channel.seen, channel.closed, channel.notices, closed_now)
+            ready.append(Ready(watch.path, watch.name, *found))
+    return ready

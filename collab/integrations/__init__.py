@@ -1,0 +1,4 @@
+"""Agent integrations: the agents' files (slash commands, skills), their installation, and the templates.
+
+An empty package on import: each module is imported where it is used (lazy start-up).
+"""

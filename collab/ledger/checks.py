@@ -1,0 +1,169 @@
+"""Verification: is every accepted byte of a channel as it was accepted, and if not, what changed?
+
+Checking costs one SHA-256 pass over the accepted bytes, without parsing. The ledger's copy is
+the reference where it is longer than the journal says (a journal cut short after the copy was
+written is caught by comparing the channel with the copy's extra bytes). Only when something
+differs are both versions parsed, to name the parts that changed in a reader's terms.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import os
+from typing import Any, NamedTuple
+
+from collab.ledger import journal
+from collab.store import files
+from collab.text import format
+from collab.errors import ChannelFormatError, CollabError
+from collab.text.format import Document, Entry
+from collab.ledger.journal import Ledger, sha
+
+
+class Problem(NamedTuple):
+    """One changed part, in the reader's terms: ``part`` (``Request 2 in the header``, ``Answer 1 body``),
+    ``change`` (``edited``, ``entry removed``, ...) and a short unified ``diff`` (may be empty)."""
+
+    part: str
+    change: str
+    diff: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"part": self.part, "change": self.change, "diff": self.diff}
+
+
+class Report(NamedTuple):
+    """The outcome of a check: ``ok`` when every accepted byte is as accepted."""
+
+    ok: bool
+    problems: tuple[Problem, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {"ok": self.ok, "problems": [p.to_json() for p in self.problems]}
+
+    def summary(self) -> str:
+        """One line naming what changed."""
+        return "history was edited: " + "; ".join(f"{p.part} {p.change}" for p in self.problems)
+
+
+#: The problem reported for a channel file that is gone while its ledger remains.
+DELETED = Problem("file", "deleted", "")
+
+
+def verify(ledger: Ledger, data: bytes) -> Report:
+    """Compare ``data`` (the channel now) with what the ledger accepted: digests first, names on a mismatch."""
+    view = memoryview(data)
+    intact = len(data) >= ledger.accepted_end and sha(view[: ledger.header_end]) == ledger.header_sha
+    if intact:
+        prefix = hashlib.sha256(view[: ledger.accepted_end])
+        intact = prefix.hexdigest() == ledger.prefix_sha
+        ledger.hasher = prefix if intact else None
+    copy = _copy_beyond(ledger) if intact else b""
+    # The copy may run ahead of ``data``: a writer appended, and copied, after ``data`` was read.
+    if intact and data[ledger.accepted_end : ledger.accepted_end + len(copy)] == copy[: len(data) - ledger.accepted_end]:
+        return Report(True)
+    accepted = trusted_copy(ledger)
+    problems = _name_changes(accepted, data, ledger.header_end) if accepted is not None else []
+    return Report(False, tuple(problems or [Problem("accepted history", "edited", "")]))
+
+
+def _copy_beyond(ledger: Ledger) -> bytes:
+    """The copy's bytes past the journal's accepted end (none, unless the journal was cut short)."""
+    path = journal.copy_path(ledger.channel_path)
+    try:
+        if os.stat(path, follow_symlinks=False).st_size <= ledger.accepted_end:
+            return b""
+        return files.read_checked(path, ledger.accepted_end)
+    except (CollabError, OSError):
+        return b""
+
+
+def trusted_copy(ledger: Ledger) -> bytes | None:
+    """The copy of the accepted bytes when its accepted part matches the journal's digest, else None."""
+    try:
+        accepted = files.read_checked(journal.copy_path(ledger.channel_path))
+    except CollabError:
+        return None
+    return accepted if sha(accepted[: ledger.accepted_end]) == ledger.prefix_sha else None
+
+
+def _diff(old: str, new: str) -> str:
+    lines = list(difflib.unified_diff(old.splitlines(), new.splitlines(), "accepted", "now", n=1, lineterm=""))
+    shown = lines[2:14]
+    if len(lines) > 14:
+        shown.append(f"... ({len(lines) - 14} more diff lines)")
+    return "\n".join(shown)
+
+
+def _text(data: bytes) -> str:
+    return data.decode("utf-8", errors="replace")
+
+
+def _name_changes(accepted: bytes, data: bytes, header_end: int) -> list[Problem]:
+    old = format.parse(accepted)
+    try:
+        new = format.parse(data)
+    except ChannelFormatError as exc:
+        return [Problem("file", "replaced by an unrelated file", str(exc))]
+    unrelated = new.header.title != old.header.title and new.header.task != old.header.task
+    if unrelated and (new.header.channel_id != old.header.channel_id or not _common_entries(old, new)):
+        return [Problem("file", "replaced by an unrelated file", _diff(old.header.title, new.header.title))]
+    problems = _header_changes(accepted[:header_end], data, old, new)
+    problems += _entry_changes(accepted, data, old, new)
+    if not problems and len(data) < len(accepted):
+        problems.append(Problem("the end of the file", "cut off", _diff(_text(accepted[len(data) :]), "")))
+    if not problems:
+        problems.append(Problem("text between entries", "edited", _diff(_text(accepted), _text(data[: len(accepted)]))))
+    return problems
+
+
+def _common_entries(old: Document, new: Document) -> bool:
+    bodies = {e.body for e in old.entries}
+    return any(e.body in bodies for e in new.entries)
+
+
+def _header_changes(old_bytes: bytes, data: bytes, old: Document, new: Document) -> list[Problem]:
+    problems = []
+    a, b = old.header, new.header
+    fields = (("Title", a.title, b.title), ("Task", a.task, b.task), ("Context", a.context, b.context))
+    for name, before, after in fields:
+        if before != after:
+            problems.append(Problem(f"{name} in the header", "edited", _diff(before, after)))
+    old_requests = {r.number: r.text for r in a.requests}
+    new_requests = {r.number: r.text for r in b.requests}
+    for number in sorted(old_requests.keys() | new_requests.keys()):
+        was, now = old_requests.get(number), new_requests.get(number)
+        if was == now:
+            continue
+        change = "removed" if now is None else "added" if was is None else "edited"
+        problems.append(Problem(f"Request {number} in the header", change, _diff(was or "", now or "")))
+    if not problems and data[: new.body_start] != old_bytes:
+        problems.append(Problem("the header", "edited", _diff(_text(old_bytes), _text(data[: new.body_start]))))
+    return problems
+
+
+def _entry_changes(accepted: bytes, data: bytes, old: Document, new: Document) -> list[Problem]:
+    problems = []
+    now: dict[str, Entry] = {}
+    for entry in new.entries:
+        now.setdefault(entry.label, entry)
+    for entry in old.entries:
+        current = now.get(entry.label)
+        if current is None:
+            problems.append(Problem(entry.label, "entry removed", _diff(entry.body, "")))
+            continue
+        if current.heading != entry.heading:
+            problems.append(Problem(f"{entry.label} heading", "edited", _diff(entry.heading, current.heading)))
+            continue
+        # The last accepted entry may have grown since (text appended below it): compare what was accepted.
+        was = accepted[entry.start : entry.end]
+        is_now = data[current.start : current.start + len(was)] if entry.end == len(accepted) else (
+            data[current.start : current.end])  # fmt: skip
+        if was == is_now:
+            continue
+        same_words = was.split() == is_now.split() and current.body.split() == entry.body.split()
+        change = "edited (white space)" if same_words else "edited"
+        body = _diff(entry.body, current.body) if change == "edited" else _diff(_text(was), _text(is_now))
+        problems.append(Problem(f"{entry.label} body", change, body))
+    return problems

@@ -1,0 +1,257 @@
+"""Appending under the channel's lock: the one place collab writes to a channel it did not create.
+
+A writer (contract sections 2 and 7):
+
+1. takes ``flock(LOCK_EX)`` on the channel within ``COLLAB_LOCK_TIMEOUT`` seconds;
+2. refuses when the file holds unreadable bytes or its accepted history was edited (nothing is
+   written); a ledger that cannot be trusted is warned about and left alone;
+3. reads the numbering from the last checkpoint on, so an entry written by hand, even without its
+   final newline, counts;
+4. logs its intent, appends with one ``write``, and finds where its bytes landed (a hand writer
+   that skipped the lock may have appended first);
+5. commits: the ledger accepts everything complete. A failure here is a warning, because the
+   entry already stands; a failure before the write means nothing was written.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import warnings
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import NamedTuple
+
+from collab.ledger import checks, journal, reading, wal
+from collab.store import files
+from collab.text import blocks, format
+from collab.errors import ChannelFormatError, CollabError, EntryTooLarge, IntegrityError
+from collab.text.format import Counters
+from collab.text.grammar import Ref, compose_heading
+from collab.ledger.journal import Ledger
+
+
+class Written(NamedTuple):
+    """Where an append landed: ``offset`` of its first byte, and its ``payload``."""
+
+    offset: int
+    payload: bytes
+
+
+class Before(NamedTuple):
+    """The channel as a writer found it: the numbering at its end, the ``separator`` an append
+    starts with (ending the last line, closing a block left open by hand, then a blank line unless
+    the file ends with one), and its readable bytes (``data``), as they stand under the lock."""
+
+    counters: Counters
+    separator: str
+    data: bytes
+    last: format.Entry | None = None
+
+
+#: Seconds the file must be unchanged before a hand entry with a heading and no body, or with an
+#: unfinished last line, counts as written: until then a writer holds off (contract 7.1).
+HAND_QUIET_S = 5.0
+#: Seconds the file must be unchanged before any other hand entry just written counts as whole.
+HAND_PAUSE_S = 1.0
+
+
+class HandEntryBusy(CollabError):
+    """A hand entry at the end of the channel kept being written for the whole lock timeout."""
+
+
+def append(path: Path, compose: Callable[[Before], bytes | None]) -> Written | None:
+    """Append what ``compose`` returns for the channel as it is now; None when it returns None.
+
+    ``compose`` runs under the lock and may raise to refuse (then nothing is written). While the
+    last entry is a hand entry still being written (:func:`hold_for`), the writer lets the lock go
+    and waits for the file to be quiet, so the hand entry's lines stay under its own heading.
+
+    Raises:
+        LockTimeout, ChannelNotFound, ChannelRefused: the channel cannot be locked.
+        ChannelFormatError: the file has unreadable bytes (``collab repair`` moves them aside).
+        IntegrityError: the accepted history was edited.
+        EntryTooLarge: the channel would pass its size limit.
+        HandEntryBusy: a hand entry with no body yet, or an unfinished line, kept changing for
+            ``COLLAB_LOCK_TIMEOUT`` seconds (nothing was written).
+    """
+    from collab.config import lock_timeout
+
+    _catch_up(path)
+    deadline = time.monotonic() + lock_timeout()
+    while True:
+        with files.locked_for_append(path) as fd:
+            data, ledger = _checked(path, fd)
+            before = _before(data, ledger)
+            hold, unfinished = hold_for(path, before, os.fstat(fd).st_mtime)
+            left = deadline - time.monotonic()
+            if hold <= 0 or (left <= 0 and not unfinished):
+                return _append(path, fd, ledger, before, compose)
+            if left <= 0:
+                raise HandEntryBusy(
+                    f"nothing was written: the hand entry at the end of {path} is still being written "
+                    f"(it changed less than {HAND_QUIET_S:g} s ago, for over {lock_timeout():g} s); try again once it is done"
+                )
+        time.sleep(min(hold, left))  # waiting for a quiet spell: no event marks one, only the time since the last change
+
+
+#: Bytes of hand appends not yet accepted past which a writer accepts them before it locks.
+CATCH_UP_BYTES = 65536
+
+
+def _catch_up(path: Path) -> None:
+    """Accept a large hand-written tail the way a reader does (parsed without the lock), so that the
+    writer's own accept, under the lock, parses only what is left (contract 7.5)."""
+    found = journal.load(path)
+    try:
+        behind = os.stat(path).st_size - found.accepted_end if isinstance(found, Ledger) else 0
+    except OSError:
+        return
+    if behind > CATCH_UP_BYTES:
+        reading.verdict(path)
+
+
+def hold_for(path: Path, before: Before, modified: float, now: float | None = None) -> tuple[float, bool]:
+    """Seconds a writer must still hold off before appending after ``before`` (0: append now), and
+    whether the last entry is surely unfinished.
+
+    The last entry holds the writer off when collab did not write it as it stands (it was written,
+    or added to, by hand) and the file changed (``modified``, its ``st_mtime``) less than
+    :data:`HAND_QUIET_S` seconds ago if it has no body yet or its last line has no newline (surely
+    unfinished), or less than :data:`HAND_PAUSE_S` seconds ago otherwise; ``COLLAB_SETTLE``, when
+    set, caps both.
+
+    Raises:
+        UsageError: ``COLLAB_SETTLE`` is malformed.
+    """
+    last = before.last
+    if last is None or _written_by_collab(path, last):
+        return 0.0, False
+    from collab.config import settle
+
+    unfinished = not last.body or not before.data.endswith(b"\n")
+    needed = HAND_QUIET_S if unfinished else HAND_PAUSE_S
+    if (given := settle()) is not None:
+        needed = min(needed, given)  # COLLAB_SETTLE, the hand writer's settle time, caps it (0: no hold)
+    quiet = (time.time() if now is None else now) - modified
+    return max(0.0, needed - quiet), unfinished
+
+
+def _written_by_collab(path: Path, entry: format.Entry) -> bool:
+    return any(start <= entry.start and end == entry.end for start, end in journal.recent_appends(path))
+
+
+def _checked(path: Path, fd: int) -> tuple[bytes, Ledger | None]:
+    """The channel's readable bytes under the lock, checked against the ledger, a dead writer's append settled."""
+    shot = reading.snapshot(fd)
+    if shot.damage is not None:
+        format.parse(shot.data, shot.damage)  # a file that is no channel at all says so instead
+        raise ChannelFormatError(f"nothing was written: {shot.damage.warning()}")
+    data = shot.data
+    ledger = _ledger(path, data)
+    if ledger is not None:
+        report = checks.verify(ledger, data)
+        if not report.ok:
+            raise IntegrityError(
+                f"{report.summary()}. Nothing was written. See `collab verify {path}`; "
+                f"`collab repair {path}` restores the history and keeps the edited text"
+            )
+        data = wal.settle(ledger, fd, data)
+    return data, ledger
+
+
+def _append(
+    path: Path, fd: int, ledger: Ledger | None, before: Before, compose: Callable[[Before], bytes | None]
+) -> Written | None:
+    data = before.data
+    payload = compose(before)
+    if payload is None:
+        return None
+    if len(data) + len(payload) > files.MAX_CHANNEL_BYTES:
+        raise EntryTooLarge(
+            f"appending would take the channel past {files.MAX_CHANNEL_BYTES // 1048576} MiB; start a new channel"
+        )
+    if ledger is not None:
+        try:
+            wal.intend(ledger, len(data), payload)
+        except OSError as exc:
+            reason = exc.strerror or exc
+            raise CollabError(f"nothing was written: cannot log the append in the ledger ({reason})") from None
+    _write(fd, data, payload)
+    return Written(_commit(path, fd, ledger, len(data), payload), payload)
+
+
+def _ledger(path: Path, data: bytes) -> Ledger | None:
+    found = wal.open_ledger(path, data, may_write=True)
+    if isinstance(found, Ledger):
+        return found
+    if found is not None:
+        warnings.warn(found.sentence(path), wal.LedgerWarning, stacklevel=4)
+    return None
+
+
+def _before(data: bytes, ledger: Ledger | None) -> Before:
+    if ledger is None:
+        _, _, checkpoint = format.head(data)
+        counters = Counters()
+    else:
+        checkpoint, counters = ledger.checkpoint, ledger.counters
+    tail = format.parse_tail(data[checkpoint:].decode("utf-8"), checkpoint, counters)
+    closer = blocks.closer_for(data[tail.checkpoint :].decode("utf-8"))
+    if closer is None:
+        raise ChannelFormatError(
+            "nothing was written: the last entry leaves a code fence or HTML block open that no closing line can "
+            "end; append its closing line by hand and try again"
+        )
+    prefix = ("" if data.endswith(b"\n") or not data else "\n") + (closer + "\n" if closer else "")
+    if not (data + prefix.encode()).endswith((b"\n\n", b"\n\r\n")):
+        prefix += "\n"  # what collab appends starts after a blank line
+    return Before(tail.counters, prefix, data, tail.entries[-1] if tail.entries else None)
+
+
+def _write(fd: int, data: bytes, payload: bytes) -> None:
+    """Append ``payload``; on failure, take back what part of it was written (if it is still last)."""
+    try:
+        files.write_all(fd, payload)
+    except OSError as exc:
+        size = os.fstat(fd).st_size
+        if size > len(data) and payload.startswith(os.pread(fd, size - len(data), len(data))):
+            os.ftruncate(fd, len(data))
+        raise CollabError(f"nothing was written: {exc.strerror}") from None
+
+
+def _commit(path: Path, fd: int, ledger: Ledger | None, offset: int, payload: bytes) -> int:
+    """Find where ``payload`` landed and accept it; returns its offset. Failures are warnings now."""
+    after = reading.snapshot(fd).data
+    landed = wal.locate(after, offset, payload)
+    if landed is None:  # the readable part ends before it: a hand writer appended unreadable bytes first
+        landed = offset
+    if ledger is not None:
+        try:
+            wal.accept(ledger, after, (landed, landed + len(payload)))
+        except (OSError, CollabError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) else str(exc)
+            warnings.warn(
+                f"the entry was appended, but the ledger could not record it ({reason}); the next command catches up",
+                wal.LedgerWarning,
+                stacklevel=4,
+            )
+    return landed
+
+
+def compose_entry(kind: str, number: int, moment: datetime, author: str | None, re_ref: Ref | None, body: str) -> str:
+    """The text a writer appends for one entry, after :attr:`Before.separator`: the heading, the
+    neutralised body, and a blank line.
+
+    The blank line ends every block the body leaves open (CommonMark 0.31, section 4: a paragraph,
+    a block quote's lazy continuation, a table), so no line appended after it, such as a setext
+    underline ``---`` or ``===``, can reach back and change the body. A body that ends in a list
+    or indented code, which a blank line does not end, is followed by :data:`collab.text.blocks.END_MARK`.
+
+    ``body`` must be normalised (:func:`collab.text.blocks.normalize_body`) and non-empty.
+    """
+    written = blocks.neutralise(body)
+    if blocks.ends_open(written):  # a list or indented code: a hand line after a blank line would join it
+        written += "\n\n" + blocks.END_MARK
+    return f"{compose_heading(kind, number, moment, author, re_ref)}\n{written}\n\n"

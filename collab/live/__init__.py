@@ -1,0 +1,5 @@
+"""Waiting and seats (contract 6.1, 6.2): the follower and watcher, turns, presence, cursors, seats,
+sessions and read receipts. Imports ``collab.text``, ``collab.store`` and ``collab.ledger``.
+
+An empty package on import: each module is imported where it is used (lazy start-up).
+"""

@@ -1,0 +1,211 @@
+"""Turn-aware waiting: return the others' entries once their writer's turn is over (contract 6.2).
+
+The turn rule, written once here (:func:`remaining`) and used by ``collab wait`` and the wake
+hook (:mod:`collab.hooks.waitany`): a wait returns as soon as there are unseen entries from others and
+the turn of *every* author of them is over. An author's turn is over when:
+
+- it wrote through collab (it has a seat, :func:`collab.live.seats.writers`) and it is blocked in
+  ``wait`` or the hook on the channel now (:mod:`collab.live.presence`), or its session has ended
+  (:func:`collab.live.sessions.alive`), or the channel has not changed for ``quiet`` seconds;
+- it wrote by hand, and the channel has not changed for ``settle`` seconds, measured from the last
+  byte appended (the file's modification time), not from the last heading.
+
+An agent writes one entry per tool call, with 8 to 20 seconds of thought between calls: so a
+seated writer's turn ends when it waits, and by time only after :data:`DEFAULT_QUIET`; a hand
+writer, which cannot say that it waits, is given :data:`DEFAULT_SETTLE`. ``--settle`` given
+explicitly replaces both; ``--settle 0`` returns on the first entry. The channel closing or the
+timeout also end a wait.
+
+Presence and sessions are re-checked on every look at the file: on each change and on the
+follower's idle check (every ``idle_ms``).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+from typing import NamedTuple
+
+from collab import config
+from collab.live import presence, seats, sessions
+from collab.errors import CollabError, IntegrityError
+from collab.text.format import Entry
+from collab.live.watch import WatchSettings, follow
+
+#: Seconds the channel must be unchanged before a hand writer's turn counts as over (no ``--settle``).
+DEFAULT_SETTLE = 30.0
+#: Seconds the channel must be unchanged before a seated writer that has not waited counts as done.
+DEFAULT_QUIET = 60.0
+
+
+class TurnRule(NamedTuple):
+    """When a writer's turn is over by time alone, in seconds of an unchanged channel: ``settle`` for
+    a writer by hand, ``quiet`` for one with a seat. ``settle`` 0 ends every turn at once."""
+
+    settle: float = DEFAULT_SETTLE
+    quiet: float = DEFAULT_QUIET
+
+    @classmethod
+    def given(cls, settle: float | None, environ: Mapping[str, str] | None = None) -> TurnRule:
+        """The rule for ``--settle`` (seconds); when it was not given, ``$COLLAB_SETTLE``
+        (:func:`collab.config.settle`), else the defaults.
+
+        Raises:
+            UsageError: ``COLLAB_SETTLE`` is malformed.
+        """
+        if settle is None:
+            settle = config.settle(environ)
+        return cls() if settle is None else cls(settle, settle)
+
+
+def quiet_for(path: Path) -> float:
+    """Seconds since the channel last changed (0 when it cannot be told)."""
+    try:
+        return max(0.0, time.time() - os.stat(path).st_mtime)
+    except OSError:
+        return 0.0
+
+
+def _ended(writer: seats.Writer, host: str) -> bool:
+    """True when the writer's session ran on this host and has ended."""
+    return bool(writer.process) and writer.key.startswith(f"{host}:") and not sessions.alive(writer.process)
+
+
+def remaining(
+    path: Path,
+    entries: Iterable[Entry],
+    rule: TurnRule,
+    *,
+    waiter: str,
+    writers: Mapping[int, seats.Writer] | None = None,
+) -> float:
+    """Seconds until the turn of every author of ``entries`` is over if nothing changes; 0 when it is.
+
+    Args:
+        path: the channel.
+        entries: the unseen entries from others.
+        rule: the times of the rule (see the module docstring).
+        waiter: the name of who waits: its own presence never ends another's turn.
+        writers: the seats that wrote entries through collab, by index (default: read them now).
+    """
+    entries = list(entries)
+    if rule.settle <= 0 or not entries:
+        return 0.0
+    if writers is None:
+        try:
+            writers = seats.writers(path)
+        except CollabError:
+            writers = {}
+    quiet, host, left = quiet_for(path), socket.gethostname(), 0.0
+    seated: dict[str, seats.Writer] = {}
+    for entry in entries:
+        writer = writers.get(entry.index)
+        if writer is None:
+            left = max(left, rule.settle - quiet)
+        else:
+            seated.setdefault(writer.name, writer)
+    for name, writer in seated.items():
+        if name != waiter and presence.is_waiting(path, name):
+            continue
+        if _ended(writer, host):
+            continue
+        left = max(left, rule.quiet - quiet)
+    return max(0.0, left)
+
+
+class Waited(NamedTuple):
+    """What a wait found: the ``entries`` to deliver, the reader's new cursor ``seen``, whether the
+    channel is ``closed``, the names ``waiting`` on the channel when it returned, and ``notices``
+    for the person (unreadable bytes holding an entry back, the file vanished or back)."""
+
+    entries: tuple[Entry, ...]
+    seen: int
+    closed: bool
+    waiting: tuple[str, ...]
+    notices: tuple[str, ...] = ()
+
+
+def revise(wanted: list[Entry], revised: Iterable[Entry]) -> None:
+    """Replace in ``wanted`` each entry of the same index by its newer text in ``revised``."""
+    newer = {e.index: e for e in revised}
+    if newer:
+        wanted[:] = [newer.get(e.index, e) for e in wanted]
+
+
+class _Stop:
+    """Ends the follower at the timeout, or once the turn is over by time (asked again when due)."""
+
+    def __init__(self, timeout: float | None, due: Callable[[], float]) -> None:
+        self.timeout_at = None if timeout is None else time.monotonic() + timeout
+        self.settle_at: float | None = None
+        self.due = due
+
+    def timed_out(self) -> bool:
+        return self.timeout_at is not None and time.monotonic() >= self.timeout_at
+
+    def is_set(self) -> bool:
+        if self.timed_out():
+            return True
+        if self.settle_at is None or time.monotonic() < self.settle_at:
+            return False
+        left = self.due()  # the file may have changed since, or a writer started waiting
+        self.settle_at = time.monotonic() + left
+        return left <= 0
+
+
+def wait_turn(
+    path: Path,
+    name: str,
+    own: Callable[[Entry], bool],
+    *,
+    after: int,
+    include_own: bool = False,
+    timeout: float | None = None,
+    rule: TurnRule | None = None,
+    settings: WatchSettings | None = None,
+) -> Waited:
+    """Wait as participant ``name`` for the entries after the ``after``-th, until their writers' turns are over.
+
+    What is delivered is each entry as it stands when the wait returns: an entry written in pieces
+    is delivered with every piece that landed before then (contract 6.2).
+
+    Args:
+        path: the channel.
+        name: who waits (marked as waiting meanwhile).
+        own: which entries are the reader's own; they are skipped unless ``include_own``.
+        after: the reader's cursor (entries from the top already seen).
+        timeout: give up after this many seconds (None: never).
+        rule: when a turn is over by time (default :class:`TurnRule`'s defaults).
+        settings: how the file is watched.
+
+    Raises:
+        IntegrityError: entries delivered earlier were edited while waiting.
+        ChannelNotFound, ChannelRefused, ChannelFormatError: the channel cannot be read.
+    """
+    rule = rule or TurnRule()
+    wanted: list[Entry] = []
+    stop = _Stop(timeout, lambda: remaining(path, wanted, rule, waiter=name))
+    seen, closed = 0, False  # the follower's first update counts every complete entry, skipped or not
+    notices: list[str] = []
+    with presence.waiting(path, name):
+        hold = 0.0 if rule.settle <= 0 else None  # --settle 0: an entry as soon as its last line has ended
+        for update in follow(path, after=after, stop_event=stop, settings=settings, every_tick=True, hold_s=hold):
+            if update.edited:
+                raise IntegrityError(f"{'; '.join(update.notices)}: run `collab verify {path}` to see what changed")
+            revise(wanted, update.revised)
+            notices += update.notices
+            wanted += [e for e in update.entries if include_own or not own(e)]
+            seen, closed = max(seen, update.seen), update.closed
+            if closed:
+                break
+            if wanted:
+                left = remaining(path, wanted, rule, waiter=name)
+                if left <= 0:
+                    break
+                stop.settle_at = time.monotonic() + left
+            if stop.timed_out():
+                break
+    return Waited(tuple(wanted), seen, closed, tuple(presence.waiting_names(path)), tuple(notices))
