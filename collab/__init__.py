@@ -20,8 +20,11 @@ if TYPE_CHECKING:
         CollabError,
         EntryTooLarge,
         IntegrityError,
+        UnseenEntries,
         UsageError,
     )
+    from collab.housekeeping.cleanup import ChannelKept
+    from collab.store.files import LockTimeout
     from collab.text.format import Document, Entry
     from collab.text.grammar import Ref
 
@@ -38,6 +41,9 @@ _HOMES = {
     "IntegrityError": "collab.errors",
     "Ref": "collab.text.grammar",
     "UsageError": "collab.errors",
+    "UnseenEntries": "collab.errors",
+    "LockTimeout": "collab.store.files",
+    "ChannelKept": "collab.housekeeping.cleanup",
 }
 
 __all__ = [
@@ -53,6 +59,9 @@ __all__ = [
     "IntegrityError",
     "Ref",
     "UsageError",
+    "UnseenEntries",
+    "LockTimeout",
+    "ChannelKept",
 ]
 
 

@@ -16,9 +16,9 @@ from collab.ledger import checks, journal, reading, wal, writer
 from collab.store import files
 from collab.text import blocks, bodies, exchange, format
 from collab.ledger import repair as repairing
-from collab.errors import ChannelClosed, UnseenEntries, UsageError
+from collab.errors import ChannelClosed, ChannelRefused, CollabError, UnseenEntries, UsageError
 from collab.text.format import Document, Entry
-from collab.text.grammar import Ref, format_timestamp
+from collab.text.grammar import Ref, check_author, format_timestamp
 
 if TYPE_CHECKING:
     from collab.housekeeping import cleanup
@@ -38,10 +38,33 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-class Channel(NamedTuple):
-    """A channel file at ``path`` (``collab-<id>.md``)."""
+def _author(name: str | None) -> str | None:
+    """``name`` if it can stand in a heading and read back as written (:func:`check_author`).
 
+    Raises:
+        UsageError: it cannot.
+    """
+    if name is None:
+        return None
+    if not isinstance(name, str):
+        raise UsageError(f"an author name must be text, not {type(name).__name__}")
+    try:
+        return check_author(name)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+
+
+class _Located(NamedTuple):
     path: Path
+
+
+class Channel(_Located):
+    """A channel file at ``path`` (``collab-<id>.md``; a :class:`str` or any path-like is taken too)."""
+
+    __slots__ = ()
+
+    def __new__(cls, path: str | os.PathLike[str]) -> "Channel":
+        return super().__new__(cls, Path(path))
 
     @property
     def id(self) -> str:
@@ -75,7 +98,8 @@ class Channel(NamedTuple):
             EntryTooLarge: the task, the context or a request is over the entry limit.
             ChannelRefused, ChannelNotFound: the path is taken or the directory is missing.
         """
-        if not blocks.normalize_body(task):
+        author = _author(author) or ""
+        if not isinstance(task, str) or not blocks.normalize_body(task):
             raise UsageError("the task is empty: give the task as an argument or on stdin")
         task = bodies.checked_body("task", task)
         context = bodies.checked_body("context", context) if context.strip() else ""
@@ -101,7 +125,12 @@ class Channel(NamedTuple):
         bodies.check_header(text, task, requests)
         data = text.encode("utf-8")
         files.create_exclusive(path, data)
-        wal.build(path, data)
+        try:
+            wal.build(path, data)
+        except (OSError, CollabError) as exc:  # no channel without its ledger: take the file back
+            os.unlink(path)
+            reason = exc.strerror if isinstance(exc, OSError) else str(exc)
+            raise ChannelRefused(f"cannot start the channel's ledger ({reason}); nothing was created") from None
         return cls(path)
 
     @classmethod
@@ -241,6 +270,11 @@ class Channel(NamedTuple):
         Raises:
             The errors of :meth:`append`.
         """
+        if kind not in ("answer", "question"):
+            raise UsageError(f"unknown entry kind {kind!r}: use 'answer' or 'question'")
+        if not isinstance(body, str):
+            raise UsageError(f"the {kind} must be text, not {type(body).__name__}")
+        author = _author(author)
         body = bodies.checked_body(kind, body)
         moment = now or _now()
         text, index = "", 0
@@ -304,6 +338,7 @@ class Channel(NamedTuple):
             UsageError, EntryTooLarge: the summary is empty or cannot be written (see :meth:`append`).
             ChannelFormatError, IntegrityError, ChannelNotFound, ChannelRefused: as :meth:`append`.
         """
+        author = _author(author)
         text = bodies.checked_body("summary", summary) if summary is not None else None
         stamp = format_timestamp(now or _now())
 
