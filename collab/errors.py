@@ -7,17 +7,30 @@ exit codes in one place.
 
 from __future__ import annotations
 
+from enum import IntEnum
+
+
+class Exit(IntEnum):
+    """The contract's exit codes (section 4), the one table of them: the CLI exits with these only."""
+
+    OK = 0
+    ERROR = 1
+    USAGE = 2
+    TIMED_OUT = 3  # `wait` found nothing within its timeout
+    HISTORY_EDITED = 4
+    INTERRUPTED = 130  # Ctrl+C (128 + SIGINT)
+
 
 class CollabError(Exception):
     """A failure the user can act on; the message is one line that says what to do next."""
 
-    exit_code = 1
+    exit_code: int = Exit.ERROR
 
 
 class UsageError(CollabError):
     """An argument or option has a value collab cannot use."""
 
-    exit_code = 2
+    exit_code = Exit.USAGE
 
 
 class ChannelNotFound(CollabError):
@@ -47,4 +60,4 @@ class EntryTooLarge(CollabError):
 class IntegrityError(CollabError):
     """History that was already accepted has been edited, replaced or removed."""
 
-    exit_code = 4
+    exit_code = Exit.HISTORY_EDITED

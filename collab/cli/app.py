@@ -22,7 +22,7 @@ import click
 import typer
 from typer.core import TyperCommand, TyperGroup
 
-from collab.errors import CollabError, UsageError
+from collab.errors import CollabError, Exit, UsageError
 from collab.text.limits import MAX_ENTRY_BYTES
 
 if TYPE_CHECKING:
@@ -130,7 +130,7 @@ class OnDemandGroup(TyperGroup):
                 message = f"{message.rstrip('.')} (see `{exc.ctx.command_path if exc.ctx else 'collab'} --help`)"
             code = fail(message, exc.exit_code, _wants_json(argv)).exit_code
         except click.Abort:
-            code = fail("aborted", 1, _wants_json(argv)).exit_code
+            code = fail("aborted", Exit.ERROR, _wants_json(argv)).exit_code
         # Without standalone mode click returns an exit code raised as typer.Exit, else the command's
         # return value, which standalone click ignores: a command that returns normally exits 0.
         sys.exit(code if isinstance(code, int) else 0)
@@ -400,7 +400,7 @@ def reporting(as_json: bool = False) -> Iterator[None]:
         raise typer.Exit(0) from None
     except OSError as exc:
         where = f" ({exc.filename})" if exc.filename else ""
-        raise fail(f"{exc.strerror or exc}{where}", 1, as_json) from None
+        raise fail(f"{exc.strerror or exc}{where}", Exit.ERROR, as_json) from None
     except Exception as exc:
         if os.environ.get("COLLAB_DEBUG"):
             raise

@@ -11,7 +11,7 @@ import typer
 
 from collab import config
 from collab.cli.app import DirOpt, JsonOpt, _complete_channel, command, emit_json, fail, reporting, warn
-from collab.errors import ChannelNotFound, CollabError, UsageError
+from collab.errors import ChannelNotFound, CollabError, Exit, UsageError
 from collab.text.sanitize import for_terminal
 
 if TYPE_CHECKING:
@@ -287,7 +287,7 @@ def prune(
             )
         incomplete = [r for r in pruned.removed if not r.complete]
         if pruned.failed or incomplete:
-            raise fail(f"{len(pruned.failed) + len(incomplete)} channels not deleted, or not wholly", 1, as_json)
+            raise fail(f"{len(pruned.failed) + len(incomplete)} channels not deleted, or not wholly", Exit.ERROR, as_json)
 
 
 def _kept_json(item: Skipped) -> dict[str, str]:

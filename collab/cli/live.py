@@ -23,14 +23,14 @@ from collab.cli.app import (
     warn,
     warn_each,
 )
-from collab.errors import CollabError, UsageError
+from collab.errors import CollabError, Exit, UsageError
 
 if TYPE_CHECKING:
     from collab.text.exchange import Closing
     from collab.text.format import Entry
     from collab.live.seats import Seat
 
-EXIT_TIMEOUT = 3
+EXIT_TIMEOUT = Exit.TIMED_OUT
 
 
 @command()
@@ -113,7 +113,7 @@ def wait(
             )
         except KeyboardInterrupt:
             banner.clear()
-            raise fail("interrupted", 130, as_json) from None
+            raise fail("interrupted", Exit.INTERRUPTED, as_json) from None
         banner.clear()
         try:
             cursors.advance(opened.path, seat.name, waited.seen, timeout=lock_timeout, ceiling=waited.seen)

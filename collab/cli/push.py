@@ -10,7 +10,7 @@ import typer
 
 from collab import config
 from collab.cli.app import command
-from collab.errors import CollabError
+from collab.errors import CollabError, Exit
 
 
 @command()
@@ -53,7 +53,7 @@ def hook(
         raw = b"" if terminal else sys.stdin.buffer.read(push.MAX_INPUT_BYTES + 1)
         outcome = push.run(raw[: push.MAX_INPUT_BYTES], timeout=limit)
     except KeyboardInterrupt:
-        outcome = push.Outcome(130, "collab: interrupted")
+        outcome = push.Outcome(Exit.INTERRUPTED, "collab: interrupted")
     except CollabError as exc:
         # Any failure is exit 1: a usage error's 2 would wake the session with an error instead of news.
         outcome = push.Outcome(1, f"collab: {exc}")
