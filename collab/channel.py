@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, NamedTuple
 from collab import config
 from collab.ledger import checks, journal, reading, wal, writer
 from collab.store import files
-from collab.text import blocks, bodies, exchange, format
+from collab.text import blocks, bodies, exchange, format, naming
 from collab.ledger import repair as repairing
 from collab.errors import ChannelClosed, ChannelRefused, CollabError, UnseenEntries, UsageError
 from collab.text.format import Document, Entry
@@ -69,10 +69,7 @@ class Channel(_Located):
     @property
     def id(self) -> str:
         """The channel id, from the file name (``collab-<id>.md``)."""
-        name = self.path.name
-        if name.startswith("collab-") and name.endswith(".md"):
-            return name[len("collab-") : -len(".md")]
-        return self.path.stem
+        return naming.channel_id(self.path)
 
     @classmethod
     def create(

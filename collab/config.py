@@ -17,11 +17,9 @@ from pathlib import Path
 
 from collab.errors import ChannelNotFound, UsageError
 from collab.text.grammar import author_from_label, check_author
+from collab.text.naming import CHANNEL_NAME, file_name
 
 DEFAULT_DIR = Path("/tmp")
-#: The file name of a channel, ``collab-<id>.md``; the id (group 1) as
-#: :func:`collab.channel.new_id` makes them, or 4-32 such characters for a file named by hand.
-CHANNEL_NAME = re.compile(r"collab-([a-z0-9]{4,32})\.md")
 #: The fewest characters of an id that may stand for it (contract section 3).
 MIN_PREFIX = 4
 _ID = re.compile(rf"^(?:collab-)?([a-z0-9]{{{MIN_PREFIX},32}})(?:\.md)?$")
@@ -51,7 +49,7 @@ def channel_dir(directory: str | os.PathLike[str] | None = None) -> Path:
 
 def channel_path(channel_id: str, directory: str | os.PathLike[str] | None = None) -> Path:
     """The path of the channel with ``channel_id`` in the channel directory: ``collab-<id>.md``."""
-    return channel_dir(directory) / f"collab-{channel_id}.md"
+    return channel_dir(directory) / file_name(channel_id)
 
 
 def channel_ids(directory: str | os.PathLike[str] | None = None) -> list[str]:

@@ -266,8 +266,10 @@ def _complete_channel(incomplete: str) -> list[str]:
         names = os.listdir(config.channel_dir())
     except (OSError, CollabError):
         return []
-    ids = (name[len("collab-") : -len(".md")] for name in names if name.startswith("collab-") and name.endswith(".md"))
-    return sorted(i for i in ids if i.startswith(incomplete) and config.CHANNEL_NAME.fullmatch(f"collab-{i}.md"))
+    from collab.text import naming
+
+    ids = (naming.channel_id(name) for name in names if naming.is_channel_name(name))
+    return sorted(i for i in ids if i.startswith(incomplete))
 
 
 ChannelArg = Annotated[

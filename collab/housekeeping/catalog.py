@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Literal, NamedTuple
 
 from collab import config
+from collab.text import naming
 from collab.ledger import reading
 from collab.channel import Channel
 from collab.errors import ChannelNotFound, CollabError
@@ -74,7 +75,7 @@ def list_channels(directory: Path, state: State | None = None) -> list[Listing]:
         raise ChannelNotFound(f"directory {directory} does not exist: check --dir or COLLAB_DIR")
     listings = []
     for channel_id in config.channel_ids(directory):
-        channel = Channel(directory / f"collab-{channel_id}.md")
+        channel = Channel(directory / naming.file_name(channel_id))
         try:
             modified = os.stat(channel.path, follow_symlinks=False).st_mtime_ns
         except FileNotFoundError:

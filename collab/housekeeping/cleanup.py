@@ -34,7 +34,7 @@ from collab.ledger import reading
 from collab.live import cursors
 from collab.store import files, paths
 from collab.text import format
-from collab.config import CHANNEL_NAME
+from collab.text.naming import CHANNEL_NAME
 from collab.errors import ChannelFormatError, ChannelNotFound, ChannelRefused
 
 #: Why collab sets a copy aside beside a channel (the ``<what>`` of :func:`collab.store.paths.kept_path`).

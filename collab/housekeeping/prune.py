@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from collab import config
+from collab.text import naming
 from collab.housekeeping.cleanup import ChannelKept, Found, Removal, Rule, Skipped, remove
 from collab.errors import ChannelNotFound, CollabError
 
@@ -81,7 +82,7 @@ def prune(directory: Path, older_than: int, *, dry_run: bool = False, now: datet
     kept: list[Skipped] = []
     failed: list[Skipped] = []
     for each in config.channel_ids(directory):
-        path = directory / f"collab-{each}.md"
+        path = directory / naming.file_name(each)
         try:
             st = os.lstat(path)
         except FileNotFoundError:

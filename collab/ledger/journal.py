@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from collab.store import files, paths
+from collab.text import naming
 from collab.errors import ChannelNotFound, ChannelRefused, CollabError
 from collab.text.format import Closed, Counters, Entry
 from collab.text.grammar import Ref
@@ -204,7 +205,7 @@ def load(channel_path: Path) -> Ledger | LedgerTrouble | None:
             raise ValueError
     except (ValueError, RecursionError):  # RecursionError: nested too deeply
         return LedgerTrouble("damaged", "is damaged (no header record)")
-    channel = channel_path.stem.removeprefix("collab-")
+    channel = naming.channel_id(channel_path)
     if header.get("channel") != channel:
         return LedgerTrouble("foreign", f"belongs to another channel ({str(header.get('channel'))[:40]!r})")
     if records is None:
@@ -246,7 +247,7 @@ def _last_records(fd: int, size: int) -> tuple[list[dict[str, Any]] | None, int]
 
 def write_new(channel_path: Path, header_end: int, header_sha: str, records: list[dict[str, Any]]) -> Ledger:
     """Start (or replace) the journal of ``channel_path`` with a header record and ``records``."""
-    ledger = Ledger(channel_path, channel_path.stem.removeprefix("collab-"), header_end, header_sha)
+    ledger = Ledger(channel_path, naming.channel_id(channel_path), header_end, header_sha)
     head = {"t": "header", "v": VERSION, "channel": ledger.channel, "end": header_end, "sha": header_sha}
     journal = _lines([head, *records])
     for record in records:

@@ -29,6 +29,7 @@ from typing import Any
 from collab import config
 from collab.store import files, paths
 from collab.errors import ChannelNotFound, ChannelRefused
+from collab.text import naming
 from collab.text.grammar import format_timestamp
 
 _LOCK_FLAGS = os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
@@ -185,7 +186,7 @@ def _move(channel_path: Path, reader: str, seen: int, now: datetime | None, ceil
 
 def save(channel_path: Path, readers: dict[str, Any]) -> None:
     """Under the lock (:func:`locked`): replace the cursors file with ``readers``."""
-    document = {"channel": channel_path.stem.removeprefix("collab-"), "readers": readers}
+    document = {"channel": naming.channel_id(channel_path), "readers": readers}
     files.replace_atomic(state_path(channel_path), (json.dumps(document, indent=1) + "\n").encode())
 
 

@@ -42,6 +42,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from collab import config
 from collab.live import cursors, sessions
 from collab.store import files, paths
+from collab.text import naming
 from collab.errors import ChannelNotFound, ChannelRefused, CollabError
 
 if TYPE_CHECKING:
@@ -150,7 +151,7 @@ def _free_name(base: str, held: set[str]) -> str:
 
 def _save(channel_path: Path, registry: dict[str, Any]) -> None:
     where = os.path.join(os.path.realpath(channel_path.parent), channel_path.name)
-    document = {"channel": channel_path.stem.removeprefix("collab-"), "path": where, **registry}
+    document = {"channel": naming.channel_id(channel_path), "path": where, **registry}
     data = (json.dumps(document, indent=1, sort_keys=True) + "\n").encode()
     files.replace_atomic(paths.sidecar(channel_path, "seats.json"), data)
 
