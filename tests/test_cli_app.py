@@ -5,6 +5,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from collab.cli import app
 from collab.cli.app import _REGISTERED, COMMANDS
 from tests.conftest import collab_bin
@@ -142,3 +144,31 @@ def test_shell_completion_completes_channel_ids(tmp_path):
            "COMP_WORDS": f"collab show {made.id[:2]}", "COMP_CWORD": "2"}  # fmt: skip
     done = subprocess.run([collab_bin()], env=env, capture_output=True, text=True)
     assert done.returncode == 0 and done.stdout.split() == [made.id]
+
+
+HEAVY = ("markdown_it", "mistune", "rich", "pygments", "watchfiles", "regex")
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [("Plugin X is version 2.1.0.", []), ("## a heading in a body", ["mistune"]),
+     ("text\n  <div>\n  indented", ["markdown_it", "mistune"])],
+)  # fmt: skip
+def test_a_plain_answer_loads_no_markdown_parser(channel, subprocess_env, body: str, expected: list[str]) -> None:
+    """Issue 22: `collab answer` of a plain body imports none of the heavy modules; a body that could
+    forge structure loads mistune to check it, and markdown-it-py too where CommonMark's reading of it
+    is not plain (here, indentation and HTML)."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import atexit, sys\n"
+        f"atexit.register(lambda: print(sorted(m for m in {HEAVY!r} if m in sys.modules), file=sys.stderr))\n"
+        f"sys.argv = ['collab', 'answer', {str(channel.path)!r}, {body!r}, '--as', 'site-a']\n"
+        "from collab.console import main\n"
+        "main()\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], env=subprocess_env, capture_output=True, text=True,
+                          timeout=60)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.strip().splitlines()[-1] == repr(expected)

@@ -100,7 +100,13 @@ def _stays_one_entry(text: str, reader: Any) -> bool:
 
 def body_is_safe(body: str) -> bool:
     """True when ``body`` can be written as it is: for mistune and CommonMark alike, it holds no
-    structural heading and leaves no block open."""
+    structural heading and leaves no block open.
+
+    A body with no line that could start a heading, a fence, indentation, HTML or an underline
+    (:func:`collab.text.structure.is_plain_text`) is safe for both at once, with neither parser loaded.
+    """
+    if structure.is_plain_text(body):
+        return True
     if not _commonmark_safe(body):
         return False
     if len(body) > MISTUNE_LIMIT:
