@@ -108,8 +108,9 @@ def run(runs: int = 21) -> Report:
             f"minimal typer {typer.__version__} app, no-op command": [sys.executable, str(app), "noop", "x"],
             "the same, collector paused as collab does": [sys.executable, str(paused), "noop", "x"],
             "collab answer (small channel)": [COLLAB, "answer", channel.id, "an answer", "--as", "bench"],
+            # --settle 0: return on the entries there are, not when their writer's turn is over
             "collab wait (returns at once)": [COLLAB, "wait", channel.id, "--as", "reader", "--after", "0",
-                                              "--timeout", "5"],
+                                              "--timeout", "5", "--settle", "0"],
             "collab --help": [COLLAB, "--help"],
         }
         walls: dict[str, list[float]] = {name: [] for name in commands}
