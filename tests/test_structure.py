@@ -216,7 +216,7 @@ def test_a_window_never_ends_a_reference_definition_early(text: str, monkeypatch
 _INDENTS = st.sampled_from(["", " ", "  ", "   ", "    ", "\t", " \t", "  \t", "      "])
 _INDENTED_BODIES = st.sampled_from(["## h", "# h", "```", "~~~", "<div>", "<pre>", "</pre>", "- a", "* b", "1. c",
                                     "> q", "text", "===", "---", "- - -", "[a]: /u", "'t", "", "```js", "-->",
-                                    "<!--", "x"])  # fmt: skip
+                                    "<!--", "x", "`code` span", "``two``", "~x", "~~", "``"])  # fmt: skip
 
 
 @settings(max_examples=500, deadline=None)

@@ -122,9 +122,11 @@ def _is_plain(line: str) -> bool:
             return False
         if columns >= 4:
             return True
-        if char in "#`~<":
-            return False
         line = line.lstrip(" \t")
+        # 1-3 columns in, these may still open a top-level heading, HTML block or fence (a fence
+        # needs three backticks or tildes: a code span such as `x` opens nothing).
+        if char in "#<" or line.startswith(("```", "~~~")):
+            return False
     if line[0] in "=-":
         return bool(line.rstrip(" \t").strip(line[0]))
     return True
