@@ -316,6 +316,12 @@ def recent_appends(channel_path: Path) -> list[tuple[int, int]]:
     return spans
 
 
+def written_by_collab(channel_path: Path, start: int, end: int) -> bool:
+    """True when the journal's last records say collab appended the bytes ``[start, end)`` exactly
+    as they stand: one of :func:`recent_appends` begins at or before ``start`` and ends at ``end``."""
+    return any(begin <= start and finish == end for begin, finish in recent_appends(channel_path))
+
+
 def index(ledger: Ledger) -> list[dict[str, Any]] | None:
     """The journal's accept records as JSON objects, in order (their ``entries`` are
     :meth:`Span.to_json` lists); None when the journal cannot be read as JSON lines."""

@@ -103,12 +103,14 @@ CATCH_UP_BYTES = 65536
 def _catch_up(path: Path) -> None:
     """Accept a large hand-written tail the way a reader does (parsed without the lock), so that the
     writer's own accept, under the lock, parses only what is left (contract 7.5)."""
-    found = journal.load(path)
     try:
-        behind = os.stat(path).st_size - found.accepted_end if isinstance(found, Ledger) else 0
+        size = os.stat(path).st_size
     except OSError:
         return
-    if behind > CATCH_UP_BYTES:
+    if size <= CATCH_UP_BYTES:
+        return  # nothing so large can be behind: no need to load the journal on this path
+    found = journal.load(path)
+    if isinstance(found, Ledger) and size - found.accepted_end > CATCH_UP_BYTES:
         reading.verdict(path)
 
 
@@ -126,7 +128,7 @@ def hold_for(path: Path, before: Before, modified: float, now: float | None = No
         UsageError: ``COLLAB_SETTLE`` is malformed.
     """
     last = before.last
-    if last is None or _written_by_collab(path, last):
+    if last is None or journal.written_by_collab(path, last.start, last.end):
         return 0.0, False
     from collab.config import settle
 
@@ -136,10 +138,6 @@ def hold_for(path: Path, before: Before, modified: float, now: float | None = No
         needed = min(needed, given)  # COLLAB_SETTLE, the hand writer's settle time, caps it (0: no hold)
     quiet = (time.time() if now is None else now) - modified
     return max(0.0, needed - quiet), unfinished
-
-
-def _written_by_collab(path: Path, entry: format.Entry) -> bool:
-    return any(start <= entry.start and end == entry.end for start, end in journal.recent_appends(path))
 
 
 def _checked(path: Path, fd: int) -> tuple[bytes, Ledger | None]:

@@ -211,7 +211,7 @@ class Follower:
         ``end``) the last entry is cut short: it is held back, never delivered as if whole."""
         complete = list(entries)
         if complete and complete[-1].end >= end:  # the last entry: nothing structural follows it yet
-            quiet = settled or self.settle_s <= 0 or _written_by_collab(self.path, complete[-1])
+            quiet = settled or self.settle_s <= 0 or journal.written_by_collab(self.path, complete[-1].start, complete[-1].end)
             cut = damage is not None and complete[-1].index > self.delivered  # delivered whole before the cut
             if cut or not (line_ended and quiet):
                 complete.pop()
@@ -300,8 +300,3 @@ def _in_flight(path: Path, data: bytes, base: int) -> int:
     if not isinstance(found, journal.Ledger):
         return len(data)
     return reading.in_flight(found.intent, data, base)
-
-
-def _written_by_collab(path: Path, entry: Entry) -> bool:
-    """True when the journal's last records say collab appended ``entry`` exactly as it stands."""
-    return any(start <= entry.start and end == entry.end for start, end in journal.recent_appends(path))
