@@ -50,6 +50,7 @@ __all__ = [
     "Channel",
     "ChannelClosed",
     "ChannelFormatError",
+    "ChannelKept",
     "ChannelNotFound",
     "ChannelRefused",
     "CollabError",
@@ -57,11 +58,10 @@ __all__ = [
     "Entry",
     "EntryTooLarge",
     "IntegrityError",
-    "Ref",
-    "UsageError",
-    "UnseenEntries",
     "LockTimeout",
-    "ChannelKept",
+    "Ref",
+    "UnseenEntries",
+    "UsageError",
 ]
 
 

@@ -12,11 +12,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
 from collab import config
+from collab.errors import ChannelClosed, ChannelRefused, CollabError, UnseenEntries, UsageError
 from collab.ledger import checks, journal, reading, wal, writer
+from collab.ledger import repair as repairing
 from collab.store import files
 from collab.text import blocks, bodies, exchange, format, naming
-from collab.ledger import repair as repairing
-from collab.errors import ChannelClosed, ChannelRefused, CollabError, UnseenEntries, UsageError
 from collab.text.format import Document, Entry
 from collab.text.grammar import Ref, check_author, format_timestamp
 

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from collab.integrations import agents
 from collab.cli import app
 from collab.cli.setup import AgentChoice
+from collab.integrations import agents
 from tests.conftest import collab_bin
 from tests.test_plugin import (
     AGENT_SKILL,

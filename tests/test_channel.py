@@ -10,10 +10,10 @@ from hypothesis import strategies as st
 
 from collab.channel import Channel, new_id
 from collab.errors import ChannelClosed, ChannelFormatError, ChannelRefused, EntryTooLarge, UsageError
-from collab.text.limits import MAX_ENTRY_BYTES
+from collab.ledger.wal import LedgerWarning
 from collab.text.format import parse
 from collab.text.grammar import Ref
-from collab.ledger.wal import LedgerWarning
+from collab.text.limits import MAX_ENTRY_BYTES
 from tests.conftest import NOW
 from tests.test_format import ORIGINAL
 

@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from collab.live import presence
-from collab.store import paths
 from collab.channel import Channel
 from collab.cli import app
+from collab.live import presence
+from collab.store import paths
 from tests.conftest import NOW, collab_bin, state_dir
 from tests.test_jams import HOLDER, _other_user
 
@@ -209,9 +209,9 @@ def test_writers_racing_rm_either_land_before_it_or_find_no_channel(
 def test_a_seat_claimed_after_rm_writes_no_state_for_the_gone_channel(tmp_path: Path, channel: Channel) -> None:
     """A writer that opened the channel before ``rm`` and claims its seat after it finds no channel
     and leaves neither a lock file nor a seats file (the break CI met as a race)."""
+    from collab.errors import ChannelNotFound
     from collab.housekeeping import cleanup
     from collab.live import seats
-    from collab.errors import ChannelNotFound
 
     seats.claim(channel.path)  # a seat and its lock exist before the removal
     cleanup.remove(channel.path, lambda found: None)

@@ -15,12 +15,12 @@ from typing import Any
 
 import pytest
 
-from collab.render import sides
 from collab.channel import Channel
 from collab.cli import app
-from collab.text.grammar import Ref
+from collab.render import sides
 from collab.render.render_html import render_page
 from collab.render.status import compute, select_entries
+from collab.text.grammar import Ref
 from tests.conftest import NOW
 from tests.pages import Dom, find_chromium, run_chromium
 

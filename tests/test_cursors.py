@@ -20,10 +20,10 @@ from pathlib import Path
 
 import pytest
 
-from collab.live import cursors
-from collab.store import paths
 from collab.channel import Channel
 from collab.errors import ChannelRefused, CollabError
+from collab.live import cursors
+from collab.store import paths
 from tests.conftest import collab_bin, state_dir
 
 pytestmark = pytest.mark.timeout(120)

@@ -10,9 +10,9 @@ import subprocess
 
 import pytest
 
-from collab.store import files
 from collab.channel import Channel
 from collab.live.follower import Follower
+from collab.store import files
 from tests.conftest import collab_bin
 from tests.test_hand_writers import by_hand
 

@@ -5,9 +5,9 @@ import json
 import pytest
 
 from collab.cli import app
+from collab.render.status import compute
 from collab.text.exchange import describe
 from collab.text.grammar import Ref
-from collab.render.status import compute
 from tests.conftest import NOW
 
 

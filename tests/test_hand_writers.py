@@ -16,13 +16,13 @@ from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 from typer.testing import CliRunner
 
-from collab.ledger import journal, wal
-from collab.store import files
-from collab.text import format
 from collab.channel import Channel
 from collab.cli import app
 from collab.errors import ChannelClosed, ChannelFormatError, UsageError
+from collab.ledger import journal, wal
 from collab.live.follower import Follower
+from collab.store import files
+from collab.text import format
 from collab.text.grammar import is_entry_heading
 from tests.conftest import NOW
 

@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
+from collab.channel import Channel
 from collab.ledger import journal
 from collab.text import format
-from collab.channel import Channel
 from tests.test_hand_writers import by_hand
 
 #: Text a command may parse while it holds the lock: about its own entry and the last one.

@@ -16,9 +16,9 @@ from typer.testing import CliRunner
 
 from collab.channel import Channel
 from collab.cli import app
-from collab.text.grammar import Ref, format_timestamp
 from collab.render.render_html import markdown_html, render_page
 from collab.render.status import compute, select_entries
+from collab.text.grammar import Ref, format_timestamp
 from tests.conftest import NOW, collab_bin
 from tests.pages import Dom, find_chromium, run_chromium
 

@@ -12,14 +12,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from collab.ledger import journal, reading, wal
 from collab.channel import Channel
-from collab.ledger.checks import Report
 from collab.cli import app
 from collab.errors import IntegrityError
-from collab.text.grammar import Ref
+from collab.ledger import journal, reading, wal
+from collab.ledger.checks import Report
 from collab.ledger.journal import Ledger, copy_path, ledger_path
 from collab.ledger.wal import LedgerWarning
+from collab.text.grammar import Ref
 from tests.conftest import NOW
 
 

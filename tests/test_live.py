@@ -18,10 +18,10 @@ from pathlib import Path
 
 import pytest
 
-from collab.live import cursors
 from collab.channel import Channel
-from collab.text.grammar import Ref
+from collab.live import cursors
 from collab.live.watch import Follower, Update, WatchSettings, follow
+from collab.text.grammar import Ref
 from tests.conftest import NOW, collab_bin
 
 pytestmark = pytest.mark.timeout(60)

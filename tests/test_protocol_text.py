@@ -6,9 +6,9 @@ import subprocess
 
 import pytest
 
-from collab.text.bodies import title
 from collab.channel import Channel
 from collab.integrations.install import render_command
+from collab.text.bodies import title
 
 
 def _texts(channel: Channel) -> dict[str, str]:

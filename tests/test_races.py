@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from collab.text import format
 from collab.channel import Channel
+from collab.text import format
 from tests.conftest import collab_bin
 
 HAND_WRITER = r"""

@@ -20,8 +20,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
-from collab.text import format
 from collab.channel import Channel
+from collab.text import format
 from tests.conftest import NOW, collab_bin
 from tests.test_hand_writers import by_hand
 

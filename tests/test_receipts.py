@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from collab.live import receipts
 from collab.channel import Channel
+from collab.live import receipts
 from tests.test_live import run
 from tests.test_push import Session, finish, stop_all, until_sleeping
 

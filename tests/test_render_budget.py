@@ -13,13 +13,13 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from collab.render import render_budget, render_html, render_term
 from collab.channel import Channel
-from collab.text.format import Document
+from collab.render import render_budget, render_html, render_term
 from collab.render.render_budget import NOTICE, Budget, too_dense
 from collab.render.render_markdown import Renderer
 from collab.render.render_text import source_text
 from collab.render.status import Status, compute
+from collab.text.format import Document
 from tests.conftest import collab_bin
 from tests.test_surface import _on_pty
 

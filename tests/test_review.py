@@ -5,8 +5,8 @@ import json
 import pytest
 
 from collab.cli import app
-from collab.text.grammar import Ref
 from collab.render.status import compute
+from collab.text.grammar import Ref
 from tests.conftest import NOW
 from tests.test_channel import LATER
 

@@ -3,8 +3,8 @@
 import json
 import stat
 
-from collab.store import paths
 from collab.cli import app
+from collab.store import paths
 
 
 def _in(monkeypatch, folder, runner, *args, input=None):

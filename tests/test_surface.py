@@ -18,11 +18,11 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from collab.render import render_html, render_term
 from collab.channel import Channel
 from collab.cli import app
-from collab.text.sanitize import for_html, for_json, for_terminal
 from collab.ledger.wal import LedgerWarning
+from collab.render import render_html, render_term
+from collab.text.sanitize import for_html, for_json, for_terminal
 from tests.conftest import collab_bin, state_dir
 
 pytestmark = pytest.mark.timeout(60)

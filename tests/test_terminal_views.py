@@ -16,9 +16,9 @@ from rich.console import Console
 
 from collab.channel import Channel
 from collab.cli import app
-from collab.text.grammar import Ref
 from collab.render.render_term import EntryTitle, print_status, print_transcript
 from collab.render.status import compute
+from collab.text.grammar import Ref
 from tests.conftest import NOW, collab_bin
 
 LONG_NAME = "a-participant-with-a-rather-long-name"

@@ -8,8 +8,8 @@ import signal
 import subprocess
 import time
 
-from collab.live import presence
 from collab.channel import Channel
+from collab.live import presence
 from tests.conftest import collab_bin
 from tests.test_live import run, until_armed
 

@@ -16,13 +16,13 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from collab.hooks import push
-from collab.live import sessions
-from collab.store import paths
 from collab.channel import Channel
 from collab.cli import app
 from collab.cli.push import _wake_exit
 from collab.errors import ChannelClosed, UsageError
+from collab.hooks import push
+from collab.live import sessions
+from collab.store import paths
 from collab.text.grammar import heading_text, parse_heading, parse_re, parse_timestamp, unread_details
 from tests.conftest import collab_bin, state_dir
 

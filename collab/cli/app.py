@@ -26,8 +26,8 @@ from collab.errors import CollabError, Exit, UsageError
 from collab.text.limits import MAX_ENTRY_BYTES
 
 if TYPE_CHECKING:
-    from collab.text.format import Entry
     from collab.live.seats import Seat
+    from collab.text.format import Entry
 
 _SETTINGS: dict[str, Any] = {
     "add_completion": False,  # the root app alone offers shell completion (see ``app`` below)

@@ -23,9 +23,9 @@ from collab.cli.app import (
     warn,
 )
 from collab.errors import ChannelClosed, UsageError
+from collab.integrations.templates import shell_word
 from collab.text.grammar import Ref, parse_re
 from collab.text.sanitize import for_terminal
-from collab.integrations.templates import shell_word
 
 ReOpt = Annotated[
     str | None,
@@ -134,8 +134,8 @@ def join(channel: ChannelArg, name: AsOpt = None, directory: DirOpt = None, as_j
 def _append(
     kind: str, channel: str, text: str | None, re: str | None, name: str | None, directory: object, as_json: bool
 ) -> None:
-    from collab.live import cursors, seats
     from collab.errors import CollabError
+    from collab.live import cursors, seats
     from collab.text.exchange import describe
 
     with reporting(as_json):

@@ -26,9 +26,9 @@ from collab.cli.app import (
 from collab.errors import CollabError, Exit, UsageError
 
 if TYPE_CHECKING:
+    from collab.live.seats import Seat
     from collab.text.exchange import Closing
     from collab.text.format import Entry
-    from collab.live.seats import Seat
 
 EXIT_TIMEOUT = Exit.TIMED_OUT
 

@@ -10,9 +10,9 @@ import typer
 
 from collab import config
 from collab.channel import Channel
-from collab.ledger.checks import Report
 from collab.cli.app import ChannelArg, DirOpt, JsonOpt, command, emit_json, fail, heading_warnings, reporting, warn_each
 from collab.errors import CollabError, IntegrityError
+from collab.ledger.checks import Report
 from collab.text.sanitize import for_terminal
 
 EXIT_INTEGRITY = IntegrityError.exit_code

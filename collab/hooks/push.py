@@ -43,9 +43,9 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from collab.errors import CollabError
 from collab.hooks import sleeper, waitany, wake
 from collab.live import cursors, receipts, seats
-from collab.errors import CollabError
 from collab.live.turns import TurnRule
 from collab.live.watch import WatchSettings
 

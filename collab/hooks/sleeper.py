@@ -30,9 +30,9 @@ import threading
 import time
 from pathlib import Path
 
+from collab.errors import ChannelNotFound, ChannelRefused, CollabError
 from collab.live import sessions
 from collab.store import files, paths
-from collab.errors import ChannelNotFound, ChannelRefused, CollabError
 
 _FLAGS = os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
 _PREFIX = "hook-"

@@ -31,12 +31,12 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
-from collab.live import presence, turns
 from collab.errors import CollabError
+from collab.live import presence, turns
 from collab.live.follower import Follower, Update
-from collab.text.format import Entry
 from collab.live.turns import TurnRule
 from collab.live.watch import WatchSettings, changed_paths
+from collab.text.format import Entry
 
 
 class Watch(NamedTuple):

@@ -16,11 +16,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import NamedTuple
 
+from collab.integrations.templates import shell_word
+from collab.render.render_text import entry_text
 from collab.text.exchange import Closing
 from collab.text.format import Entry
-from collab.render.render_text import entry_text
 from collab.text.sanitize import for_terminal
-from collab.integrations.templates import shell_word
 
 #: Characters of entries, at most, in one wake message (Claude Code's cap is 10,000 for all of it).
 BUDGET = 7_000

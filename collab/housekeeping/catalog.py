@@ -6,12 +6,12 @@ from pathlib import Path
 from typing import Literal, NamedTuple
 
 from collab import config
-from collab.text import naming
-from collab.ledger import reading
 from collab.channel import Channel
 from collab.errors import ChannelNotFound, CollabError
-from collab.text.grammar import format_timestamp
+from collab.ledger import reading
 from collab.render.status import last_activity
+from collab.text import naming
+from collab.text.grammar import format_timestamp
 
 #: The states ``collab ls --open`` / ``--closed`` select; a file that is not a readable channel is
 #: ``unreadable``, and is listed only when no state is asked for.

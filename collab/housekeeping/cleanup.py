@@ -30,12 +30,12 @@ from pathlib import Path
 from typing import NamedTuple
 
 from collab import config
+from collab.errors import ChannelFormatError, ChannelNotFound, ChannelRefused
 from collab.ledger import reading
 from collab.live import cursors
 from collab.store import files, paths
 from collab.text import format
 from collab.text.naming import CHANNEL_NAME
-from collab.errors import ChannelFormatError, ChannelNotFound, ChannelRefused
 
 #: Why collab sets a copy aside beside a channel (the ``<what>`` of :func:`collab.store.paths.kept_path`).
 KEPT_KINDS = ("edited", "torn", "unreadable")

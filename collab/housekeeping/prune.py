@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import NamedTuple
 
 from collab import config
-from collab.text import naming
-from collab.housekeeping.cleanup import ChannelKept, Found, Removal, Rule, Skipped, remove
 from collab.errors import ChannelNotFound, CollabError
+from collab.housekeeping.cleanup import ChannelKept, Found, Removal, Rule, Skipped, remove
+from collab.text import naming
 
 
 class Pruned(NamedTuple):

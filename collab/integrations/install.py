@@ -24,8 +24,8 @@ import stat
 from pathlib import Path
 from typing import Literal, NamedTuple
 
-from collab.integrations import agents
 from collab.errors import ChannelRefused
+from collab.integrations import agents
 from collab.store.files import write_all
 
 Outcome = Literal["created", "updated", "unchanged"]

@@ -13,12 +13,12 @@ import hashlib
 import os
 from typing import Any, NamedTuple
 
+from collab.errors import ChannelFormatError, CollabError
 from collab.ledger import journal
+from collab.ledger.journal import Ledger, sha
 from collab.store import files
 from collab.text import format
-from collab.errors import ChannelFormatError, CollabError
 from collab.text.format import Document, Entry
-from collab.ledger.journal import Ledger, sha
 
 
 class Problem(NamedTuple):

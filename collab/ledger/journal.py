@@ -29,9 +29,9 @@ import os
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from collab.errors import ChannelNotFound, ChannelRefused, CollabError
 from collab.store import files, paths
 from collab.text import naming
-from collab.errors import ChannelNotFound, ChannelRefused, CollabError
 from collab.text.format import Closed, Counters, Entry
 from collab.text.grammar import Ref
 

@@ -13,12 +13,12 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from collab.ledger import checks, journal, wal
+from collab.ledger.checks import Report
+from collab.ledger.journal import Intent, Ledger, LedgerTrouble
 from collab.store import files
 from collab.text import blocks, format, structure
-from collab.ledger.checks import Report
 from collab.text.format import Damage, Document, Entry
 from collab.text.grammar import Ref
-from collab.ledger.journal import Intent, Ledger, LedgerTrouble
 
 
 class Snapshot(NamedTuple):

@@ -16,12 +16,12 @@ import os
 from pathlib import Path
 from typing import NamedTuple
 
+from collab.errors import ChannelNotFound, CollabError
 from collab.ledger import checks, journal, reading, wal
+from collab.ledger.checks import DELETED, Problem
+from collab.ledger.journal import Ledger
 from collab.store import files
 from collab.text import format
-from collab.ledger.checks import DELETED, Problem
-from collab.errors import ChannelNotFound, CollabError
-from collab.ledger.journal import Ledger
 
 
 class Repair(NamedTuple):

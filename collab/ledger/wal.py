@@ -25,9 +25,9 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from collab.ledger import journal
+from collab.ledger.journal import Accept, Intent, Ledger, LedgerTrouble, Span, sha
 from collab.store import files
 from collab.text import format
-from collab.ledger.journal import Accept, Intent, Ledger, LedgerTrouble, Span, sha
 
 
 class LedgerWarning(UserWarning):

@@ -23,13 +23,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import NamedTuple
 
+from collab.errors import ChannelFormatError, CollabError, EntryTooLarge, IntegrityError
 from collab.ledger import checks, journal, reading, wal
+from collab.ledger.journal import Ledger
 from collab.store import files
 from collab.text import blocks, format
-from collab.errors import ChannelFormatError, CollabError, EntryTooLarge, IntegrityError
 from collab.text.format import Counters
 from collab.text.grammar import Ref, compose_heading
-from collab.ledger.journal import Ledger
 
 
 class Written(NamedTuple):

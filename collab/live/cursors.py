@@ -27,8 +27,8 @@ from pathlib import Path
 from typing import Any
 
 from collab import config
-from collab.store import files, paths
 from collab.errors import ChannelNotFound, ChannelRefused
+from collab.store import files, paths
 from collab.text import naming
 from collab.text.grammar import format_timestamp
 

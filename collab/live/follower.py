@@ -23,10 +23,10 @@ import time
 from pathlib import Path
 from typing import NamedTuple
 
+from collab.errors import ChannelFormatError, ChannelNotFound, CollabError
 from collab.ledger import journal, reading
 from collab.store import files
 from collab.text import format
-from collab.errors import ChannelFormatError, ChannelNotFound, CollabError
 from collab.text.format import Counters, Document, Entry
 
 #: Bytes kept from just before the checkpoint, to notice a rewrite that also grew the file.

@@ -18,6 +18,7 @@ from typing import Any, NamedTuple
 from collab import config
 from collab.live import cursors
 
+
 class Reader(NamedTuple):
     """A reader of a channel: its ``name``, how many entries it has ``seen`` (from the top), and when
     its cursor last moved (``seen_at``, an RFC 3339 UTC timestamp, or None)."""

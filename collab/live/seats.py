@@ -40,10 +40,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from collab import config
+from collab.errors import ChannelNotFound, ChannelRefused, CollabError
 from collab.live import cursors, sessions
 from collab.store import files, paths
 from collab.text import naming
-from collab.errors import ChannelNotFound, ChannelRefused, CollabError
 
 if TYPE_CHECKING:
     from collab.text.format import Entry

@@ -30,10 +30,10 @@ from pathlib import Path
 from typing import NamedTuple
 
 from collab import config
-from collab.live import presence, seats, sessions
 from collab.errors import CollabError, IntegrityError
-from collab.text.format import Entry
+from collab.live import presence, seats, sessions
 from collab.live.watch import WatchSettings, follow
+from collab.text.format import Entry
 
 #: Seconds the channel must be unchanged before a hand writer's turn counts as over (no ``--settle``).
 DEFAULT_SETTLE = 30.0

@@ -27,12 +27,12 @@ from collections.abc import Iterable, Iterator
 
 from collab.integrations import templates
 from collab.render import highlight, render_budget, sides
-from collab.text.format import Document, Entry
-from collab.text.grammar import Ref, parse_timestamp
 from collab.render.render_markdown import Renderer, markdown_html
 from collab.render.render_text import task_after_title
-from collab.text.sanitize import for_html
 from collab.render.status import Status
+from collab.text.format import Document, Entry
+from collab.text.grammar import Ref, parse_timestamp
+from collab.text.sanitize import for_html
 
 __all__ = ["RENDER_LIMIT", "markdown_html", "page_parts", "render_page", "utc_time"]
 

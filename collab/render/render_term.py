@@ -40,7 +40,6 @@ from rich.table import Table
 from rich.text import Text
 
 from collab.render import render_budget
-from collab.text.format import Document, Entry
 from collab.render.render_budget import Budget, Clock, TooCostly
 from collab.render.render_text import (
     body_text,
@@ -51,8 +50,9 @@ from collab.render.render_text import (
     source_text,
     task_after_title,
 )
-from collab.text.sanitize import for_terminal
 from collab.render.status import Status
+from collab.text.format import Document, Entry
+from collab.text.sanitize import for_terminal
 
 #: Characters of entry bodies up to which a transcript is rendered as markdown; above it, as source.
 RENDER_LIMIT = 1_000_000

@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING
 from collab.text.sanitize import for_terminal
 
 if TYPE_CHECKING:
-    from collab.text.format import Document, Entry
     from collab.render.status import Participant, Status
+    from collab.text.format import Document, Entry
 
 
 def describe(entry: Entry, answers: tuple[int, ...] | None = None) -> str:

@@ -12,9 +12,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from collab.live.receipts import Reader, read_by
 from collab.text.format import Document, Entry
 from collab.text.grammar import parse_timestamp
-from collab.live.receipts import Reader, read_by
 
 
 class RequestState(NamedTuple):

@@ -24,8 +24,8 @@ import stat
 from collections.abc import Iterable
 from pathlib import Path
 
-from collab.store import files, paths
 from collab.errors import ChannelFormatError, ChannelNotFound, ChannelRefused
+from collab.store import files, paths
 from collab.text.format import parse
 
 _STATE_WORDS = "|".join(sorted({name.split(".")[0] for name in paths.SIDECARS}))

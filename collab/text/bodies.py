@@ -2,9 +2,8 @@
 
 import warnings
 
-from collab.text import limits
-from collab.text import blocks, format
 from collab.errors import EntryTooLarge, UsageError
+from collab.text import blocks, format, limits
 
 
 def title(task: str, limit: int = 80) -> str:

@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
-from collab.text import blocks, format, structure
 from collab.errors import UsageError
+from collab.text import blocks, format, structure
 from collab.text.format import Closed, Counters, Entry
 from collab.text.grammar import Ref
 

@@ -23,8 +23,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
-from collab.text import blocks, structure
 from collab.errors import ChannelFormatError
+from collab.text import blocks, structure
 from collab.text.grammar import (
     MAX_HEADING_CHARS,
     Ref,
