@@ -20,11 +20,14 @@ if TYPE_CHECKING:
         CollabError,
         EntryTooLarge,
         IntegrityError,
+        StorageError,
         UnseenEntries,
         UsageError,
     )
     from collab.housekeeping.cleanup import ChannelKept
+    from collab.seat import Seat, Waited
     from collab.store.files import LockTimeout
+    from collab.text.exchange import Posted
     from collab.text.format import Document, Entry
     from collab.text.grammar import Ref
 
@@ -39,6 +42,10 @@ _HOMES = {
     "Entry": "collab.text.format",
     "EntryTooLarge": "collab.errors",
     "IntegrityError": "collab.errors",
+    "Posted": "collab.text.exchange",
+    "Seat": "collab.seat",
+    "StorageError": "collab.errors",
+    "Waited": "collab.seat",
     "Ref": "collab.text.grammar",
     "UsageError": "collab.errors",
     "UnseenEntries": "collab.errors",
@@ -59,9 +66,13 @@ __all__ = [
     "EntryTooLarge",
     "IntegrityError",
     "LockTimeout",
+    "Posted",
     "Ref",
+    "Seat",
+    "StorageError",
     "UnseenEntries",
     "UsageError",
+    "Waited",
 ]
 
 
@@ -70,3 +81,7 @@ def __getattr__(name: str) -> Any:
     if home is None:
         raise AttributeError(f"module 'collab' has no attribute {name!r}")
     return getattr(importlib.import_module(home), name)
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

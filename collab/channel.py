@@ -1,27 +1,45 @@
-"""A channel: create it, read it, append entries to it.
+"""A channel: the library's front door with :class:`collab.seat.Seat` (contract section 9).
 
-This is the library's front door. Appends follow contract section 2: the next number is taken under
-``flock(LOCK_EX)`` from the file as it is at that moment, and the whole entry is written with one
-``write`` so a reader never sees two entries interleaved. Time and the id source are parameters.
+``Channel`` names one channel file; its methods create, open, read, check, follow, review,
+verify, repair and remove it, and seat participants in it. Every failure is a
+:class:`collab.errors.CollabError`: an ``OSError`` from the file system (``ENOSPC``, ``EIO`` ...)
+leaves a public method as :class:`collab.errors.StorageError`, with its ``strerror`` and file.
+Time and the id source are parameters.
+
+Cost: ``read`` and ``check`` read the whole file; ``status`` adds the seats, cursors and presence
+files; ``follow`` reads the file once, then only what each change adds.
 """
 
+from __future__ import annotations
+
+import functools
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, ParamSpec, TypeVar
 
 from collab import config
-from collab.errors import ChannelClosed, ChannelRefused, CollabError, UnseenEntries, UsageError
-from collab.ledger import checks, journal, reading, wal, writer
-from collab.ledger import repair as repairing
-from collab.store import files
-from collab.text import blocks, bodies, exchange, format, naming
-from collab.text.format import Document, Entry
-from collab.text.grammar import Ref, check_author, format_timestamp
+from collab.errors import StorageError, UsageError
+from collab.ledger import entries as appending
+from collab.text import naming
 
 if TYPE_CHECKING:
-    from collab.housekeeping import cleanup
+    from collab.housekeeping.catalog import Listing
+    from collab.housekeeping.cleanup import Removal
+    from collab.housekeeping.prune import Pruned
+    from collab.ledger.checks import Report
+    from collab.ledger.reading import Checked
+    from collab.ledger.repair import Repair
+    from collab.live.follower import Update
+    from collab.render.status import Status
+    from collab.seat import Seat
+    from collab.text.exchange import Closing, IsOwn, Posted
+    from collab.text.format import Document, Entry
+    from collab.text.grammar import Ref
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
 
 _ID_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
 ID_LENGTH = 8
@@ -29,7 +47,7 @@ ID_LENGTH = 8
 
 def new_id() -> str:
     """A channel id: 8 characters from ``[a-z0-9]`` drawn with :mod:`secrets` (about 41 bits)."""
-    import secrets  # here, not at the top: only a new channel needs it (about 3 ms of start-up)
+    import secrets  # only a new channel needs it
 
     return "".join(secrets.choice(_ID_ALPHABET) for _ in range(ID_LENGTH))
 
@@ -38,20 +56,23 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _author(name: str | None) -> str | None:
-    """``name`` if it can stand in a heading and read back as written (:func:`check_author`).
+def storage_error(exc: OSError) -> StorageError:
+    """``exc`` as the :class:`StorageError` a public method raises: its reason, then its file."""
+    where = f" ({exc.filename})" if exc.filename else ""
+    return StorageError(f"{exc.strerror or exc}{where}")
 
-    Raises:
-        UsageError: it cannot.
-    """
-    if name is None:
-        return None
-    if not isinstance(name, str):
-        raise UsageError(f"an author name must be text, not {type(name).__name__}")
-    try:
-        return check_author(name)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
+
+def guarded(method: Callable[_P, _R]) -> Callable[_P, _R]:
+    """The error boundary of a public method: an ``OSError`` leaves it as :class:`StorageError`."""
+
+    @functools.wraps(method)
+    def call(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        try:
+            return method(*args, **kwargs)
+        except OSError as exc:
+            raise storage_error(exc) from exc
+
+    return call
 
 
 class _Located(NamedTuple):
@@ -59,11 +80,17 @@ class _Located(NamedTuple):
 
 
 class Channel(_Located):
-    """A channel file at ``path`` (``collab-<id>.md``; a :class:`str` or any path-like is taken too)."""
+    """The channel file at ``path`` (``collab-<id>.md``; a :class:`str` or any path-like is taken too).
+
+    Raises:
+        UsageError: ``path`` is not a path.
+    """
 
     __slots__ = ()
 
-    def __new__(cls, path: str | os.PathLike[str]) -> "Channel":
+    def __new__(cls, path: str | os.PathLike[str]) -> Channel:
+        if not isinstance(path, str | os.PathLike):
+            raise UsageError(f"a channel is named by its path, not {type(path).__name__}")
         return super().__new__(cls, Path(path))
 
     @property
@@ -71,7 +98,15 @@ class Channel(_Located):
         """The channel id, from the file name (``collab-<id>.md``)."""
         return naming.channel_id(self.path)
 
+    @property
+    def shell_word(self) -> str:
+        """The path as one POSIX shell word, quoted only when it needs to be (as join messages write it)."""
+        from collab.integrations.templates import shell_word
+
+        return shell_word(self.path)
+
     @classmethod
+    @guarded
     def create(
         cls,
         task: str,
@@ -82,67 +117,95 @@ class Channel(_Located):
         directory: str | os.PathLike[str] | None = None,
         now: datetime | None = None,
         id_source: Callable[[], str] = new_id,
-    ) -> "Channel":
+    ) -> Channel:
         """Create a new channel file (mode 0600, ``O_EXCL|O_NOFOLLOW``) in the channel directory.
 
         The task, the context and each request are checked as an entry's body is
         (:func:`collab.text.bodies.checked_body`): terminal controls are written visibly, and text no
-        reader could read back is refused before anything is created.
+        reader could read back is refused before anything is created. A create that fails leaves
+        no file behind.
 
         Raises:
-            UsageError: the task is empty; the task, the context or a request holds a NUL or is not
-                valid text; or a request cannot be written as a list item.
+            UsageError: the author cannot stand in a heading; the task is empty; the task, the context
+                or a request holds a NUL or is not valid text; or a request cannot be a list item.
             EntryTooLarge: the task, the context or a request is over the entry limit.
             ChannelRefused, ChannelNotFound: the path is taken or the directory is missing.
+            StorageError: the file system failed the write (nothing is left behind).
         """
-        author = _author(author) or ""
-        if not isinstance(task, str) or not blocks.normalize_body(task):
-            raise UsageError("the task is empty: give the task as an argument or on stdin")
-        task = bodies.checked_body("task", task)
-        context = bodies.checked_body("context", context) if context.strip() else ""
-        requests = [
-            bodies.checked_body(f"request {number}", text)
-            for number, text in enumerate((r for r in (requests or []) if r.strip()), 1)
-        ]
-        from collab.integrations import templates  # only creating and joining need the templates
+        from collab.ledger import founding
 
-        channel_id = id_source()
-        path = config.channel_path(channel_id, directory)
-        text = templates.render(
-            "channel.md",
-            title=bodies.title(task),
-            id=channel_id,
-            created=format_timestamp(now or _now()),
-            author=author,
-            task=blocks.neutralise(task),
-            context=blocks.neutralise(context) if context else "",
-            requests=bodies.request_items(requests),
-            path=templates.shell_word(path),
+        path = founding.found(
+            task,
+            author=appending.checked_author(author) or "",
+            context=context,
+            requests=requests,
+            directory=directory,
+            moment=now or _now(),
+            channel_id=id_source(),
         )
-        bodies.check_header(text, task, requests)
-        data = text.encode("utf-8")
-        files.create_exclusive(path, data)
-        try:
-            wal.build(path, data)
-        except (OSError, CollabError) as exc:  # no channel without its ledger: take the file back
-            os.unlink(path)
-            reason = exc.strerror if isinstance(exc, OSError) else str(exc)
-            raise ChannelRefused(f"cannot start the channel's ledger ({reason}); nothing was created") from None
         return cls(path)
 
     @classmethod
-    def open(cls, ref: str, directory: str | os.PathLike[str] | None = None) -> "Channel":
-        """The channel named by ``ref`` (a path or an id), checked to exist and be safe to open.
+    @guarded
+    def open(cls, ref: str, directory: str | os.PathLike[str] | None = None) -> Channel:
+        """The channel named by ``ref`` (a path, an id or a unique prefix), checked to exist and be safe to open.
 
         Raises:
             UsageError, ChannelNotFound, ChannelRefused: see :func:`collab.config.resolve` and
                 :func:`collab.store.files.open_checked`.
         """
-        path = config.resolve(ref, directory, existing=True)
+        from collab.store import files
+
+        if not isinstance(ref, str | os.PathLike):
+            raise UsageError(f"a channel is named by a path, an id or a prefix, not {type(ref).__name__}")
+        path = config.resolve(os.fspath(ref), config.channel_dir(directory), existing=True)
         os.close(files.open_checked(path))
         return cls(path)
 
-    def remove(self, *, force: bool = False) -> "cleanup.Removal":
+    @classmethod
+    @guarded
+    def locate(cls, ref: str, directory: str | os.PathLike[str] | None = None) -> Channel:
+        """As :meth:`open`, but a deleted channel whose ledger remains is still named (for
+        :meth:`verify` and :meth:`repair`, which can create it again).
+
+        Raises:
+            As :meth:`open`.
+        """
+        path = config.resolve(os.fspath(ref), config.channel_dir(directory))
+        return cls.open(ref, directory) if os.path.lexists(path) else cls(path)
+
+    @classmethod
+    @guarded
+    def catalog(cls, directory: str | os.PathLike[str] | None = None, state: str | None = None) -> list[Listing]:
+        """The channels in the channel directory, newest first (see :func:`collab.housekeeping.catalog.list_channels`).
+
+        Raises:
+            UsageError: ``state`` is not ``open``, ``closed`` or None.
+            ChannelNotFound: the directory does not exist.
+        """
+        from collab.housekeeping.catalog import list_channels
+
+        if state not in (None, "open", "closed"):
+            raise UsageError(f"state must be 'open', 'closed' or None, not {state!r}")
+        return list_channels(config.channel_dir(directory), state)  # type: ignore[arg-type]
+
+    @classmethod
+    @guarded
+    def prune(
+        cls, directory: str | os.PathLike[str] | None = None, *, older_than: int, dry_run: bool = False
+    ) -> Pruned:
+        """Delete the user's closed channels, and open ones idle over ``older_than`` seconds
+        (see :func:`collab.housekeeping.prune.prune`).
+
+        Raises:
+            ChannelNotFound: the directory does not exist.
+        """
+        from collab.housekeeping.prune import prune
+
+        return prune(config.channel_dir(directory), older_than, dry_run=dry_run)
+
+    @guarded
+    def remove(self, *, force: bool = False) -> Removal:
         """Delete the channel and every file collab keeps for it; an open one only with ``force``.
 
         See :func:`collab.housekeeping.cleanup.remove` (what goes, the lock, a partial failure).
@@ -155,6 +218,7 @@ class Channel(_Located):
 
         return cleanup.remove(self.path, cleanup.unless_open(force))
 
+    @guarded
     def read(self) -> Document:
         """Parse the whole channel as it is (its readable part), without checking or accepting anything.
 
@@ -162,14 +226,10 @@ class Channel(_Located):
             ChannelNotFound, ChannelRefused, ChannelFormatError: see :mod:`collab.store.files` and
                 :func:`collab.text.format.parse`.
         """
-        fd = files.open_checked(self.path)
-        try:
-            shot = reading.snapshot(fd)
-        finally:
-            os.close(fd)
-        return format.parse(shot.data, shot.damage)
+        return appending.read(self.path)
 
-    def check(self, *, accept: bool = True) -> reading.Checked:
+    @guarded
+    def check(self, *, accept: bool = True) -> Checked:
         """Read the channel checked against its ledger (see :func:`collab.ledger.reading.check`).
 
         With ``accept``, entries appended by hand are accepted first when the lock is free; the
@@ -178,9 +238,12 @@ class Channel(_Located):
         Raises:
             ChannelNotFound, ChannelRefused, ChannelFormatError: the channel cannot be read.
         """
+        from collab.ledger import reading
+
         return reading.check(self.path, accept=accept)
 
-    def verify(self) -> checks.Report:
+    @guarded
+    def verify(self) -> Report:
         """Whether the header and every accepted entry are as first written, naming what changed.
 
         A deleted channel whose ledger remains, and a ledger that is missing, damaged or foreign,
@@ -189,6 +252,8 @@ class Channel(_Located):
         Raises:
             ChannelNotFound, ChannelRefused: neither the channel nor its ledger is there, or unsafe.
         """
+        from collab.ledger import checks, journal, reading
+
         if not os.path.lexists(self.path) and journal.load(self.path) is not None:
             return checks.Report(False, (checks.DELETED,))
         found = reading.verdict(self.path)
@@ -199,17 +264,25 @@ class Channel(_Located):
             problems += (checks.Problem("the end of the file", "unreadable", found.damage.warning()),)
         return checks.Report(not problems, problems)
 
-    def repair(self) -> repairing.Repair:
+    @guarded
+    def repair(self) -> Repair:
         """Restore the accepted history, or cut an unreadable tail; see :func:`collab.ledger.repair.repair`."""
-        return repairing.repair(self.path)
+        from collab.ledger import repair
 
+        return repair.repair(self.path)
+
+    @guarded
     def accept_current(self) -> int:
         """Accept the channel as it is now (a new ledger); returns the bytes accepted."""
-        return repairing.accept_current(self.path)
+        from collab.ledger import repair
 
+        return repair.accept_current(self.path)
+
+    @guarded
     def join_message(self, document: Document | None = None) -> str:
         """The text a person pastes into the joining session (templates/join.md)."""
         from collab.integrations import templates
+        from collab.text import bodies
 
         document = document or self.read()
         word = templates.shell_word(self.path)
@@ -217,33 +290,102 @@ class Channel(_Located):
         text = templates.render("join.md", path=word, title=task or document.header.title or self.id)
         return templates.wrap(text, keep=(word,))
 
+    @guarded
+    def seat(self, name: str | None = None) -> Seat:
+        """A participant's seat, by ``name``; with no name, this session's own seat (contract 6.1).
+
+        Raises:
+            UsageError: ``name`` cannot stand in a heading.
+            ChannelRefused, LockTimeout: the seats file cannot be used (see :func:`collab.live.seats.claim`).
+        """
+        from collab.live import seats
+        from collab.seat import Seat
+
+        if name is not None and not isinstance(name, str):
+            raise UsageError(f"a name must be text, not {type(name).__name__}")
+        return Seat(self, seats.claim(self.path, name))
+
+    @guarded
+    def status(self, checked: Checked | None = None) -> Status:
+        """What is open and who took part: requests, questions, participants (seen, waiting).
+
+        Args:
+            checked: the channel as :meth:`check` read it, when the caller has read it already.
+
+        Raises:
+            ChannelNotFound, ChannelRefused, ChannelFormatError: the channel cannot be read.
+        """
+        from collab.live import receipts, seats
+        from collab.live.presence import waiting_names
+        from collab.render.status import compute
+
+        checked = checked or self.check()
+        waiting = frozenset(waiting_names(self.path))
+        readers, seated = receipts.readers(self.path), seats.seated(self.path)
+        return compute(checked.document, self.id, self.path, checked.integrity, waiting, readers, seated)
+
+    def updates(self, *, from_start: bool = False, stop: Any = None) -> Iterator[Update]:
+        """Each look at the channel that found something, as :class:`collab.live.follower.Update`:
+        first the entries there (all with ``from_start``, else none), then each change, until
+        ``stop`` (anything with ``is_set()``, e.g. :class:`threading.Event`) is set.
+
+        Raises:
+            ChannelNotFound, ChannelRefused, ChannelFormatError, StorageError: the first read fails.
+        """
+        from collab.live.watch import WatchSettings, follow
+
+        try:
+            yield from follow(
+                self.path, after=0 if from_start else None, stop_event=stop, settings=WatchSettings.from_env()
+            )
+        except OSError as exc:
+            raise storage_error(exc) from exc
+
+    def follow(self, *, from_start: bool = False, stop: Any = None) -> Iterator[Entry]:
+        """The entries as they land, until the channel is closed or ``stop`` is set; see :meth:`updates`."""
+        for update in self.updates(from_start=from_start, stop=stop):
+            yield from update.entries
+            if update.closed:
+                return
+
+    @guarded
+    def closing(self, document: Document | None = None) -> Closing | None:
+        """The channel's closing line and summary (contract section 6.3), or None while it is open.
+
+        Raises:
+            ChannelNotFound, ChannelRefused, ChannelFormatError: the channel cannot be read.
+        """
+        return appending.closing(self.path, document)
+
+    @staticmethod
+    def heading_warnings(found: Iterator[Entry] | tuple[Entry, ...] | list[Entry]) -> list[str]:
+        """A warning for each part of an entry heading that collab could not read (contract section 2):
+        a time, an author or a ``re`` that is there but cannot be read."""
+        from collab.text.grammar import heading_text, unread_details
+
+        warned = []
+        for entry in found:
+            text = heading_text(entry.heading)
+            for detail in unread_details(text):
+                shown = text if len(text) <= 80 else text[:79] + "…"
+                warned.append(f"{entry.label}, heading '{shown}': {detail}")
+        return warned
+
     def answer(self, body: str, *, author: str | None, re: Ref | None = None, now: datetime | None = None) -> Entry:
-        """Append ``### Answer N``; see :meth:`append`."""
-        return self.append("answer", body, author=author, re=re, now=now)
+        """Append ``### Answer N`` under ``author``, with no seat; see :meth:`post`."""
+        return self.post("answer", body, author=author, re=re, now=now).entry
 
     def ask(self, body: str, *, author: str | None, re: Ref | None = None, now: datetime | None = None) -> Entry:
-        """Append ``### Question N`` (after ``## Questions``, added once); see :meth:`append`."""
-        return self.append("question", body, author=author, re=re, now=now)
+        """Append ``### Question N`` (after ``## Questions``, added once), with no seat; see :meth:`post`."""
+        return self.post("question", body, author=author, re=re, now=now).entry
 
     def append(
         self, kind: str, body: str, *, author: str | None, re: Ref | None = None, now: datetime | None = None
     ) -> Entry:
-        """Append one entry of ``kind`` (``answer`` or ``question``) and return it as read back.
-
-        The number is the highest of that kind in the file plus one, taken under the channel lock.
-        ``body`` is markdown; it is normalised, terminal controls in it are made visible, and, if it
-        could break the file's structure, it is wrapped (:func:`collab.text.blocks.neutralise`) so that
-        it reads back exactly. See :meth:`post` for the entries from others it crossed.
-
-        Raises:
-            UsageError: the body is empty or holds a NUL, or ``re`` points at nothing.
-            EntryTooLarge: over :data:`collab.text.limits.MAX_ENTRY_BYTES`.
-            ChannelClosed: the channel is closed. ChannelFormatError: the file is not a readable channel.
-            IntegrityError: its accepted history was edited. ChannelNotFound, ChannelRefused,
-                LockTimeout: see :mod:`collab.store.files`.
-        """
+        """Append one entry of ``kind`` (``answer`` or ``question``) and return it as read back; see :meth:`post`."""
         return self.post(kind, body, author=author, re=re, now=now).entry
 
+    @guarded
     def post(
         self,
         kind: str,
@@ -252,126 +394,39 @@ class Channel(_Located):
         author: str | None,
         re: Ref | None = None,
         seen: int | None = None,
-        own: exchange.IsOwn | None = None,
+        own: IsOwn | None = None,
         now: datetime | None = None,
-    ) -> exchange.Posted:
-        """Append as :meth:`append` does, and report the entries it crossed (contract section 6.3).
+    ) -> Posted:
+        """Append an entry as ``author`` without a seat (:meth:`Seat.post` writes as a seat).
 
         Args:
-            seen: the writer's cursor (entries from the top it has read); None reports nothing.
+            seen: the writer's cursor; the entries from others after it and before the new one are
+                returned as ``unseen``. None reports nothing.
             own: which entries are the writer's own; default those whose heading names ``author``.
 
-        Returns:
-            The entry as read back, and the entries from others after ``seen`` and before it.
-
         Raises:
-            The errors of :meth:`append`.
+            The errors of :func:`collab.ledger.entries.post`.
         """
-        if kind not in ("answer", "question"):
-            raise UsageError(f"unknown entry kind {kind!r}: use 'answer' or 'question'")
-        if not isinstance(body, str):
-            raise UsageError(f"the {kind} must be text, not {type(body).__name__}")
-        author = _author(author)
-        body = bodies.checked_body(kind, body)
-        moment = now or _now()
-        text, index = "", 0
+        return appending.post(self.path, kind, body, author=author, moment=now or _now(), re=re, seen=seen, own=own)
 
-        def compose(before: writer.Before) -> bytes:
-            nonlocal text, index
-            counters = before.counters
-            if counters.closed:
-                raise ChannelClosed(
-                    f"channel {self.id} is closed: nothing more can be appended; read how it ended with "
-                    f"`collab show {self.id}`, and to go on, start a new one with `collab start`"
-                )
-            if re is not None:
-                exchange.check_ref(re, counters, before.data)
-            number = (counters.answers if kind == "answer" else counters.questions) + 1
-            prefix = before.separator
-            if kind == "question" and not counters.questions_line:
-                prefix += format.QUESTIONS_LINE + "\n\n"
-            text, index = writer.compose_entry(kind, number, moment, author, re, body), counters.index + 1
-            return (prefix + text).encode("utf-8")
-
-        written = writer.append(self.path, compose)
-        assert written is not None  # compose never declines
-        read_back = format.parse_tail(text, 0, format.Counters()).entries[0]
-        start = written.offset + len(written.payload) - len(text.encode("utf-8"))
-        entry = read_back._replace(index=index, start=start, end=written.offset + len(written.payload))
-        if seen is None or seen >= index - 1:
-            return exchange.Posted(entry)
-        # The ledger accepted the file under the lock just now: its index reads only the last entry on.
-        entries = reading.check(self.path, accept=False).document.entries
-        crossed = exchange.unseen(entries, seen, index, own or exchange.by_name(author))
-        return exchange.Posted(entry, tuple(crossed))
-
+    @guarded
     def close(
         self,
         *,
         author: str | None,
         summary: str | None = None,
         seen: int | None = None,
-        own: exchange.IsOwn | None = None,
+        own: IsOwn | None = None,
         force: bool = False,
         now: datetime | None = None,
     ) -> bool:
-        """Append ``## Closed (<timestamp>)[ by <author>]`` and ``summary`` below it.
+        """Close the channel as ``author`` without a seat (:meth:`Seat.close` closes as a seat).
 
-        Closing a closed channel again without a summary changes nothing and returns False; with a
-        summary it is refused, since the summary would not be in the channel (contract section 7.3).
-
-        Args:
-            summary: markdown written below the closing line (checked like an entry's body), or None.
-            seen: the closer's cursor; with it (and without ``force``), entries from others after it
-                make the close refuse. None checks nothing.
-            own: which entries are the closer's own; default those whose heading names ``author``.
-
-        Returns:
-            True when this call closed the channel, False when it was closed already.
+        With ``seen`` (and without ``force``), entries from others after it make the close refuse.
 
         Raises:
-            ChannelClosed: the channel was already closed and a summary was given (nothing is written).
-            UnseenEntries: entries from others after ``seen`` (nothing is written).
-            UsageError, EntryTooLarge: the summary is empty or cannot be written (see :meth:`append`).
-            ChannelFormatError, IntegrityError, ChannelNotFound, ChannelRefused: as :meth:`append`.
+            The errors of :func:`collab.ledger.entries.close`.
         """
-        author = _author(author)
-        text = bodies.checked_body("summary", summary) if summary is not None else None
-        stamp = format_timestamp(now or _now())
-
-        def compose(before: writer.Before) -> bytes | None:
-            if before.counters.closed and text is not None:
-                raise ChannelClosed(
-                    f"channel {self.id} was already closed: your summary was not written; read how it ended "
-                    f"with `collab show {self.id}`"
-                )
-            if before.counters.closed:
-                return None
-            if seen is not None and not force and before.counters.index > seen:
-                entries = format.parse(before.data).entries
-                crossed = exchange.unseen(entries, seen, len(entries) + 1, own or exchange.by_name(author))
-                if crossed:
-                    names = ", ".join(exchange.describe(e) for e in crossed)
-                    raise UnseenEntries(
-                        f"not closed: you have not read {names}; run `collab wait {self.path}` to read "
-                        "them first, or add --force to close anyway"
-                    )
-            return (before.separator + exchange.compose_closed(stamp, author, text)).encode()
-
-        return writer.append(self.path, compose) is not None
-
-    def closing(self, document: Document | None = None) -> exchange.Closing | None:
-        """The channel's closing line and summary (contract section 6.3), or None while it is open.
-
-        Raises:
-            ChannelNotFound, ChannelRefused, ChannelFormatError: the channel cannot be read.
-        """
-        document = document or self.read()
-        if document.closed is None:
-            return None
-        fd = files.open_checked(self.path)
-        try:
-            data = reading.snapshot(fd).data
-        finally:
-            os.close(fd)
-        return exchange.closing_of(data, document.closed)
+        return appending.close(
+            self.path, author=author, moment=now or _now(), summary=summary, seen=seen, own=own, force=force
+        )

@@ -19,6 +19,9 @@ class Exit(IntEnum):
     TIMED_OUT = 3  # `wait` found nothing within its timeout
     HISTORY_EDITED = 4
     INTERRUPTED = 130  # Ctrl+C (128 + SIGINT)
+    #: ``collab hook`` wakes the Claude Code session with 2 (a Stop hook's "blocking error", which
+    #: feeds its stderr to the model); an alias of USAGE, which the hook itself never exits with.
+    WAKE = 2
 
 
 class CollabError(Exception):
@@ -51,6 +54,11 @@ class ChannelClosed(CollabError):
 
 class UnseenEntries(CollabError):
     """Entries from others landed that this participant has not read (``close`` refuses; see ``--force``)."""
+
+
+class StorageError(CollabError):
+    """The file system failed a read or a write (``ENOSPC``, ``EIO``, ``EACCES`` ...): the message
+    gives the system's reason (``strerror``) and the file."""
 
 
 class EntryTooLarge(CollabError):

@@ -6,7 +6,6 @@ import pytest
 
 from collab.cli import app
 from collab.render.status import compute
-from collab.text.exchange import describe
 from collab.text.grammar import Ref
 from tests.conftest import NOW
 
@@ -49,7 +48,7 @@ def test_post_reports_only_entries_between_the_cursor_and_its_own(channel):
     channel.answer("three", author="site-b")
     posted = channel.post("answer", "four", author="site-a", seen=1)
     assert [e.number for e in posted.unseen] == [3]
-    assert describe(posted.unseen[0]) == "Answer 3 from site-b"
+    assert posted.unseen[0].describe() == "Answer 3 from site-b"
     everyone_else = channel.post("answer", "five", author="site-a", seen=0, own=lambda e: False)
     assert [e.number for e in everyone_else.unseen] == [1, 2, 3, 4]
 

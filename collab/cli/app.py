@@ -26,7 +26,8 @@ from collab.errors import CollabError, Exit, UsageError
 from collab.text.limits import MAX_ENTRY_BYTES
 
 if TYPE_CHECKING:
-    from collab.live.seats import Seat
+    from collab.channel import Channel
+    from collab.seat import Seat
     from collab.text.format import Entry
 
 _SETTINGS: dict[str, Any] = {
@@ -170,9 +171,7 @@ def _print_version(value: bool) -> None:
 def _root(
     _version: Annotated[
         bool,
-        typer.Option(
-            "--version", "-V", help="Print the version and exit.", is_eager=True, callback=_print_version
-        ),
+        typer.Option("--version", "-V", help="Print the version and exit.", is_eager=True, callback=_print_version),
     ] = False,
 ) -> None:
     """Runs once the command is chosen and its module imported, just before the command itself.
@@ -263,13 +262,10 @@ def _complete_channel(incomplete: str) -> list[str]:
     from collab import config
 
     try:
-        names = os.listdir(config.channel_dir())
-    except (OSError, CollabError):
+        ids = config.channel_ids()
+    except CollabError:
         return []
-    from collab.text import naming
-
-    ids = (naming.channel_id(name) for name in names if naming.is_channel_name(name))
-    return sorted(i for i in ids if i.startswith(incomplete))
+    return [i for i in ids if i.startswith(incomplete)]
 
 
 ChannelArg = Annotated[
@@ -290,9 +286,7 @@ AsOpt = Annotated[
 ]
 DirOpt = Annotated[
     Path | None,
-    typer.Option(
-        "--dir", help="Where a channel id is looked up. Default: $COLLAB_DIR, else /tmp.", metavar="DIR"
-    ),
+    typer.Option("--dir", help="Where a channel id is looked up. Default: $COLLAB_DIR, else /tmp.", metavar="DIR"),
 ]
 
 
@@ -319,27 +313,20 @@ def warn_each(sentences: Sequence[str], channel_path: Path) -> None:
 def heading_warnings(entries: Iterable[Entry]) -> list[str]:
     """A warning for each part of an entry heading that collab could not read (contract section 2).
 
-    The document's own warnings name a heading without a number; these name the rest: a time,
-    an author or a ``re`` that is there but cannot be read (:func:`collab.text.grammar.unread_details`).
+    The document's own warnings name a heading without a number; these name the rest
+    (:meth:`collab.Channel.heading_warnings`).
     """
-    from collab.text.grammar import heading_text, unread_details
+    from collab.channel import Channel
 
-    found = []
-    for entry in entries:
-        text = heading_text(entry.heading)
-        for detail in unread_details(text):
-            shown = text if len(text) <= 80 else text[:79] + "…"
-            found.append(f"{entry.label}, heading '{shown}': {detail}")
-    return found
+    return Channel.heading_warnings(list(entries))
 
 
-def take_seat(channel_path: Path, name: str | None) -> Seat:
-    """This session's seat in the channel (see :func:`collab.live.seats.claim`), saying so once when its
+def take_seat(channel: Channel, name: str | None) -> Seat:
+    """This session's seat in ``channel`` (:meth:`collab.Channel.seat`), saying so once when its
     automatic name had to change."""
-    from collab.live import seats
     from collab.text.sanitize import for_terminal
 
-    seat = seats.claim(channel_path, name)
+    seat = channel.seat(name)
     if seat.notice:
         sys.stderr.write(f"collab: {for_terminal(seat.notice, one_line=True)}\n")
     return seat
@@ -383,6 +370,11 @@ def fail(message: str, code: int, as_json: bool) -> typer.Exit:
         sys.stderr.write(for_json(json.dumps({"error": {"code": code, "message": message}}, ensure_ascii=False)) + "\n")
     else:
         sys.stderr.write(f"collab: {for_terminal(message, one_line=True)}\n")
+    return typer.Exit(code)
+
+
+def fail_quietly(code: int) -> typer.Exit:
+    """The :class:`typer.Exit` to raise for exit ``code`` once the failure has had its line."""
     return typer.Exit(code)
 
 

@@ -20,11 +20,9 @@ from collab.cli.app import (
     read_text_arg,
     reporting,
     take_seat,
-    warn,
 )
 from collab.errors import ChannelClosed, UsageError
-from collab.integrations.templates import shell_word
-from collab.text.grammar import Ref, parse_re
+from collab.text.grammar import Ref
 from collab.text.sanitize import for_terminal
 
 ReOpt = Annotated[
@@ -46,8 +44,8 @@ def _ref(value: str | None) -> Ref | None:
     if value is None:
         return None
     try:
-        return parse_re(value)
-    except ValueError as exc:
+        return Ref.parse(value)
+    except UsageError as exc:
         raise UsageError(f"--re: {exc}") from None
 
 
@@ -60,9 +58,7 @@ def start(
     ] = None,
     directory: Annotated[
         Path | None,
-        typer.Option(
-            "--dir", help="Directory for the new channel. Default: $COLLAB_DIR, else /tmp.", metavar="DIR"
-        ),
+        typer.Option("--dir", help="Directory for the new channel. Default: $COLLAB_DIR, else /tmp.", metavar="DIR"),
     ] = None,
     name: AsOpt = None,
     as_json: JsonOpt = False,
@@ -90,12 +86,12 @@ def start(
             requests=request or [],
             directory=config.channel_dir(directory),
         )
-        take_seat(channel.path, name)
+        take_seat(channel, name)
         message = channel.join_message()
         if as_json:
             emit_json({"id": channel.id, "path": str(channel.path), "join_message": message})
             return
-        word = _shown(shell_word(channel.path))
+        word = _shown(channel.shell_word)
         sys.stderr.write(f"Created channel {channel.id}: {_shown(channel.path)}\n")
         sys.stderr.write(f"Watch it live in a spare terminal: collab watch {word}\n")
         sys.stderr.write("\nPaste this into the other session:\n\n")
@@ -108,7 +104,8 @@ def join(channel: ChannelArg, name: AsOpt = None, directory: DirOpt = None, as_j
     """Print the join message for CHANNEL: the rules and the exact commands to use.
 
     Writes nothing, and takes no seat: the name a session writes as is handed out by its first
-    answer, ask or wait. With --as NAME, this session takes its seat under NAME now. A closed channel is an error (exit 1): there is nothing to join.
+    answer, ask or wait. With --as NAME, this session takes its seat under NAME now. A closed
+    channel is an error (exit 1): there is nothing to join.
 
     Example:
 
@@ -123,7 +120,7 @@ def join(channel: ChannelArg, name: AsOpt = None, directory: DirOpt = None, as_j
                 f"{opened.path} is closed: there is nothing to join (`collab show {opened.id}` shows the exchange)"
             )
         if name is not None:
-            take_seat(opened.path, name)
+            take_seat(opened, name)
         message = opened.join_message(document)
         if as_json:
             emit_json({"id": opened.id, "path": str(opened.path), "join_message": message})
@@ -134,27 +131,17 @@ def join(channel: ChannelArg, name: AsOpt = None, directory: DirOpt = None, as_j
 def _append(
     kind: str, channel: str, text: str | None, re: str | None, name: str | None, directory: object, as_json: bool
 ) -> None:
-    from collab.errors import CollabError
-    from collab.live import cursors, seats
-    from collab.text.exchange import describe
-
     with reporting(as_json):
         reply_to = _ref(re)
         opened = Channel.open(channel, config.channel_dir(directory))  # type: ignore[arg-type]
-        seat = take_seat(opened.path, name)
-        seen, _warning = cursors.load(opened.path, seat.name)
-        body = read_text_arg(text, kind)
-        posted = opened.post(kind, body, author=seat.name, re=reply_to, seen=seen, own=seat.owns)
+        seat = take_seat(opened, name)
+        posted = seat.post(kind, read_text_arg(text, kind), re=reply_to)
         entry = posted.entry
-        try:
-            seats.record(opened.path, seat, entry.index)
-        except CollabError as exc:
-            warn(f"{entry.label} was appended, but your seat could not record it ({exc}): your wait will return it")
         if as_json:
             emit_json(entry.to_json() | {"path": str(opened.path), "unseen": [e.to_json() for e in posted.unseen]})
             return
         for crossed in posted.unseen[:CROSSED_SHOWN]:
-            line = for_terminal(describe(crossed), one_line=True)
+            line = for_terminal(crossed.describe(), one_line=True)
             sys.stderr.write(f"collab: before yours: {line} (not read yet; collab wait returns it)\n")
         if len(posted.unseen) > CROSSED_SHOWN:
             more = len(posted.unseen) - CROSSED_SHOWN
@@ -236,14 +223,11 @@ def close(
     \b
       collab close k3x9q2ab "Agreed: headers only, HMAC-SHA256."
     """
-    from collab.live import cursors
-
     with reporting(as_json):
         opened = Channel.open(channel, config.channel_dir(directory))
-        seat = take_seat(opened.path, name)
+        seat = take_seat(opened, name)
         summary = read_text_arg(None, "summary") if text == "-" else text
-        seen, _warning = cursors.load(opened.path, seat.name)
-        closed_now = opened.close(author=seat.name, summary=summary, seen=seen, own=seat.owns, force=force)
+        closed_now = seat.close(summary, force=force)
         if as_json:
             emit_json({"id": opened.id, "path": str(opened.path), "closed": True, "already_closed": not closed_now})
         else:

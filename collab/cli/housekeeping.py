@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from collab import config
-from collab.cli.app import DirOpt, JsonOpt, _complete_channel, command, emit_json, fail, reporting, warn
+from collab.channel import Channel
+from collab.cli.app import DirOpt, JsonOpt, _complete_channel, command, emit_json, fail, fail_quietly, reporting, warn
 from collab.errors import ChannelNotFound, CollabError, Exit, UsageError
 from collab.text.sanitize import for_terminal
 
@@ -106,11 +107,9 @@ def list_command(
     with reporting(as_json):
         if only_open and only_closed:
             raise UsageError("--open and --closed exclude each other: give one, or neither to list all")
-        from collab.housekeeping.catalog import list_channels
-
         state: State | None = "open" if only_open else "closed" if only_closed else None
         where = config.channel_dir(directory)
-        listings = list_channels(where, state)
+        listings = Channel.catalog(where, state)
         if as_json:
             emit_json({"channels": [item.to_json() for item in listings]})
             return
@@ -123,14 +122,11 @@ def list_command(
 
 def _describe(removal: Removal, dry_run: bool = False) -> str:
     """One line for a removed channel: the channel, the copies beside it, and its state files."""
-    from collab.store import paths
-
     verb = "would remove" if dry_run else "removed"
     files = [p for p in removal.files if p != removal.path]
     beside = [p.name for p in files if p.parent == removal.path.parent]
     state = [p for p in files if p.parent != removal.path.parent]
-    prefix = paths.sidecar(removal.path, "ledger", create=False).name[: -len("ledger")]
-    kinds = [p.name[len(prefix) :] if p.name.startswith(prefix) else p.name for p in state]
+    kinds = removal.state_kinds()
     if removal.state == "missing":
         parts = [f"{verb} what collab kept for {removal.id} (the channel file was already gone)"]
     else:
@@ -161,8 +157,6 @@ ChannelsArg = Annotated[
 
 
 def _remove_one(ref: str, directory: Path | None, force: bool) -> Removal:
-    from collab.channel import Channel
-
     path = config.resolve(ref, config.channel_dir(directory))
     try:
         return Channel(path).remove(force=force)
@@ -223,7 +217,7 @@ def rm(
         codes = {e.exit_code for _, e in failed} | ({1} if incomplete else set())
         code = codes.pop() if len(codes) == 1 else 1
         if not as_json:
-            raise typer.Exit(code)  # each failure has had its line
+            raise fail_quietly(code)  # each failure has had its line
         if len(channels) == 1 and failed:
             raise fail(str(failed[0][1]), code, as_json)
         raise fail(f"{len(failed) + len(incomplete)} of {len(channels)} not deleted, or not wholly", code, as_json)
@@ -260,10 +254,8 @@ def prune(
       collab prune --older-than 12h
     """
     with reporting(as_json):
-        from collab.housekeeping.prune import prune as prune_directory
-
         seconds = config.duration("--older-than", older_than)
-        pruned = prune_directory(config.channel_dir(directory), seconds, dry_run=dry_run)
+        pruned = Channel.prune(config.channel_dir(directory), older_than=seconds, dry_run=dry_run)
         if as_json:
             emit_json(
                 {
@@ -287,10 +279,10 @@ def prune(
             )
         incomplete = [r for r in pruned.removed if not r.complete]
         if pruned.failed or incomplete:
-            raise fail(f"{len(pruned.failed) + len(incomplete)} channels not deleted, or not wholly", Exit.ERROR, as_json)
+            raise fail(
+                f"{len(pruned.failed) + len(incomplete)} channels not deleted, or not wholly", Exit.ERROR, as_json
+            )
 
 
 def _kept_json(item: Skipped) -> dict[str, str]:
-    from collab.channel import Channel
-
     return {"id": Channel(item.path).id, **item.to_json()}

@@ -17,20 +17,18 @@ from collab.cli.app import (
     command,
     emit_json,
     fail,
+    fail_quietly,
     heading_warnings,
     reporting,
     take_seat,
     warn,
     warn_each,
 )
-from collab.errors import CollabError, Exit, UsageError
+from collab.errors import Exit, UsageError
 
 if TYPE_CHECKING:
-    from collab.live.seats import Seat
-    from collab.text.exchange import Closing
+    from collab.seat import Waited
     from collab.text.format import Entry
-
-EXIT_TIMEOUT = Exit.TIMED_OUT
 
 
 @command()
@@ -71,120 +69,67 @@ def wait(
     """Block until others write to CHANNEL and their turn is over; print what they wrote.
 
     A turn is over when its writer is itself waiting (collab wait, or the plugin's hook), when its
-    session has ended, or after a quiet time (--settle). Exit 0 with the entries; exit 3 when --timeout passes with nothing; a
-    closed channel returns at once (exit 0) once nothing unseen is left; Ctrl+C exits 130. Your
-    cursor is kept per name in your private state directory, so two waits in a row miss nothing.
-    On a terminal, one dim line on stderr says what it waits for while it blocks.
+    session has ended, or after a quiet time (--settle). Exit 0 with the entries; exit 3 when
+    --timeout passes with nothing; a closed channel returns at once (exit 0) once nothing unseen
+    is left; Ctrl+C exits 130. Your cursor is kept per name in your private state directory, so
+    two waits in a row miss nothing. On a terminal, one dim line on stderr says what it waits for while it blocks.
 
     Example:
 
     \b
       collab wait k3x9q2ab --timeout 100 --json
     """
-    from collab.live import cursors
-    from collab.live.turns import TurnRule, wait_turn
-    from collab.live.watch import WatchSettings
-
     with reporting(as_json):
         limit = config.seconds("--timeout", timeout)
-        rule = TurnRule.given(config.seconds("--settle", settle))
-        lock_timeout, settings = config.lock_timeout(), WatchSettings.from_env()
+        checked_settle = config.seconds("--settle", settle)
         if after is not None and after < 0:
             raise UsageError("--after: give an entry count, 0 or more")
         opened = Channel.open(channel, config.channel_dir(directory))
-        if after is not None and after > (count := len(opened.read().entries)):
-            # a cursor never stands past the entries there are: it would skip every entry up to it
-            raise UsageError(f"--after {after}: the channel has {count} entries; give a count from 0 to {count}")
-        seat = take_seat(opened.path, name)
-        seen, warning = cursors.load(opened.path, seat.name)
-        if warning:
-            warn(warning)
+        seat = take_seat(opened, name)
         banner = _Banner(opened.id, limit, enabled=not as_json)
         try:
-            waited = wait_turn(
-                opened.path,
-                seat.name,
-                seat.owns,
-                after=seen if after is None else after,
-                include_own=include_own,
-                timeout=limit,
-                rule=rule,
-                settings=settings,
-            )
+            waited = seat.wait(limit, settle=checked_settle, after=after, include_own=include_own)
         except KeyboardInterrupt:
             banner.clear()
             raise fail("interrupted", Exit.INTERRUPTED, as_json) from None
-        banner.clear()
-        try:
-            cursors.advance(opened.path, seat.name, waited.seen, timeout=lock_timeout, ceiling=waited.seen)
-        except CollabError as exc:
-            # What was found is delivered all the same: a cursor left behind repeats entries on the
-            # next wait, whereas failing here would withhold them on every wait.
-            warn(f"your cursor was not saved ({exc}): the next wait may repeat these")
+        finally:
+            banner.clear()
         for notice in waited.notices:
             warn(notice)
-        wanted, closed = list(waited.entries), waited.closed
-        timed_out = not wanted and not closed
-        closing = opened.closing() if closed else None
-        claims = [e.index for e in wanted if seat.claims_reader(e)]
-        read = _receipts(opened, seat, lock_timeout)
-        warn_each(heading_warnings(wanted), opened.path)
-        _print_wait(wanted, closed, timed_out, as_json, closing, claims, waited.waiting, read)
-        if timed_out:
-            raise typer.Exit(EXIT_TIMEOUT)
+        warn_each(heading_warnings(waited.entries), opened.path)
+        _print_wait(waited, as_json)
+        if waited.timed_out:
+            raise fail_quietly(Exit.TIMED_OUT)
 
 
-def _receipts(opened: Channel, seat: Seat, lock_timeout: float) -> list[dict[str, Any]]:
-    """The receipts for the reader's own entries it has not been told of yet (:func:`collab.live.receipts.news`),
-    each as ``{"index", "label", "read_by"}``; none when they cannot be read (they are told next time)."""
-    from collab.live import receipts, seats
-
-    try:
-        found = receipts.news(opened.path, seat.name, seats.written_by(opened.path, seat.key, seat.name), lock_timeout)
-        labels = {e.index: e.label for e in opened.read().entries} if found else {}
-    except CollabError:
-        return []
-    return [{"index": r.index, "label": labels.get(r.index, f"entry {r.index}"), "read_by": list(r.by)} for r in found]
-
-
-def _print_wait(
-    entries: list[Entry],
-    closed: bool,
-    timed_out: bool,
-    as_json: bool,
-    closing: Closing | None,
-    claims: list[int],
-    waiting: tuple[str, ...],
-    read: list[dict[str, Any]],
-) -> None:
-    """Print what ``wait`` found; ``claims`` are the indexes of entries that claim the reader's name;
-    ``read`` the receipts for the reader's own entries (:func:`_receipts`)."""
+def _print_wait(waited: Waited, as_json: bool) -> None:
+    """Print what ``wait`` found: the entries, then the closing, with the receipts on stderr."""
+    entries, closing = waited.entries, waited.closing
     if as_json:
-        shown = [e.to_json() | ({"claims_reader": True} if e.index in claims else {}) for e in entries]
-        document: dict[str, object] = {"entries": shown, "closed": closed}
+        shown = [e.to_json() | ({"claims_reader": True} if e.index in waited.claims else {}) for e in entries]
+        document: dict[str, object] = {"entries": shown, "closed": waited.closed}
         if closing is not None:
             document["closing"] = closing.to_json()
-        emit_json(document | {"timed_out": timed_out, "waiting": list(waiting), "read": read})
+        read = [r.to_json() for r in waited.read]
+        emit_json(document | {"timed_out": waited.timed_out, "waiting": list(waited.waiting), "read": read})
         return
-    from collab.live.receipts import Receipt, sentences
     from collab.render.render_text import entry_text
     from collab.text.sanitize import for_terminal
 
-    found = [Receipt(r["index"], tuple(r["read_by"])) for r in read]
-    for sentence in sentences(found, {r["index"]: r["label"] for r in read}):
+    for sentence in waited.read_sentences():
         sys.stderr.write(f"collab: {for_terminal(sentence, one_line=True)}\n")
 
     for entry in entries:
-        if entry.index in claims:
+        if entry.index in waited.claims:
             warn(f"{entry.label} claims to be from you, but this session did not write it with collab")
     sys.stdout.write("\n".join(entry_text(e) for e in entries))
-    if closed:
+    if waited.closed:
         by = f" by {closing.author}" if closing is not None and closing.author else ""
         sys.stdout.write(f"The channel was closed{by}: nothing more will be appended. Stop waiting.\n")
         if closing is not None and closing.summary:
             sys.stdout.write(f"Summary:\n{for_terminal(closing.summary)}\n")
     sys.stdout.flush()
-    if timed_out:
+    if waited.timed_out:
         sys.stderr.write("collab: nothing new yet (timed out): run the same `collab wait` again to keep waiting\n")
 
 
@@ -205,14 +150,11 @@ def watch(
     \b
       collab watch k3x9q2ab --from-start
     """
-    from collab.live.watch import WatchSettings, follow
-
     with reporting():
         opened = Channel.open(channel, config.channel_dir(directory))
-        settings = WatchSettings.from_env()
         show = _Screen()
         try:
-            updates = follow(opened.path, after=0 if from_start else None, settings=settings)
+            updates = opened.updates(from_start=from_start)
             first = next(updates)
             for text in first.notices:  # on the first look, only the ledger finding the history edited
                 show.notice(f"{text} (see `collab verify {opened.path}`)")

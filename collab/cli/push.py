@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from collab import config
-from collab.cli.app import command
+from collab.cli.app import command, fail_quietly
 from collab.errors import CollabError, Exit
 
 
@@ -64,7 +64,7 @@ def hook(
     if outcome.message:
         sys.stderr.write(outcome.message if outcome.message.endswith("\n") else outcome.message + "\n")
         sys.stderr.flush()
-    raise typer.Exit(_wake_exit() if outcome.code == push.EXIT_WAKE else outcome.code)
+    raise fail_quietly(_wake_exit() if outcome.code == Exit.WAKE else outcome.code)
 
 
 def _wake_exit() -> int:

@@ -120,7 +120,7 @@ def show(
         if output is not None and not as_html:
             raise UsageError("-o/--output writes the HTML page: add --html")
         opened = Channel.open(channel, config.channel_dir(directory))
-        checked, document = _read(opened)
+        integrity, document = _read(opened)
         entries = select_entries(
             document.entries, since=_since(since), author=author, kind=kind.value if kind else None
         )
@@ -143,7 +143,7 @@ def show(
                 | _closing(opened, document)
             )
             return
-        status = compute(document, opened.id, opened.path, checked)
+        status = compute(document, opened.id, opened.path, integrity)
         if as_html:
             from collab.render.render_html import page_parts
 
@@ -206,15 +206,12 @@ def status(channel: ChannelArg, name: AsOpt = None, directory: DirOpt = None, as
     """
     with reporting(as_json):
         opened = Channel.open(channel, config.channel_dir(directory))
-        from collab.live import receipts, seats
-        from collab.live.presence import waiting_names
-        from collab.render.status import compute
-
-        checked, document = _read(opened)
-        warn_each(document.warnings, opened.path)  # status shows no transcript, so they go to stderr
-        waiting = frozenset(waiting_names(opened.path))
-        readers, seated = receipts.readers(opened.path), seats.seated(opened.path)
-        result = compute(document, opened.id, opened.path, checked, waiting, readers, seated)
+        checked = opened.check()
+        for sentence in checked.warnings(opened.path):
+            warn(sentence)
+        document = checked.document
+        warn_each(document.warnings + tuple(heading_warnings(document.entries)), opened.path)
+        result = opened.status(checked)
         if as_json:
             emit_json(result.to_json())
         elif sys.stdout.isatty():

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import os
 import sys
-from typing import Annotated
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -12,8 +12,10 @@ from collab import config
 from collab.channel import Channel
 from collab.cli.app import ChannelArg, DirOpt, JsonOpt, command, emit_json, fail, heading_warnings, reporting, warn_each
 from collab.errors import CollabError, IntegrityError
-from collab.ledger.checks import Report
 from collab.text.sanitize import for_terminal
+
+if TYPE_CHECKING:
+    from collab.ledger.checks import Report
 
 EXIT_INTEGRITY = IntegrityError.exit_code
 
@@ -23,12 +25,9 @@ def _shown(text: object) -> str:
     return for_terminal(str(text), one_line=True)
 
 
-def _located(channel: str, directory: object) -> Channel:
+def _located(channel: str, directory: Path | None) -> Channel:
     """The channel named by CHANNEL; a deleted one whose ledger remains is still named (repair recreates it)."""
-    path = config.resolve(channel, config.channel_dir(directory))  # type: ignore[arg-type]
-    if os.path.lexists(path):
-        return Channel.open(channel, config.channel_dir(directory))  # type: ignore[arg-type]
-    return Channel(path)
+    return Channel.locate(channel, config.channel_dir(directory))
 
 
 @command()

@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Literal, NamedTuple
 
 from collab import config
-from collab.channel import Channel
 from collab.errors import ChannelNotFound, CollabError
 from collab.ledger import reading
 from collab.render.status import last_activity
@@ -75,20 +74,20 @@ def list_channels(directory: Path, state: State | None = None) -> list[Listing]:
         raise ChannelNotFound(f"directory {directory} does not exist: check --dir or COLLAB_DIR")
     listings = []
     for channel_id in config.channel_ids(directory):
-        channel = Channel(directory / naming.file_name(channel_id))
+        path = directory / naming.file_name(channel_id)
         try:
-            modified = os.stat(channel.path, follow_symlinks=False).st_mtime_ns
+            modified = os.stat(path, follow_symlinks=False).st_mtime_ns
         except FileNotFoundError:
             continue
         fallback = format_timestamp(datetime.fromtimestamp(modified / 1e9, UTC))
         try:
-            document = reading.summary(channel.path)
+            document = reading.summary(path)
         except CollabError as exc:
-            item = Listing(channel.id, channel.path, "", "unreadable", 0, fallback, modified, str(exc))
+            item = Listing(channel_id, path, "", "unreadable", 0, fallback, modified, str(exc))
         else:
             task = document.header.task.split("\n", 1)[0]
             activity = last_activity(document) or fallback
-            item = Listing(channel.id, channel.path, task, document.state, document.counters.index, activity, modified)
+            item = Listing(channel_id, path, task, document.state, document.counters.index, activity, modified)
         if state is None or item.state == state:
             listings.append(item)
     listings.sort(key=lambda item: (-item.modified_ns, item.path.name))

@@ -34,7 +34,7 @@ from collab.errors import ChannelFormatError, ChannelNotFound, ChannelRefused
 from collab.ledger import reading
 from collab.live import cursors
 from collab.store import files, paths
-from collab.text import format
+from collab.text import format, naming
 from collab.text.naming import CHANNEL_NAME
 
 #: Why collab sets a copy aside beside a channel (the ``<what>`` of :func:`collab.store.paths.kept_path`).
@@ -85,6 +85,13 @@ class Removal(NamedTuple):
     def complete(self) -> bool:
         """True when nothing of collab's for the channel is left."""
         return not self.left
+
+    def state_kinds(self) -> list[str]:
+        """What each removed file in the state directory was, by its name after the channel's
+        prefix (``ledger``, ``cursors.json`` ...); a file named otherwise by its whole name."""
+        prefix = paths.sidecar(self.path, "ledger", create=False).name[: -len("ledger")]
+        state = [p for p in self.files if p != self.path and p.parent != self.path.parent]
+        return [p.name[len(prefix) :] if p.name.startswith(prefix) else p.name for p in state]
 
     def to_json(self) -> dict[str, object]:
         """``{"id", "path", "state", "files": [path, ...], "left": [...], "skipped": [...]}``."""
@@ -236,9 +243,7 @@ def remove(path: Path, rule: Rule, *, dry_run: bool = False) -> Removal:
             or deleted; or the state directory is not private (nothing was deleted).
             LockTimeout: the lock stayed busy (nothing was deleted).
     """
-    from collab.channel import Channel
-
-    ident = Channel(path).id
+    ident = naming.channel_id(path)
     try:
         if dry_run:
             found = inspect(path)

@@ -56,16 +56,6 @@ def unseen(entries: Sequence[Entry], seen: int, before: int, own: IsOwn) -> list
     return [e for e in entries[max(0, seen) : max(0, before - 1)] if not own(e)]
 
 
-def describe(entry: Entry) -> str:
-    """One line naming an entry, e.g. ``Answer 5 from site-a re Question 1``."""
-    words = [entry.label]
-    if entry.author:
-        words.append(f"from {entry.author}")
-    if entry.re is not None:
-        words.append(f"re {entry.re.label()}")
-    return " ".join(words)
-
-
 def check_ref(ref: Ref, counters: Counters, data: bytes) -> None:
     """Refuse a reference to nothing: no such request in the header, or no such entry yet.
 

@@ -82,6 +82,15 @@ class Entry(NamedTuple):
         """``Answer 3`` or ``Question 1``."""
         return f"{self.kind.capitalize()} {self.number}"
 
+    def describe(self) -> str:
+        """One line naming the entry, e.g. ``Answer 5 from site-a re Question 1``."""
+        words = [self.label]
+        if self.author:
+            words.append(f"from {self.author}")
+        if self.re is not None:
+            words.append(f"re {self.re.label()}")
+        return " ".join(words)
+
 
 class Closed(NamedTuple):
     """The ``## Closed (<timestamp>)[ by <author>]`` line; ``start`` is its byte offset."""

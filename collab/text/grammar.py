@@ -27,7 +27,7 @@ _AUTHOR_BAD_CHARS = r"[^A-Za-z0-9._@+-]+"  # used once a run: compiled (and cach
 
 _ENTRY_START = re.compile(r"^\s*(answer|question)\b", re.IGNORECASE)
 # The patterns that read a heading's details are strings, compiled (and cached) by re on first use:
-# compiling them costs about 1 ms, and a command reading an indexed channel never needs them.
+# a command reading an indexed channel never needs them, so it never pays for compiling them.
 # Numbers are ASCII digits: ``\d`` would also take other scripts' digits (U+FF11, U+0663), which int() reads.
 _NUMBER = r"(?i)^\s*(?:no\.?|#|n[°º])?\s*([0-9]{1,9})\b"
 _TIMESTAMP = (
@@ -66,6 +66,22 @@ class Ref(NamedTuple):
     def label(self) -> str:
         """The reference as it reads in a heading, e.g. ``Request 2``."""
         return f"{self.kind.capitalize()} {self.number}"
+
+    @classmethod
+    def parse(cls, value: str) -> "Ref":
+        """A ``--re`` value such as ``request:2``, ``question:1`` or ``Request 2``, read by :func:`parse_re`.
+
+        Raises:
+            UsageError: ``value`` is none of those forms.
+        """
+        from collab.errors import UsageError
+
+        if not isinstance(value, str):
+            raise UsageError(f"a reference is text such as 'request:2', not {type(value).__name__}")
+        try:
+            return parse_re(value)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
 
 
 class Heading(NamedTuple):
