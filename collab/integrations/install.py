@@ -17,7 +17,6 @@ before anything is written.
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import os
 import stat
@@ -26,13 +25,12 @@ from typing import Literal, NamedTuple
 
 from collab.errors import ChannelRefused
 from collab.integrations import agents
-from collab.store.files import write_all
+from collab.store.files import replace_atomic
 
 Outcome = Literal["created", "updated", "unchanged"]
 
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 _READ_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
-_CREATE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
 #: Mode of the directories ``install`` makes (before the umask): others may read, never write.
 _DIR_MODE = 0o755
 #: Mode of the files ``install`` writes: agents of any user may read them.
@@ -48,7 +46,10 @@ class Written(NamedTuple):
 
 
 def render_command() -> str:
-    """The text of ``claude-commands/collab.md``, the ``/collab`` command (:func:`collab.integrations.agents.render_command`)."""
+    """The text of ``claude-commands/collab.md``, the ``/collab`` command.
+
+    See :func:`collab.integrations.agents.render_command`.
+    """
     return agents.render_command()
 
 
@@ -106,30 +107,16 @@ def _write(file: agents.AgentFile) -> None:
     """Make the directories down to ``file`` and write it there atomically, mode 0644.
 
     The text goes to a new temporary name (``O_CREAT|O_EXCL|O_NOFOLLOW``) in the file's directory,
-    which is then renamed over the target, both through the directory's descriptor: a reader sees
-    the old file or the new one, never a part, and a link at the target is replaced, not followed.
+    which is then renamed over the target, both through the directory's descriptor
+    (:func:`collab.store.files.replace_atomic` with ``dir_fd``): a reader sees the old file or the
+    new one, never a part, and a link at the target is replaced, not followed.
     """
     folder = _descend(file, create=True)
     if folder is None:  # cannot happen: with create=True each directory is made or refused
         raise ChannelRefused(f"{file.path.parent} could not be made: run install again")
-    temporary = f".collab-{os.urandom(6).hex()}.tmp"
     try:
-        try:
-            fd = os.open(temporary, _CREATE_FLAGS, _FILE_MODE, dir_fd=folder)
-        except OSError as exc:
-            raise ChannelRefused(f"cannot write {file.path}: {exc.strerror}") from None
-        try:
-            try:
-                write_all(fd, file.text.encode("utf-8"))
-                os.fchmod(fd, _FILE_MODE)  # the umask may have taken bits that agents of others need
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-            os.replace(temporary, file.path.name, src_dir_fd=folder, dst_dir_fd=folder)
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(temporary, dir_fd=folder)
-            raise
+        # fchmod as well: the umask may have taken bits that agents of other users need
+        replace_atomic(file.path, file.text.encode("utf-8"), _FILE_MODE, dir_fd=folder, exact_mode=True)
     finally:
         os.close(folder)
 

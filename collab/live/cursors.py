@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 import os
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -77,10 +76,11 @@ def load(channel_path: Path, reader: str) -> tuple[int, str | None]:
 def locked(channel_path: Path, timeout: float) -> Iterator[None]:
     """Hold ``flock(LOCK_EX)`` on the channel's private lock file, waiting at most ``timeout`` seconds.
 
-    Once locked, the path must still name the locked file: ``collab rm`` may remove the lock file
-    while another process waits for it, and a lock on a removed file excludes no one. And the
-    channel must still exist: ``collab rm`` removes it holding this lock, so a process that gets
-    the lock afterwards removes the lock file it made and writes no state for a channel that is gone.
+    Once locked, the path must still name the locked file (:func:`collab.store.files.locked_at`):
+    ``collab rm`` may remove the lock file while another process waits for it, and a lock on a
+    removed file excludes no one. And the channel must still exist: ``collab rm`` removes it
+    holding this lock, so a process that gets the lock afterwards removes the lock file it made and
+    writes no state for a channel that is gone.
 
     Raises:
         ChannelNotFound: the channel was removed (``collab rm``) before the lock was got.
@@ -88,20 +88,12 @@ def locked(channel_path: Path, timeout: float) -> Iterator[None]:
         LockTimeout: the lock stayed busy for ``timeout`` seconds.
     """
     path = paths.sidecar(channel_path, "lock")
-    deadline = time.monotonic() + timeout
-    for _attempt in range(5):
-        fd = _open_lock(path)
-        try:
-            files.acquire(fd, path, max(0.0, deadline - time.monotonic()))
-            if files.still_names(fd, path):
-                if not os.path.lexists(channel_path):
-                    os.unlink(path)  # made by this open: the channel went while this process waited
-                    raise ChannelNotFound(f"no channel at {channel_path}: it was removed (`collab ls` lists channels)")
-                yield
-                return
-        finally:
-            os.close(fd)
-    raise ChannelRefused(f"collab's lock file {path} keeps being replaced while collab waits for it; try again")
+    replaced = f"collab's lock file {path} keeps being replaced while collab waits for it; try again"
+    with files.locked_at(path, lambda: _open_lock(path), timeout, replaced):
+        if not os.path.lexists(channel_path):
+            os.unlink(path)  # made by this open: the channel went while this process waited
+            raise ChannelNotFound(f"no channel at {channel_path}: it was removed (`collab ls` lists channels)")
+        yield
 
 
 def _open_lock(path: Path) -> int:

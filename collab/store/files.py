@@ -15,8 +15,8 @@ import fcntl
 import os
 import stat
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from collab.errors import ChannelNotFound, ChannelRefused
@@ -26,6 +26,7 @@ MAX_CHANNEL_BYTES = 32 * 1024 * 1024
 
 _READ_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
 _APPEND_FLAGS = os.O_RDWR | os.O_APPEND | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+_CREATE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
 
 
 def _refusal(path: Path, exc: OSError) -> Exception:
@@ -113,7 +114,7 @@ def create_exclusive(path: Path, data: bytes) -> None:
         ChannelNotFound: the directory does not exist.
     """
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+        fd = os.open(path, _CREATE_FLAGS, 0o600)
     except FileExistsError:
         raise ChannelRefused(f"{path} already exists: collab never overwrites a file; pick another id") from None
     except OSError as exc:
@@ -127,29 +128,58 @@ def create_exclusive(path: Path, data: bytes) -> None:
         os.close(fd)
 
 
-def replace_atomic(path: Path, data: bytes, mode: int = 0o600) -> None:
+def replace_atomic(
+    path: Path,
+    data: bytes | Iterable[bytes],
+    mode: int = 0o600,
+    *,
+    dir_fd: int | None = None,
+    exact_mode: bool = False,
+) -> None:
     """Replace ``path`` with ``data`` atomically: a new file beside it, then ``os.replace`` (rename(2)).
 
-    A reader sees the old bytes or the new ones, never a mix. The temporary file is created with
-    ``O_CREAT|O_EXCL|O_NOFOLLOW`` and ``mode``; a symlink at ``path`` is replaced, never followed.
+    A reader sees the old bytes or the new ones, never a mix. The temporary file
+    (``.<name>.<random>.tmp``) is created with ``O_CREAT|O_EXCL|O_NOFOLLOW`` and ``mode``, written,
+    fsync'd and renamed over ``path``; a symlink at ``path`` is replaced, never followed. Whatever
+    fails, the temporary file does not stay.
+
+    Args:
+        path: the file to replace.
+        data: its bytes, or the pieces of them, each written as it comes (so memory need hold only one).
+        mode: the new file's mode, less the umask unless ``exact_mode``.
+        dir_fd: a descriptor of the directory holding ``path``: the temporary file is made and renamed
+            by name (``path.name``) relative to it, so the path to that directory is not looked up
+            again and a link put on the way to it since it was opened is never followed.
+        exact_mode: set ``mode`` with ``fchmod`` as well, so the umask cannot take bits from it.
 
     Raises:
-        ChannelNotFound: the directory does not exist. OSError: the directory refuses the write.
+        ChannelNotFound: the directory does not exist (without ``dir_fd``).
+        ChannelRefused: the temporary file cannot be made in ``dir_fd``, naming ``path``.
+        OSError: the directory refuses the write; or writing or renaming failed once the file was made.
     """
-    temporary = path.with_name(f".{path.name}.{os.urandom(6).hex()}.tmp")
+    name = f".{path.name}.{os.urandom(6).hex()}.tmp"
+    temporary: str | Path = path.with_name(name) if dir_fd is None else name
     try:
-        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, mode)
-    except FileNotFoundError:
-        raise ChannelNotFound(f"directory {path.parent} does not exist") from None
+        fd = os.open(temporary, _CREATE_FLAGS, mode, dir_fd=dir_fd)
+    except OSError as exc:
+        if dir_fd is not None:
+            raise ChannelRefused(f"cannot write {path}: {exc.strerror}") from None
+        if isinstance(exc, FileNotFoundError):
+            raise ChannelNotFound(f"directory {path.parent} does not exist") from None
+        raise
     try:
         try:
-            write_all(fd, data)
+            for piece in [data] if isinstance(data, bytes) else data:
+                write_all(fd, piece)
+            if exact_mode:
+                os.fchmod(fd, mode)
             os.fsync(fd)
         finally:
             os.close(fd)
-        os.replace(temporary, path)
+        os.replace(temporary, path if dir_fd is None else path.name, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
     except BaseException:
-        temporary.unlink(missing_ok=True)
+        with suppress(FileNotFoundError):
+            os.unlink(temporary, dir_fd=dir_fd)
         raise
 
 
@@ -284,9 +314,8 @@ def _polling_within(fd: int, timeout: float) -> bool:
 def locked_for_append(path: Path, timeout: float | None = None) -> Iterator[int]:
     """Open ``path`` for reading and appending and hold ``flock(LOCK_EX)`` on it; yield the descriptor.
 
-    Waits at most ``timeout`` seconds (default ``COLLAB_LOCK_TIMEOUT``, 10). After the lock is taken,
-    the path must still name the same inode: if the file was replaced while we waited, the lock is
-    retaken on the new file (a few times, then refused).
+    Waits at most ``timeout`` seconds (default ``COLLAB_LOCK_TIMEOUT``, 10). If the file was replaced
+    while we waited, the lock is retaken on the new file (see :func:`locked_at`).
 
     Raises:
         ChannelNotFound, ChannelRefused: as :func:`open_checked`. LockTimeout: the lock stayed busy.
@@ -295,17 +324,36 @@ def locked_for_append(path: Path, timeout: float | None = None) -> Iterator[int]
         from collab.config import lock_timeout
 
         timeout = lock_timeout()
+    replaced = f"{path} keeps being replaced while collab waits for its lock; try again"
+    with locked_at(path, lambda: open_checked(path, append=True), timeout, replaced) as fd:
+        check_fd(fd, path)
+        yield fd
+
+
+@contextmanager
+def locked_at(path: Path, open_file: Callable[[], int], timeout: float, replaced: str) -> Iterator[int]:
+    """Hold ``flock(LOCK_EX)`` on the file at ``path``, opened by ``open_file``; yield its descriptor.
+
+    A lock belongs to a file, not to a name: once it is taken, the path must still name the locked
+    file, or the lock excludes no one. If the file was replaced or removed while this process
+    waited, the lock is retaken on what ``open_file`` opens now (a few times, then refused). Waits
+    at most ``timeout`` seconds in all. The descriptor is closed on leaving.
+
+    Raises:
+        ChannelRefused: ``replaced``, when the path kept naming another file. LockTimeout: the lock
+            stayed busy. And what ``open_file`` raises.
+    """
+    deadline = time.monotonic() + timeout
     for _attempt in range(5):
-        fd = open_checked(path, append=True)
+        fd = open_file()
         try:
-            acquire(fd, path, timeout)
+            acquire(fd, path, max(0.0, deadline - time.monotonic()))
             if still_names(fd, path):
-                check_fd(fd, path)
                 yield fd
                 return
         finally:
             os.close(fd)
-    raise ChannelRefused(f"{path} keeps being replaced while collab waits for its lock; try again")
+    raise ChannelRefused(replaced)
 
 
 @contextmanager

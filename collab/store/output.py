@@ -107,17 +107,5 @@ def write(output: Path, parts: Iterable[str], *, channel: Path) -> Path:
     _check_existing(output, target, channel)
     if not target.parent.is_dir():
         raise ChannelNotFound(f"directory {target.parent} does not exist: create it or pick another -o FILE")
-    temporary = target.with_name(f".{target.name}.{os.urandom(6).hex()}.tmp")
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
-    try:
-        try:
-            for part in parts:
-                files.write_all(fd, part.encode("utf-8"))
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(temporary, target)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
+    files.replace_atomic(target, (part.encode("utf-8") for part in parts), 0o644)
     return target
