@@ -122,7 +122,10 @@ def test_every_seated_author_must_have_ended_its_turn(channel):
     channel.answer("from c", author="site-c")
     entries = channel.read().entries
     host = seats.here().host
-    writers = {1: seats.Writer("site-b", f"{host}:/b:s1", me.ident), 2: seats.Writer("site-c", f"{host}:/c:s2", me.ident)}
+    writers = {
+        1: seats.Writer("site-b", f"{host}:/b:s1", me.ident),
+        2: seats.Writer("site-c", f"{host}:/c:s2", me.ident),
+    }
     rule = TurnRule(settle=30, quiet=60)
     assert remaining(channel.path, entries, rule, waiter="site-a", writers=writers) > 50
     with presence.waiting(channel.path, "site-b"):
@@ -137,3 +140,33 @@ def test_every_seated_author_must_have_ended_its_turn(channel):
     hand = {1: writers[1]}  # entry 2 by hand: the settle time after the last byte
     with presence.waiting(channel.path, "site-b"):
         assert 25 < remaining(channel.path, entries, rule, waiter="site-a", writers=hand) <= 30
+
+
+def test_the_turn_clock_asks_the_rule_and_the_stop_event_ends_the_watch(channel):
+    """TurnClock asks the turn rule and notes when to ask again (a monotonic time, None when nothing
+    is waited for); Stop is set at the deadline, once halted, or when the caller's clocks are due."""
+    import threading
+
+    from collab.live.turns import Stop, TurnClock, TurnRule
+
+    channel.answer("from b, by hand", author="site-b")
+    entries = channel.read().entries
+    rule, clock = TurnRule(settle=30, quiet=60), TurnClock()
+    assert not clock.check(channel.path, [], rule, waiter="site-a")
+    assert clock.due is None and not clock.reached()
+    before = time.monotonic()
+    assert not clock.check(channel.path, entries, rule, waiter="site-a")  # a hand writer: 30 s from its last byte
+    assert clock.due is not None and before + 25 < clock.due <= time.monotonic() + 30
+    assert not clock.reached() and clock.reached(clock.due)
+    assert clock.check(channel.path, entries, TurnRule(settle=0, quiet=0), waiter="site-a") and clock.reached()
+
+    halt, due = threading.Event(), [False]
+    stop = Stop(None, lambda: due[0], halt)
+    assert not stop.is_set() and not stop.over()
+    due[0] = True
+    assert stop.is_set() and not stop.over()  # the clocks end the watch, not the wait
+    due[0] = False
+    halt.set()
+    assert stop.over() and stop.is_set()
+    assert Stop(time.monotonic() - 1, lambda: False).over()
+    assert not Stop(time.monotonic() + 60, lambda: False).is_set()

@@ -11,14 +11,21 @@ to the channels' paths and to ``extra`` paths, such as the hook's sleeper file) 
 followers read each channel once before the watch is armed and again on its first tick, so an
 entry landing meanwhile is not missed. Presence is re-checked on each look at the files.
 
-Two differences from ``wait_turn``, both because a hook waits on behalf of a session that may still
-be writing (a busy turn does not stop the hook):
+The rule, and how it is asked again by time (:class:`collab.live.turns.TurnClock`, one per
+channel, and :class:`collab.live.turns.Stop`), are those of ``wait_turn``; so is the waiter's own
+presence never ending a turn (this process holds that name's presence itself). The differences,
+all because a hook waits on behalf of a session that may still be writing (a busy turn does not
+stop the hook):
 
-- The waiter's own name never makes a turn "over": this process holds that name's presence
-  itself. An entry under the waiter's name that its seat has not (yet) recorded waits for the
-  settle time, then is checked against the seats registry again.
 - ``own`` is asked afresh at each decision, so entries the session wrote while the hook slept
-  are its own, never news.
+  are its own, never news; an entry under the waiter's name that its seat has not (yet) recorded
+  waits for the settle time, then is checked against the seats registry again.
+- A clock come due ends the watch, not the wait: the rule is asked again for every channel, and
+  the watch resumes when none is ready.
+- A channel found edited before the wait started, or closed then with nothing unseen, is left
+  out (``wait_turn`` fails on the edit, and returns at once on the close); one found edited while
+  waited on is returned with the notices; one closed by the waiter itself while waited on is
+  dropped quietly.
 """
 
 from __future__ import annotations
@@ -34,7 +41,7 @@ from typing import NamedTuple
 from collab.errors import CollabError
 from collab.live import presence, turns
 from collab.live.follower import Follower, Update
-from collab.live.turns import TurnRule
+from collab.live.turns import Stop, TurnClock, TurnRule
 from collab.live.watch import WatchSettings, changed_paths
 from collab.text.format import Entry
 
@@ -66,7 +73,7 @@ class Ready(NamedTuple):
 class _Channel:
     """What the wait knows of one channel."""
 
-    __slots__ = ("closed", "closed_at_start", "follower", "notices", "seen", "settle_at", "wanted", "watch")
+    __slots__ = ("clock", "closed", "closed_at_start", "follower", "notices", "seen", "wanted", "watch")
 
     def __init__(self, watch: Watch, hold_s: float) -> None:
         self.watch = watch
@@ -74,25 +81,8 @@ class _Channel:
         self.wanted: list[Entry] = []
         self.seen = 0  # the follower's first update counts every complete entry: a stale cursor is not kept
         self.closed = self.closed_at_start = False
-        self.settle_at: float | None = None
+        self.clock = TurnClock()
         self.notices: tuple[str, ...] = ()
-
-
-class _Stop:
-    """Ends the watcher at the deadline, when ``halt`` is set, or once some channel's settle time has come."""
-
-    def __init__(self, deadline: float | None, halt: threading.Event | None, channels: list[_Channel]) -> None:
-        self.deadline, self.halt, self.channels = deadline, halt, channels
-
-    def over(self) -> bool:
-        """True when the whole wait must end with nothing: the deadline passed or ``halt`` was set."""
-        return (self.deadline is not None and time.monotonic() >= self.deadline) or bool(
-            self.halt and self.halt.is_set()
-        )
-
-    def is_set(self) -> bool:
-        now = time.monotonic()
-        return self.over() or any(c.settle_at is not None and now >= c.settle_at for c in self.channels)
 
 
 def _real(path: Path) -> str:
@@ -129,42 +119,81 @@ def wait_any(
     """
     settings = settings or WatchSettings()
     hold = 0.0 if rule.settle <= 0 else settings.idle_ms / 1000  # as `collab wait` holds a hand entry back
-    channels: list[_Channel] = []
     with contextlib.ExitStack() as stack:
-        for watch in {w.path: w for w in watches}.values():
-            channel = _Channel(watch, hold)
-            try:
-                first = channel.follower.start()
-            except CollabError:
-                continue
-            if first.edited:
-                continue  # an edit found before the wait started is reported by every command, not woken for
-            _take(channel, first, rule)
-            channel.closed_at_start = channel.closed
-            if channel.closed and not channel.wanted:
-                continue
-            stack.enter_context(presence.waiting(watch.path, watch.name))
-            channels.append(channel)
-        stop = _Stop(deadline, halt, channels)
-        targets = {_real(c.watch.path): c for c in channels}
-        extras = {_real(p) for p in extra}
-        while channels:
+        channels = _open(watches, rule, hold, stack)
+        stop = Stop(deadline, lambda: _due(channels), halt)
+        return _watch(channels, rule, stop, extra, superseded, closed_by_self, settings)
+
+
+def _open(watches: Sequence[Watch], rule: TurnRule, hold: float, stack: contextlib.ExitStack) -> list[_Channel]:
+    """The channels to wait on, each read once and marked as waited on (its presence held by ``stack``).
+
+    A channel that cannot be read, whose history is found edited, or that is closed with nothing
+    unseen, is left out.
+    """
+    channels: list[_Channel] = []
+    for watch in {w.path: w for w in watches}.values():
+        channel = _Channel(watch, hold)
+        try:
+            first = channel.follower.start()
+        except CollabError:
+            continue
+        if first.edited:
+            continue  # an edit found before the wait started is reported by every command, not woken for
+        _take(channel, first, rule)
+        channel.closed_at_start = channel.closed
+        if channel.closed and not channel.wanted:
+            continue
+        stack.enter_context(presence.waiting(watch.path, watch.name))
+        channels.append(channel)
+    return channels
+
+
+def _due(channels: Sequence[_Channel]) -> bool:
+    """True once some channel's turn clock has come due (its rule is to be asked again)."""
+    now = time.monotonic()
+    return any(c.clock.reached(now) for c in channels)
+
+
+def _watch(
+    channels: list[_Channel],
+    rule: TurnRule,
+    stop: Stop,
+    extra: Sequence[Path],
+    superseded: Callable[[], bool],
+    closed_by_self: Callable[[Path, str], bool],
+    settings: WatchSettings,
+) -> list[Ready]:
+    """Watch the ``channels`` (and the ``extra`` files) until some are ready: :func:`wait_any`'s loop.
+
+    The watcher ends whenever ``stop`` is set: the rule is asked again, and the channels ready are
+    returned; if none is, [] once :meth:`collab.live.turns.Stop.over`, else the watch resumes.
+    """
+    targets = {_real(c.watch.path): c for c in channels}
+    extras = {_real(p) for p in extra}
+    while channels:
+        ready = _decide(channels, rule, closed_by_self)
+        if ready or not channels:
+            return ready
+        if stop.over():
+            return []
+        for changed in changed_paths([*targets, *extras], settings, stop):
+            if changed & extras and superseded():
+                return []
+            _look(targets, changed, rule)
             ready = _decide(channels, rule, closed_by_self)
             if ready or not channels:
                 return ready
-            if stop.over():
-                return []
-            for changed in changed_paths([*targets, *extras], settings, stop):
-                if changed & extras and superseded():
-                    return []
-                for key, channel in targets.items():
-                    if not changed or key in changed:
-                        _take(channel, channel.follower.refresh(settled=not changed), rule)
-                ready = _decide(channels, rule, closed_by_self)
-                if ready or not channels:
-                    return ready
-            targets = {_real(c.watch.path): c for c in channels}
+        targets = {_real(c.watch.path): c for c in channels}
     return []
+
+
+def _look(targets: dict[str, _Channel], changed: set[str], rule: TurnRule) -> None:
+    """Read again the channels among ``targets`` (by real path) that ``changed``; every one when
+    ``changed`` is empty (the watcher's idle check)."""
+    for key, channel in targets.items():
+        if not changed or key in changed:
+            _take(channel, channel.follower.refresh(settled=not changed), rule)
 
 
 def _take(channel: _Channel, update: Update, rule: TurnRule) -> None:
@@ -177,9 +206,7 @@ def _take(channel: _Channel, update: Update, rule: TurnRule) -> None:
     channel.closed = channel.closed or update.closed
     if update.edited:
         channel.notices = update.notices
-    if channel.wanted:
-        left = turns.remaining(channel.watch.path, channel.wanted, rule, waiter=channel.watch.name)
-        channel.settle_at = time.monotonic() + left
+    channel.clock.check(channel.watch.path, channel.wanted, rule, waiter=channel.watch.name)
 
 
 def _decide(channels: list[_Channel], rule: TurnRule, closed_by_self: Callable[[Path, str], bool]) -> list[Ready]:
@@ -189,17 +216,11 @@ def _decide(channels: list[_Channel], rule: TurnRule, closed_by_self: Callable[[
         if channel.wanted:
             own = channel.watch.own()
             channel.wanted = [e for e in channel.wanted if e.index not in own]
-            if not channel.wanted:
-                channel.settle_at = None
         closed_now = channel.closed and not channel.closed_at_start
         if closed_now and not channel.wanted and closed_by_self(channel.watch.path, channel.watch.name):
             channels.remove(channel)
             continue
-        turn_over = False
-        if channel.wanted:
-            left = turns.remaining(channel.watch.path, channel.wanted, rule, waiter=channel.watch.name)
-            channel.settle_at = time.monotonic() + left
-            turn_over = left <= 0
+        turn_over = channel.clock.check(channel.watch.path, channel.wanted, rule, waiter=channel.watch.name)
         if turn_over or (channel.closed and channel.wanted) or closed_now or channel.notices:
             watch = channel.watch
             found = (tuple(channel.wanted), channel.seen, channel.closed, channel.notices, closed_now)

@@ -12,6 +12,7 @@ cursor as it stood when this writer last heard (:func:`news`).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -28,8 +29,12 @@ class Reader(NamedTuple):
     seen_at: str | None
 
 
-class Receipt(NamedTuple):
-    """That the entry at ``index`` (1-based) was read by each name in ``by`` (sorted)."""
+@dataclass(frozen=True, slots=True)
+class Receipt:
+    """That the entry at ``index`` (1-based) was read by each name in ``by`` (sorted).
+
+    A frozen dataclass, not a NamedTuple: a tuple's field named ``index`` would hide ``tuple.index``.
+    """
 
     index: int
     by: tuple[str, ...]
@@ -65,7 +70,8 @@ def news(channel_path: Path, reader: str, own: Iterable[int], timeout: float | N
     with cursors.locked(channel_path, config.lock_timeout() if timeout is None else timeout):
         records: dict[str, dict[str, Any]] = cursors.readers(channel_path)
         record = records.get(reader, {"seen": 0})
-        told = record.get("told") if isinstance(record.get("told"), dict) else {}
+        kept = record.get("told")
+        told: dict[str, Any] = kept if isinstance(kept, dict) else {}
         fresh: dict[int, list[str]] = {}
         now_told = dict(told)
         for other, theirs in records.items():

@@ -17,15 +17,18 @@ explicitly replaces both; ``--settle 0`` returns on the first entry. The channel
 timeout also end a wait.
 
 Presence and sessions are re-checked on every look at the file: on each change and on the
-follower's idle check (every ``idle_ms``).
+follower's idle check (every ``idle_ms``). Between looks, a :class:`TurnClock` says when the rule is
+due to be asked again by time, and a :class:`Stop` ends the watcher then, at the timeout, or when it
+is halted; ``wait_turn`` and :func:`collab.hooks.waitany.wait_any` both wait this way.
 """
 
 from __future__ import annotations
 
 import os
 import socket
+import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
@@ -89,7 +92,12 @@ def remaining(
         entries: the unseen entries from others.
         rule: the times of the rule (see the module docstring).
         waiter: the name of who waits: its own presence never ends another's turn.
-        writers: the seats that wrote entries through collab, by index (default: read them now).
+        writers: the seats that wrote entries through collab, by entry index (1-based; default:
+            read them now, :func:`collab.live.seats.writers`).
+
+    Returns 0 at once for no ``entries`` or a ``settle`` of 0. Raises nothing: a seats registry
+    that cannot be read counts every entry as written by hand, and a presence that cannot be read
+    as not waiting.
     """
     entries = list(entries)
     if rule.settle <= 0 or not entries:
@@ -135,25 +143,71 @@ def revise(wanted: list[Entry], revised: Iterable[Entry]) -> None:
         wanted[:] = [newer.get(e.index, e) for e in wanted]
 
 
-class _Stop:
-    """Ends the follower at the timeout, or once the turn is over by time (asked again when due)."""
+class TurnClock:
+    """When one wait is due to ask the turn rule again, for the entries it waits for on one channel.
 
-    def __init__(self, timeout: float | None, due: Callable[[], float]) -> None:
-        self.timeout_at = None if timeout is None else time.monotonic() + timeout
-        self.settle_at: float | None = None
-        self.due = due
+    :attr:`due` is a :func:`time.monotonic` time, in seconds: the moment the turn of every author
+    of those entries will be over by time alone if nothing changes; None while nothing is waited
+    for. Each :meth:`check` sets it anew, since meanwhile a writer may have started waiting, its
+    session may have ended, or the channel may have changed.
+    """
 
-    def timed_out(self) -> bool:
-        return self.timeout_at is not None and time.monotonic() >= self.timeout_at
+    __slots__ = ("due",)
+
+    def __init__(self) -> None:
+        self.due: float | None = None
+
+    def check(self, path: Path, entries: Sequence[Entry], rule: TurnRule, *, waiter: str) -> bool:
+        """Ask the rule now (:func:`remaining`): True when the turn of every author of ``entries`` is over.
+
+        When it is not, :attr:`due` is when to ask again. With no ``entries`` nothing is waited for:
+        False, and :attr:`due` is None.
+
+        Args:
+            path: the channel.
+            entries: the unseen entries from others.
+            rule: the times of the rule.
+            waiter: the name of who waits: its own presence never ends another's turn.
+
+        Raises nothing, as :func:`remaining`.
+        """
+        if not entries:
+            self.due = None
+            return False
+        left = remaining(path, entries, rule, waiter=waiter)
+        self.due = time.monotonic() + left
+        return left <= 0
+
+    def reached(self, now: float | None = None) -> bool:
+        """True once :attr:`due` has come, at ``now`` (a :func:`time.monotonic` time; default: now)."""
+        return self.due is not None and (time.monotonic() if now is None else now) >= self.due
+
+
+class Stop:
+    """The stop event of a turn-aware wait's watcher (a :class:`collab.live.watch.StopEvent`).
+
+    It is set once the ``deadline`` has passed or ``halt`` is set (:meth:`over`: the wait ends with
+    what it has), or when ``due()`` says so: the caller's turn clocks (:class:`TurnClock`) have come due,
+    and the caller decides what that means. The watcher asks about every ``step_ms``.
+
+    Args:
+        deadline: a :func:`time.monotonic` time, in seconds, at which the wait gives up (None: never).
+        due: asked on every look once :meth:`over` is not: True ends the watcher.
+        halt: an event that, once set, ends the wait (None: none).
+    """
+
+    def __init__(self, deadline: float | None, due: Callable[[], bool], halt: threading.Event | None = None) -> None:
+        self.deadline, self.due, self.halt = deadline, due, halt
+
+    def over(self) -> bool:
+        """True when the whole wait must end: the deadline passed or ``halt`` was set."""
+        return (self.deadline is not None and time.monotonic() >= self.deadline) or bool(
+            self.halt and self.halt.is_set()
+        )
 
     def is_set(self) -> bool:
-        if self.timed_out():
-            return True
-        if self.settle_at is None or time.monotonic() < self.settle_at:
-            return False
-        left = self.due()  # the file may have changed since, or a writer started waiting
-        self.settle_at = time.monotonic() + left
-        return left <= 0
+        """True when the watcher must stop: :meth:`over`, or ``due()``."""
+        return self.over() or self.due()
 
 
 def wait_turn(
@@ -187,7 +241,13 @@ def wait_turn(
     """
     rule = rule or TurnRule()
     wanted: list[Entry] = []
-    stop = _Stop(timeout, lambda: remaining(path, wanted, rule, waiter=name))
+    clock = TurnClock()
+    # The follower ending ends the wait: when the clock comes due, the rule is asked again first
+    # (a writer may have written meanwhile, or started waiting).
+    stop = Stop(
+        None if timeout is None else time.monotonic() + timeout,
+        lambda: clock.reached() and clock.check(path, wanted, rule, waiter=name),
+    )
     seen, closed = 0, False  # the follower's first update counts every complete entry, skipped or not
     notices: list[str] = []
     with presence.waiting(path, name):
@@ -201,11 +261,6 @@ def wait_turn(
             seen, closed = max(seen, update.seen), update.closed
             if closed:
                 break
-            if wanted:
-                left = remaining(path, wanted, rule, waiter=name)
-                if left <= 0:
-                    break
-                stop.settle_at = time.monotonic() + left
-            if stop.timed_out():
+            if clock.check(path, wanted, rule, waiter=name) or stop.over():
                 break
     return Waited(tuple(wanted), seen, closed, tuple(presence.waiting_names(path)), tuple(notices))

@@ -8,6 +8,7 @@ every view shows (``answered by Answer 4``, or ``open``), all from :func:`questi
 """
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -59,9 +60,13 @@ class Participant(NamedTuple):
     seen_at: str | None = None
 
 
-class EntryState(NamedTuple):
+@dataclass(frozen=True, slots=True)
+class EntryState:
     """An entry's place (``index``, 1-based), ``label`` (``Answer 3``), ``author``, and the
-    participants other than its author who have read it (``read_by``, sorted)."""
+    participants other than its author who have read it (``read_by``, sorted).
+
+    A frozen dataclass, not a NamedTuple: a tuple's field named ``index`` would hide ``tuple.index``.
+    """
 
     index: int
     label: str
