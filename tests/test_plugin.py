@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -193,8 +195,19 @@ def test_the_checked_in_copies_equal_the_generator():
     """claude-commands/collab.md and the plugin's manifest and skills are what the templates make."""
     for relative, text in agents.checked_in().items():
         path = ROOT / relative
-        assert path.is_file(), f"{relative} is missing: run `python -m collab.integrations.agents`"
-        assert path.read_text(encoding="utf-8") == text, f"{relative} is stale: run `python -m collab.integrations.agents`"
+        assert path.is_file(), f"{relative} is missing: run `python scripts/write_agent_files.py`"
+        stale = f"{relative} is stale: run `python scripts/write_agent_files.py`"
+        assert path.read_text(encoding="utf-8") == text, stale
+
+
+def test_the_generator_script_writes_the_copies_and_says_which(tmp_path: Path) -> None:
+    """scripts/write_agent_files.py ROOT writes every copy below ROOT, naming it; run again, it writes none."""
+    script = [sys.executable, str(ROOT / "scripts" / "write_agent_files.py"), str(tmp_path)]
+    first = subprocess.run(script, capture_output=True, text=True, check=True, cwd=tmp_path)
+    assert first.stdout.splitlines() == [f"wrote {relative}" for relative in agents.checked_in()]
+    for relative, text in agents.checked_in().items():
+        assert (tmp_path / relative).read_text(encoding="utf-8") == text
+    assert subprocess.run(script, capture_output=True, text=True, check=True, cwd=tmp_path).stdout == ""
 
 
 def test_the_marketplace_lists_the_plugin_by_a_relative_path():

@@ -1,6 +1,6 @@
 """The Claude Code plugin's ``hooks/hooks.json``, made here and checked in under ``plugin/hooks/``.
 
-``python -m collab.hooks.hookconfig`` rewrites the checked-in copy; a test checks that it equals
+``scripts/write_hook_config.py`` rewrites the checked-in copy; a test checks that it equals
 :func:`render`. JSON holds no comments, so the facts it rests on are cited here, from Claude Code's
 hooks reference (https://code.claude.com/docs/en/hooks) and plugins reference
 (https://code.claude.com/docs/en/plugins-reference), read 2026-11-23:
@@ -34,8 +34,6 @@ hooks reference (https://code.claude.com/docs/en/hooks) and plugins reference
 from __future__ import annotations
 
 import json
-import sys
-from pathlib import Path
 from typing import Any
 
 #: The Stop hook's ``timeout`` in hooks.json, in seconds: a day of idling stays wakeable.
@@ -78,15 +76,3 @@ def config() -> dict[str, Any]:
 def render() -> str:
     """``hooks.json`` as checked in: :func:`config` as indented JSON with a final newline."""
     return json.dumps(config(), indent=2) + "\n"
-
-
-def main() -> None:
-    """Rewrite ``plugin/hooks/hooks.json`` in the source tree."""
-    target = Path(__file__).resolve().parents[2] / "plugin" / "hooks" / "hooks.json"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(render(), encoding="utf-8")
-    sys.stdout.write(f"wrote {target}\n")
-
-
-if __name__ == "__main__":
-    main()

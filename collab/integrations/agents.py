@@ -9,8 +9,8 @@ Texts (each filled in from ``templates/``; the start and join steps are written 
 - one Agent Skills ``SKILL.md`` for the other agents, and a Gemini CLI command.
 
 :func:`agent_files` says where ``collab install --agent NAME`` puts them; the comment above each
-agent's paths names the documentation page they come from. ``python -m collab.integrations.agents`` rewrites the
-checked-in copies from the templates (a test checks they are equal).
+agent's paths names the documentation page they come from. ``scripts/write_agent_files.py``
+rewrites the checked-in copies from the templates (a test checks they are equal).
 """
 
 from __future__ import annotations
@@ -244,18 +244,3 @@ def home_dir(environ: Mapping[str, str]) -> Path:
     if not home.is_dir():
         raise UsageError(f"HOME ({home}) is not a directory: set HOME to your home directory")
     return home
-
-
-def _write_checked_in(root: Path) -> None:
-    """Rewrite the checked-in copies under ``root`` from the templates, saying which changed."""
-    for relative, text in checked_in().items():
-        target = root / relative
-        if target.is_file() and target.read_text(encoding="utf-8") == text:
-            continue
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(text, encoding="utf-8")
-        print(f"wrote {relative}")
-
-
-if __name__ == "__main__":
-    _write_checked_in(SOURCE_ROOT)
