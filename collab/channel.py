@@ -17,12 +17,13 @@ import os
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple, ParamSpec, TypeVar
 
 from collab import config
 from collab.errors import StorageError, UsageError
 from collab.ledger import entries as appending
 from collab.text import naming
+from collab.text.limits import MAX_ENTRY_BYTES
 
 if TYPE_CHECKING:
     from collab.housekeeping.catalog import Listing
@@ -87,6 +88,9 @@ class Channel(_Located):
     """
 
     __slots__ = ()
+
+    #: The largest entry body, in bytes of UTF-8 (:data:`collab.text.limits.MAX_ENTRY_BYTES`).
+    MAX_ENTRY_BYTES: ClassVar[int] = MAX_ENTRY_BYTES
 
     def __new__(cls, path: str | os.PathLike[str]) -> Channel:
         if not isinstance(path, str | os.PathLike):

@@ -23,7 +23,6 @@ import typer
 from typer.core import TyperCommand, TyperGroup
 
 from collab.errors import CollabError, Exit, UsageError
-from collab.text.limits import MAX_ENTRY_BYTES
 
 if TYPE_CHECKING:
     from collab.channel import Channel
@@ -412,11 +411,14 @@ def read_text_arg(text: str | None, what: str) -> str:
     """
     if text is not None and text != "-":
         return text  # a command's arguments are checked as text when they are parsed (_CheckedCommand)
+    from collab.channel import Channel
+
     if sys.stdin is None or sys.stdin.isatty():
         raise UsageError(f"no {what} given: pass it as an argument, or pipe it on stdin with '-'")
-    data = sys.stdin.buffer.read(MAX_ENTRY_BYTES + 1)
-    if len(data) > MAX_ENTRY_BYTES:
-        raise UsageError(f"the {what} on stdin is over the {MAX_ENTRY_BYTES // 1048576} MiB entry limit; split it")
+    limit = Channel.MAX_ENTRY_BYTES
+    data = sys.stdin.buffer.read(limit + 1)
+    if len(data) > limit:
+        raise UsageError(f"the {what} on stdin is over the {limit // 1048576} MiB entry limit; split it")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from collab import config
+from collab import Ref, config
 from collab.channel import Channel
 from collab.cli.app import (
     AsOpt,
@@ -22,7 +22,6 @@ from collab.cli.app import (
     take_seat,
 )
 from collab.errors import ChannelClosed, UsageError
-from collab.text.grammar import Ref
 from collab.text.sanitize import for_terminal
 
 ReOpt = Annotated[
