@@ -146,8 +146,17 @@ def stop_all(*processes: subprocess.Popen[str] | None) -> None:
 
 
 def test_the_checked_in_hooks_json_is_what_the_generator_writes() -> None:
-    """plugin/hooks/hooks.json equals collab.hooks.hookconfig.render(): regenerate with `python -m collab.hooks.hookconfig`."""
+    """plugin/hooks/hooks.json equals hookconfig.render(): regenerate with `python scripts/write_hook_config.py`."""
     assert (PLUGIN / "hooks" / "hooks.json").read_text() == hookconfig.render()
+
+
+def test_the_hook_config_script_writes_what_render_gives(tmp_path: Path) -> None:
+    """scripts/write_hook_config.py ROOT writes ROOT/plugin/hooks/hooks.json from hookconfig.render()."""
+    script = PLUGIN.parent / "scripts" / "write_hook_config.py"
+    done = subprocess.run([sys.executable, str(script), str(tmp_path)], capture_output=True, text=True, check=True)
+    target = tmp_path / "plugin" / "hooks" / "hooks.json"
+    assert done.stdout == f"wrote {target}\n"
+    assert target.read_text(encoding="utf-8") == hookconfig.render()
 
 
 def test_hooks_json_uses_only_documented_fields() -> None:
@@ -535,14 +544,6 @@ def test_without_session_start_the_directorys_seat_is_the_sessions(tmp_path: Pat
     finally:
         stop_all(hook)
     assert code == 2 and "Hello." in err and "where you are old-cc" in err
-
-
-def test_a_registry_from_before_paths_were_recorded_is_found_by_id(channel, tmp_path: Path) -> None:
-    """A seats file without "path" (written by an earlier collab) names the channel of its id in COLLAB_DIR."""
-    registry = seats.paths.sidecar(channel.path, "seats.json")
-    registry.write_text(json.dumps({"channel": channel.id, "names": {"host:/src/app": "app"}, "written": {}}))
-    found = seats.holdings(lambda key: key == "host:/src/app")
-    assert found == [seats.Holding(channel.path, "host:/src/app", "app", False)]
 
 
 def test_other_events_and_an_unwritable_env_file(tmp_path: Path) -> None:

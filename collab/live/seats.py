@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from collab import config
-from collab.errors import ChannelNotFound, ChannelRefused, CollabError
+from collab.errors import ChannelNotFound, ChannelRefused
 from collab.live import cursors, sessions
 from collab.store import files, paths
 from collab.text import naming
@@ -113,12 +113,13 @@ def _read(path: Path) -> dict[str, Any]:
 
 
 def _parse(raw: bytes) -> tuple[dict[str, Any], str | None]:
-    """The registry in ``raw`` (empty when it is damaged), and the channel path it records, if any."""
+    """The registry in ``raw`` and the channel path it records; empty and None when it is damaged."""
     try:
         document = json.loads(raw)
         names, written = document["names"], document["written"]
-        claimed, where_from = document.get("claimed", {}), document.get("sessions", {})
-        if not all(isinstance(part, dict) for part in (names, written, claimed, where_from)):
+        claimed, where_from = document["claimed"], document["sessions"]
+        where: str = document["path"]
+        if not isinstance(where, str) or not all(isinstance(p, dict) for p in (names, written, claimed, where_from)):
             raise ValueError
         if not all(isinstance(v, list) and all(isinstance(i, int) for i in v) for v in written.values()):
             raise ValueError
@@ -126,11 +127,10 @@ def _parse(raw: bytes) -> tuple[dict[str, Any], str | None]:
             raise ValueError
         if not all(isinstance(v, dict) and all(isinstance(x, str) for x in v.values()) for v in where_from.values()):
             raise ValueError
-        where = document.get("path")
     except (ValueError, KeyError, TypeError, AttributeError, RecursionError):  # RecursionError: nested too deep
         return {k: {} for k in _EMPTY}, None
     registry = {"names": names, "claimed": claimed, "written": written, "sessions": where_from}
-    return registry, where if isinstance(where, str) else None
+    return registry, where
 
 
 def _held_elsewhere(registry: dict[str, Any], key: str) -> set[str]:
@@ -318,9 +318,8 @@ def holdings(matches: Callable[[str], bool]) -> list[Holding]:
     """Every channel in which a seat whose key ``matches`` sits, read from the state directory alone.
 
     A seat sits under the last name it gave explicitly, else the name handed out to it, else a name
-    it wrote as. A registry written before it recorded its channel's path is matched with the
-    channel of that id in the channel directory (``COLLAB_DIR``, else ``/tmp``). Channels that are
-    gone are left out; whether the rest are open is the caller's to read.
+    it wrote as. Channels that are gone are left out; whether the rest are open is the caller's to
+    read.
 
     Raises:
         ChannelRefused: the state directory is not private.
@@ -337,8 +336,10 @@ def holdings(matches: Callable[[str], bool]) -> list[Holding]:
             registry, where = _parse(files.read_checked(registry_path))
         except (ChannelNotFound, ChannelRefused):
             continue  # removed meanwhile, or not ours to trust: it seats no one
-        channel = Path(where) if where else _by_id(registry_path)
-        if channel is None or paths.sidecar(channel, "seats.json", create=False) != registry_path:
+        if where is None:
+            continue  # damaged: it seats no one
+        channel = Path(where)
+        if paths.sidecar(channel, "seats.json", create=False) != registry_path:
             continue
         if not os.path.lexists(channel):
             continue
@@ -364,12 +365,3 @@ def written_by(channel_path: Path, key: str, name: str) -> frozenset[int]:
     """
     registry = _read(paths.sidecar(channel_path, "seats.json", create=False))
     return frozenset(registry["written"].get(f"{key}\t{name}", []))
-
-
-def _by_id(registry_path: Path) -> Path | None:
-    """The channel of a registry that does not record its path: ``collab-<id>.md`` in the channel directory."""
-    stem = registry_path.name.removesuffix(".seats.json").rsplit("-", 1)[0]
-    try:
-        return config.channel_dir() / f"{stem}.md"
-    except CollabError:
-        return None
