@@ -7,8 +7,8 @@ def main() -> None:
     """Run the command line with the cyclic garbage collector paused while it starts.
 
     Start-up (typer, click and collab's modules) allocates tens of thousands of objects that all
-    live until the process ends; the collector would walk them several times over and free nothing:
-    about 15 ms of CPU per run on the machine of ``bench/startup.py``. The root callback in
+    live until the process ends; the collector would walk them several times over and free nothing,
+    on every run (``bench/startup.py`` measures it). The root callback in
     :mod:`collab.cli.app` keeps what start-up made out of later collections (:func:`gc.freeze`) and
     resumes collecting before the command runs, so a long ``watch`` collects as usual.
     """

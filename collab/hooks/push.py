@@ -1,6 +1,6 @@
 """Push: the Claude Code hook that wakes a session when another session writes (contract section 8).
 
-The plugin runs ``collab hook`` for three of Claude Code's hook events (``plugin/hooks/hooks.json``,
+The plugin runs ``collab hook`` for the Claude Code hook events below (``plugin/hooks/hooks.json``,
 made by :mod:`collab.hooks.hookconfig`, which cites the documentation), with the hook input on stdin:
 JSON with ``session_id``, ``cwd`` and ``hook_event_name`` (hooks reference, "Common input fields",
 https://code.claude.com/docs/en/hooks). :func:`run` never writes to stdout: a SessionStart hook's

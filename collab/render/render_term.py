@@ -267,8 +267,8 @@ class EntryTitle:
 
     On a wide terminal this is one rule: ``Answer 2 from site-a, re Question 1 · 2026-06-22T14:05:02Z ───``.
     The parts after the key (kind, number, author, ``re``) move to a dim line below it when they do
-    not fit, and a key wider than the terminal wraps: nothing of it is ever cut (issue 14: at 60
-    columns the title had lost its ``re``).
+    not fit, and a key wider than the terminal wraps: nothing of it is ever cut, so a narrow
+    terminal still shows what an entry replies to.
 
     Args:
         entry: the entry to name.
@@ -446,5 +446,7 @@ def print_status(console: Console, status: Status) -> None:
     console.print(Text(counts_line(status)))
     console.print(Text("participants:" if status.participants else "participants: none yet"))
     for person in status.participants:
-        console.print(Text(f"  {participant_text(person, len(status.entries))}", style="green" if person.waiting else ""))
+        console.print(
+            Text(f"  {participant_text(person, len(status.entries))}", style="green" if person.waiting else "")
+        )
     console.print(Text(f"integrity: {status.integrity}", style="red" if status.integrity == "violated" else "dim"))

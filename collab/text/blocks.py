@@ -66,8 +66,9 @@ def scan_tokens(text: str) -> list[dict[str, Any]]:
 
 
 #: Bodies larger than this (characters) are not given to mistune: its list and quote patterns
-#: backtrack on long lines (a 1 MB line of ``- `` took 5 s). Such a body is written as it is only when
-#: it is plain text for every reader (:func:`collab.text.structure.is_plain_text`), and wrapped otherwise.
+#: backtrack on long lines (such as one long run of ``- ``), taking time out of all proportion to
+#: their length. Such a body is written as it is only when it is plain text for every reader
+#: (:func:`collab.text.structure.is_plain_text`), and wrapped otherwise.
 MISTUNE_LIMIT = 256 * 1024
 
 
