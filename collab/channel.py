@@ -12,15 +12,14 @@ files; ``follow`` reads the file once, then only what each change adds.
 
 from __future__ import annotations
 
-import functools
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
 from collab import config
-from collab.errors import StorageError, UsageError
+from collab.errors import UsageError, guarded, storage_error
 from collab.ledger import entries as appending
 from collab.text import naming
 from collab.text.limits import MAX_ENTRY_BYTES
@@ -35,52 +34,19 @@ if TYPE_CHECKING:
     from collab.live.follower import Update
     from collab.render.status import Status
     from collab.seat import Seat
-    from collab.text.exchange import Closing, IsOwn, Posted
+    from collab.text.exchange import Closing
     from collab.text.format import Document, Entry
-    from collab.text.grammar import Ref
-
-_P = ParamSpec("_P")
-_R = TypeVar("_R")
-
-_ID_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
-ID_LENGTH = 8
-
-
-def new_id() -> str:
-    """A channel id: 8 characters from ``[a-z0-9]`` drawn with :mod:`secrets` (about 41 bits)."""
-    import secrets  # only a new channel needs it
-
-    return "".join(secrets.choice(_ID_ALPHABET) for _ in range(ID_LENGTH))
 
 
 def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def storage_error(exc: OSError) -> StorageError:
-    """``exc`` as the :class:`StorageError` a public method raises: its reason, then its file."""
-    where = f" ({exc.filename})" if exc.filename else ""
-    return StorageError(f"{exc.strerror or exc}{where}")
-
-
-def guarded(method: Callable[_P, _R]) -> Callable[_P, _R]:
-    """The error boundary of a public method: an ``OSError`` leaves it as :class:`StorageError`."""
-
-    @functools.wraps(method)
-    def call(*args: _P.args, **kwargs: _P.kwargs) -> _R:
-        try:
-            return method(*args, **kwargs)
-        except OSError as exc:
-            raise storage_error(exc) from exc
-
-    return call
-
-
 class _Located(NamedTuple):
     path: Path
 
 
-class Channel(_Located):
+class Channel(_Located, appending.Appending):
     """The channel file at ``path`` (``collab-<id>.md``; a :class:`str` or any path-like is taken too).
 
     Raises:
@@ -120,7 +86,7 @@ class Channel(_Located):
         requests: list[str] | None = None,
         directory: str | os.PathLike[str] | None = None,
         now: datetime | None = None,
-        id_source: Callable[[], str] = new_id,
+        id_source: Callable[[], str] | None = None,
     ) -> Channel:
         """Create a new channel file (mode 0600, ``O_EXCL|O_NOFOLLOW``) in the channel directory.
 
@@ -145,7 +111,7 @@ class Channel(_Located):
             requests=requests,
             directory=directory,
             moment=now or _now(),
-            channel_id=id_source(),
+            channel_id=(id_source or founding.new_id)(),
         )
         return cls(path)
 
@@ -362,7 +328,7 @@ class Channel(_Located):
         return appending.closing(self.path, document)
 
     @staticmethod
-    def heading_warnings(found: Iterator[Entry] | tuple[Entry, ...] | list[Entry]) -> list[str]:
+    def heading_warnings(found: Iterable[Entry]) -> list[str]:
         """A warning for each part of an entry heading that collab could not read (contract section 2):
         a time, an author or a ``re`` that is there but cannot be read."""
         from collab.text.grammar import heading_text, unread_details
@@ -370,67 +336,6 @@ class Channel(_Located):
         warned = []
         for entry in found:
             text = heading_text(entry.heading)
-            for detail in unread_details(text):
-                shown = text if len(text) <= 80 else text[:79] + "…"
-                warned.append(f"{entry.label}, heading '{shown}': {detail}")
+            shown = text if len(text) <= 80 else text[:79] + "…"
+            warned += [f"{entry.label}, heading '{shown}': {detail}" for detail in unread_details(text)]
         return warned
-
-    def answer(self, body: str, *, author: str | None, re: Ref | None = None, now: datetime | None = None) -> Entry:
-        """Append ``### Answer N`` under ``author``, with no seat; see :meth:`post`."""
-        return self.post("answer", body, author=author, re=re, now=now).entry
-
-    def ask(self, body: str, *, author: str | None, re: Ref | None = None, now: datetime | None = None) -> Entry:
-        """Append ``### Question N`` (after ``## Questions``, added once), with no seat; see :meth:`post`."""
-        return self.post("question", body, author=author, re=re, now=now).entry
-
-    def append(
-        self, kind: str, body: str, *, author: str | None, re: Ref | None = None, now: datetime | None = None
-    ) -> Entry:
-        """Append one entry of ``kind`` (``answer`` or ``question``) and return it as read back; see :meth:`post`."""
-        return self.post(kind, body, author=author, re=re, now=now).entry
-
-    @guarded
-    def post(
-        self,
-        kind: str,
-        body: str,
-        *,
-        author: str | None,
-        re: Ref | None = None,
-        seen: int | None = None,
-        own: IsOwn | None = None,
-        now: datetime | None = None,
-    ) -> Posted:
-        """Append an entry as ``author`` without a seat (:meth:`Seat.post` writes as a seat).
-
-        Args:
-            seen: the writer's cursor; the entries from others after it and before the new one are
-                returned as ``unseen``. None reports nothing.
-            own: which entries are the writer's own; default those whose heading names ``author``.
-
-        Raises:
-            The errors of :func:`collab.ledger.entries.post`.
-        """
-        return appending.post(self.path, kind, body, author=author, moment=now or _now(), re=re, seen=seen, own=own)
-
-    @guarded
-    def close(
-        self,
-        *,
-        author: str | None,
-        summary: str | None = None,
-        seen: int | None = None,
-        own: IsOwn | None = None,
-        force: bool = False,
-        now: datetime | None = None,
-    ) -> bool:
-        """Close the channel as ``author`` without a seat (:meth:`Seat.close` closes as a seat).
-
-        With ``seen`` (and without ``force``), entries from others after it make the close refuse.
-
-        Raises:
-            The errors of :func:`collab.ledger.entries.close`.
-        """
-        return appending.close(
-            self.path, author=author, moment=now or _now(), summary=summary, seen=seen, own=own, force=force
-        )

@@ -7,7 +7,13 @@ exit codes in one place.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from enum import IntEnum
+from typing import ParamSpec, TypeVar
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
 
 
 class Exit(IntEnum):
@@ -69,3 +75,22 @@ class IntegrityError(CollabError):
     """History that was already accepted has been edited, replaced or removed."""
 
     exit_code = Exit.HISTORY_EDITED
+
+
+def storage_error(exc: OSError) -> StorageError:
+    """``exc`` as the :class:`StorageError` a public method raises: its reason, then its file."""
+    where = f" ({exc.filename})" if exc.filename else ""
+    return StorageError(f"{exc.strerror or exc}{where}")
+
+
+def guarded(method: Callable[_P, _R]) -> Callable[_P, _R]:
+    """The error boundary of a public method: an ``OSError`` leaves it as :class:`StorageError`."""
+
+    @functools.wraps(method)
+    def call(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        try:
+            return method(*args, **kwargs)
+        except OSError as exc:
+            raise storage_error(exc) from exc
+
+    return call

@@ -8,8 +8,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from collab.channel import Channel, new_id
+from collab.channel import Channel
 from collab.errors import ChannelClosed, ChannelFormatError, ChannelRefused, EntryTooLarge, UsageError
+from collab.ledger.founding import new_id
 from collab.ledger.wal import LedgerWarning
 from collab.text.format import parse
 from collab.text.grammar import Ref

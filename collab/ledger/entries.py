@@ -11,14 +11,14 @@ it); reporting crossed entries reads the ledger's index from the writer's cursor
 from __future__ import annotations
 
 import os
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
-from collab.errors import ChannelClosed, UnseenEntries, UsageError
+from collab.errors import ChannelClosed, UnseenEntries, UsageError, guarded
 from collab.ledger import reading, writer
 from collab.store import files
 from collab.text import bodies, exchange, format
-from collab.text.format import Document
+from collab.text.format import Document, Entry
 from collab.text.grammar import Ref, check_author, format_timestamp
 
 KINDS = ("answer", "question")
@@ -208,3 +208,71 @@ def closing(path: Path, document: Document | None = None) -> exchange.Closing | 
     if document.closed is None:
         return None
     return exchange.closing_of(_snapshot(path).data, document.closed)
+
+
+class Appending:
+    """Writing to the channel at ``self.path`` under a name, without a seat: what
+    :class:`collab.Channel` offers besides :class:`collab.Seat`, for tools that keep no cursor."""
+
+    __slots__ = ()
+    path: Path
+
+    def answer(self, body: str, *, author: str | None, re: Ref | None = None, now: datetime | None = None) -> Entry:
+        """Append ``### Answer N`` under ``author``, with no seat; see :meth:`post`."""
+        return self.post("answer", body, author=author, re=re, now=now).entry
+
+    def ask(self, body: str, *, author: str | None, re: Ref | None = None, now: datetime | None = None) -> Entry:
+        """Append ``### Question N`` (after ``## Questions``, added once), with no seat; see :meth:`post`."""
+        return self.post("question", body, author=author, re=re, now=now).entry
+
+    def append(
+        self, kind: str, body: str, *, author: str | None, re: Ref | None = None, now: datetime | None = None
+    ) -> Entry:
+        """Append one entry of ``kind`` (``answer`` or ``question``) and return it as read back; see :meth:`post`."""
+        return self.post(kind, body, author=author, re=re, now=now).entry
+
+    @guarded
+    def post(
+        self,
+        kind: str,
+        body: str,
+        *,
+        author: str | None,
+        re: Ref | None = None,
+        seen: int | None = None,
+        own: exchange.IsOwn | None = None,
+        now: datetime | None = None,
+    ) -> exchange.Posted:
+        """Append an entry as ``author`` without a seat (:meth:`Seat.post` writes as a seat).
+
+        Args:
+            seen: the writer's cursor; the entries from others after it and before the new one are
+                returned as ``unseen``. None reports nothing.
+            own: which entries are the writer's own; default those whose heading names ``author``.
+
+        Raises:
+            The errors of :func:`post`.
+        """
+        return post(self.path, kind, body, author=author, moment=now or datetime.now(UTC), re=re, seen=seen, own=own)
+
+    @guarded
+    def close(
+        self,
+        *,
+        author: str | None,
+        summary: str | None = None,
+        seen: int | None = None,
+        own: exchange.IsOwn | None = None,
+        force: bool = False,
+        now: datetime | None = None,
+    ) -> bool:
+        """Close the channel as ``author`` without a seat (:meth:`Seat.close` closes as a seat).
+
+        With ``seen`` (and without ``force``), entries from others after it make the close refuse.
+
+        Raises:
+            The errors of :func:`close`.
+        """
+        return close(
+            self.path, author=author, moment=now or datetime.now(UTC), summary=summary, seen=seen, own=own, force=force
+        )

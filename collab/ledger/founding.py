@@ -16,6 +16,16 @@ from collab.store import files
 from collab.text import blocks, bodies
 from collab.text.grammar import format_timestamp
 
+_ID_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
+ID_LENGTH = 8
+
+
+def new_id() -> str:
+    """A channel id: 8 characters from ``[a-z0-9]`` drawn with :mod:`secrets` (about 41 bits)."""
+    import secrets  # only a new channel needs it
+
+    return "".join(secrets.choice(_ID_ALPHABET) for _ in range(ID_LENGTH))
+
 
 def _texts(task: object, context: object, requests: object) -> tuple[str, str, list[str]]:
     """The task, context and requests checked as entry bodies are (:func:`collab.text.bodies.checked_body`).

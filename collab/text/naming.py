@@ -10,7 +10,7 @@ from pathlib import PurePath
 
 PREFIX = "collab-"
 SUFFIX = ".md"
-#: The file name of a channel; the id (group 1) as :func:`collab.channel.new_id` makes them, or
+#: The file name of a channel; the id (group 1) as :func:`collab.ledger.founding.new_id` makes them, or
 #: 4-32 such characters for a file named by hand.
 CHANNEL_NAME = re.compile(r"collab-([a-z0-9]{4,32})\.md")
 
