@@ -398,7 +398,7 @@ def reporting(as_json: bool = False) -> Iterator[None]:
         if os.environ.get("COLLAB_DEBUG"):
             raise
         raise fail(
-            f"internal error: {type(exc).__name__}: {exc} (set COLLAB_DEBUG=1 for details)", 1, as_json
+            f"internal error: {type(exc).__name__}: {exc} (set COLLAB_DEBUG=1 for details)", Exit.ERROR, as_json
         ) from None
 
 

@@ -214,8 +214,8 @@ def rm(
             )
         if not failed and not incomplete:
             return
-        codes = {e.exit_code for _, e in failed} | ({1} if incomplete else set())
-        code = codes.pop() if len(codes) == 1 else 1
+        codes = {e.exit_code for _, e in failed} | ({Exit.ERROR} if incomplete else set())
+        code = codes.pop() if len(codes) == 1 else Exit.ERROR
         if not as_json:
             raise fail_quietly(code)  # each failure has had its line
         if len(channels) == 1 and failed:

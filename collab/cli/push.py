@@ -56,11 +56,11 @@ def hook(
         outcome = push.Outcome(Exit.INTERRUPTED, "collab: interrupted")
     except CollabError as exc:
         # Any failure is exit 1: a usage error's 2 would wake the session with an error instead of news.
-        outcome = push.Outcome(1, f"collab: {exc}")
+        outcome = push.Outcome(Exit.ERROR, f"collab: {exc}")
     except Exception as exc:
         if os.environ.get("COLLAB_DEBUG"):
             raise
-        outcome = push.Outcome(1, f"collab: internal error: {type(exc).__name__}: {exc} (set COLLAB_DEBUG=1)")
+        outcome = push.Outcome(Exit.ERROR, f"collab: internal error: {type(exc).__name__}: {exc} (set COLLAB_DEBUG=1)")
     if outcome.message:
         sys.stderr.write(outcome.message if outcome.message.endswith("\n") else outcome.message + "\n")
         sys.stderr.flush()
