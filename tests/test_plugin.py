@@ -1,5 +1,5 @@
 """The Claude Code plugin and marketplace: every file validates against the documented fields, and
-the checked-in copies are what the generator writes (issue 15, contract section 8).
+the checked-in copies are what the generator writes (contract section 8).
 
 CI has no ``claude`` (nor any other agent) to validate with, so the schemas below say what each
 format's documentation says: the keys that must be there, the keys that may be, and each key's type.

@@ -54,8 +54,8 @@ class OnDemandGroup(TyperGroup):
     """The root group, which turns a command into its click command only when it is looked up.
 
     typer builds every registered command when it builds a group (it reads each function's
-    signature and evaluates its type hints): about 10 ms for collab's 13 commands, on every run of
-    a tool that runs one command per process. This group builds the one that was asked for; only
+    signature and evaluates its type hints) for every command, on every run of a tool that runs
+    one command per process. This group builds the one that was asked for; only
     ``--help`` builds them all. This is click's lazily loaded subcommands pattern
     (``list_commands``/``get_command``), fed by typer's public :func:`typer.main.get_command`.
     """

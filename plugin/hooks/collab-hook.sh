@@ -1,5 +1,5 @@
 #!/bin/sh
-# Claude Code runs this for the collab plugin's hooks (hooks.json, made by collab/hookconfig.py):
+# Claude Code runs this for the collab plugin's hooks (hooks.json, made by scripts/write_hook_config.py):
 # it hands the hook input on stdin to `collab hook`, which decides what to do.
 # pipx and `uv tool install` put commands in ~/.local/bin, which a hook's PATH may lack.
 PATH="${PATH:+$PATH:}${HOME:-/nonexistent}/.local/bin"
