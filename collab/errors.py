@@ -25,8 +25,8 @@ class Exit(IntEnum):
     TIMED_OUT = 3  # `wait` found nothing within its timeout
     HISTORY_EDITED = 4
     INTERRUPTED = 130  # Ctrl+C (128 + SIGINT)
-    #: ``collab hook`` wakes the Claude Code session with 2 (a Stop hook's "blocking error", which
-    #: feeds its stderr to the model); an alias of USAGE, which the hook itself never exits with.
+    #: ``collab hook`` wakes the Claude Code session with 2 (Claude Code's hooks reference,
+    #: "asyncRewake": its stderr reaches the model); an alias of USAGE, which the hook never exits with.
     WAKE = 2
 
 

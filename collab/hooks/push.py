@@ -43,14 +43,12 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from collab.errors import CollabError
+from collab.errors import CollabError, Exit
 from collab.hooks import sleeper, waitany, wake
 from collab.live import cursors, receipts, seats
 from collab.live.turns import TurnRule
 from collab.live.watch import WatchSettings
 
-#: Exit code that makes Claude Code wake the session (hooks reference, "asyncRewake").
-EXIT_WAKE = 2
 #: Seconds a new hook waits for an older one of the same session to let go of the session's lock.
 HANDOVER_SECONDS = 10.0
 #: Largest hook input read from stdin, in bytes (Claude Code's is well under a kilobyte for these events).
@@ -133,32 +131,32 @@ def run(
     try:
         given = parse(raw)
     except BadInput as exc:
-        return Outcome(0, f"collab: {exc}; nothing to do (this command is run by Claude Code's hooks)")
+        return Outcome(Exit.OK, f"collab: {exc}; nothing to do (this command is run by Claude Code's hooks)")
     if given.event == "SessionStart":
         return _session_start(given, env)
     if given.event == "SessionEnd":
         sleeper.end(given.session_id)
-        return Outcome(0)
+        return Outcome(Exit.OK)
     if given.event == "UserPromptSubmit":
         sleeper.stand_down(given.session_id)
-        return Outcome(0)
+        return Outcome(Exit.OK)
     if given.event == "Stop":
         return _stop(given, env, time.monotonic() + timeout, rule or TurnRule.given(None, env), halt)
-    return Outcome(0, f"collab: nothing to do for the hook event {given.event}")
+    return Outcome(Exit.OK, f"collab: nothing to do for the hook event {given.event}")
 
 
 def _session_start(given: HookInput, env: Mapping[str, str]) -> Outcome:
     sleeper.sweep()
     target = env.get("CLAUDE_ENV_FILE", "")
     if env.get("COLLAB_SESSION", "").strip() or not target:
-        return Outcome(0)  # the session's commands already carry a key, or cannot be given one
+        return Outcome(Exit.OK)  # the session's commands already carry a key, or cannot be given one
     try:
         with open(target, "a", encoding="utf-8") as env_file:
             env_file.write(f"export COLLAB_SESSION={shlex.quote(given.session_id)}\n")
     except OSError as exc:
-        return Outcome(1, f"collab: cannot add COLLAB_SESSION to {target}: {exc.strerror}")
+        return Outcome(Exit.ERROR, f"collab: cannot add COLLAB_SESSION to {target}: {exc.strerror}")
     sleeper.mark_exported(given.session_id)
-    return Outcome(0)
+    return Outcome(Exit.OK)
 
 
 def seat_matcher(given: HookInput, env: Mapping[str, str]) -> Callable[[str], bool]:
@@ -181,13 +179,13 @@ def _stop(
     held = {h.channel: h for h in seats.holdings(seat_matcher(given, env))}
     own_sleeper = sleeper.Sleeper(given.session_id)
     if not held and not own_sleeper.path.exists():
-        return Outcome(0)  # nothing to wait on, and no older sleeper of this session to stop
+        return Outcome(Exit.OK)  # nothing to wait on, and no older sleeper of this session to stop
     own_sleeper.announce()  # an older sleeper of this session stops now, whatever happens next
     try:
         if not held:
-            return Outcome(0)
+            return Outcome(Exit.OK)
         if not own_sleeper.acquire(HANDOVER_SECONDS):
-            return Outcome(0)  # a newer hook of this session took over meanwhile
+            return Outcome(Exit.OK)  # a newer hook of this session took over meanwhile
         if halt is None:
             halt = threading.Event()
             sleeper.on_agent_exit(halt)
@@ -218,10 +216,10 @@ def _sleep(
             settings=settings,
         )
         if not found:
-            return Outcome(0)
+            return Outcome(Exit.OK)
         news = [item for item in (_claim(r, by_path[r.path]) for r in found) if item is not None]
         if news:
-            return Outcome(EXIT_WAKE, wake.message(news))
+            return Outcome(Exit.WAKE, wake.message(news))
 
 
 def _own(holding: seats.Holding) -> Callable[[], frozenset[int]]:
