@@ -396,20 +396,33 @@ def render_part(runs: int, cap: float) -> Report:
             channels = {size: _answered(make(size), root, env, cap) for size in (RENDER_SIZE, TERMINAL_SIZE)}
             for path in channels.values():
                 _peak(["show", str(path), "--json"], env, cap, on_terminal=False, output=None)  # starts the ledger
-            for view, size in (("show --html -o FILE", RENDER_SIZE), ("show, terminal", RENDER_SIZE),
-                               ("show, terminal", TERMINAL_SIZE)):  # fmt: skip
+            for view, size in (
+                ("show --html -o FILE", RENDER_SIZE),
+                ("show, terminal", RENDER_SIZE),
+                ("show, terminal", TERMINAL_SIZE),
+            ):
                 path = channels[size]
                 html = view.startswith("show --html")
                 args = ["show", str(path), *(["--html", "-o", str(page)] if html else [])]
-                got = _median_peak([_peak(args, env, cap, on_terminal=not html, output=page if html else None)
-                                    for _ in range(runs)])  # fmt: skip
+                got = _median_peak(
+                    [_peak(args, env, cap, on_terminal=not html, output=page if html else None) for _ in range(runs)]
+                )
                 met = "stopped" not in got.code and got.seconds <= RENDER_SECONDS
                 met = met and (got.megabytes is None or got.megabytes <= RENDER_MB) and "internal" not in got.code
                 cells.append((view, size, got, met))
-                rows.append([name, view, f"{size / 1e6:.2f}", f"> {cap:g} (stopped)" if got.code == "stopped" else
-                             f"{got.seconds:.2f}", "-" if got.megabytes is None else f"{got.megabytes:.0f}", got.code,
-                             got.shown, f"<= {RENDER_SECONDS:g} s, <= {RENDER_MB:g} MB",
-                             "met" if met else "MISSED"])  # fmt: skip
+                rows.append(
+                    [
+                        name,
+                        view,
+                        f"{size / 1e6:.2f}",
+                        f"> {cap:g} (stopped)" if got.code == "stopped" else f"{got.seconds:.2f}",
+                        "-" if got.megabytes is None else f"{got.megabytes:.0f}",
+                        got.code,
+                        got.shown,
+                        f"<= {RENDER_SECONDS:g} s, <= {RENDER_MB:g} MB",
+                        "met" if met else "MISSED",
+                    ]
+                )
             worst = max(cells, key=lambda cell: cell[2].seconds)
             targets.append(
                 Target(
@@ -456,8 +469,9 @@ def headings_part(runs: int, cap: float, big: bool) -> Report:
         for name, unit in HEADING_CASES:
             for megabytes in sizes:
                 tail = _cut(unit)(int(megabytes * 1e6))
-                original = Channel.create("headings bench", author="site-a", requests=["one"],
-                                          directory=Path(tempfile.mkdtemp(dir=root))).path  # fmt: skip
+                original = Channel.create(
+                    "headings bench", author="site-a", requests=["one"], directory=Path(tempfile.mkdtemp(dir=root))
+                ).path
                 _append(original, "\n" + tail)
                 target = max(1.0, 0.3 * megabytes)
                 stop = max(cap, 3 * target)  # a run stopped at its target would say nothing of how far off it is
@@ -477,8 +491,16 @@ def headings_part(runs: int, cap: float, big: bool) -> Report:
                 median = statistics.median(seconds)
                 met = "stopped" not in codes and median <= target and not any("internal" in c for c in codes)
                 shown = f"> {stop:g} (stopped)" if "stopped" in codes else f"{median:.2f}"
-                rows.append([name, f"{original.stat().st_size / 1e6:.2f}", shown, ", ".join(sorted(codes)),
-                             f"<= {target:g} s", "met" if met else "MISSED"])  # fmt: skip
+                rows.append(
+                    [
+                        name,
+                        f"{original.stat().st_size / 1e6:.2f}",
+                        shown,
+                        ", ".join(sorted(codes)),
+                        f"<= {target:g} s",
+                        "met" if met else "MISSED",
+                    ]
+                )
                 targets.append(Target(f"{name}, {megabytes:g} MB: first show --json <= {target:g} s", shown, met))
     text = (
         f"Heading-heavy channels, the first show --json (it starts the ledger), wall seconds, median of "
@@ -530,8 +552,15 @@ def main() -> None:
     parser.add_argument("--render-runs", type=int, default=1, help="render: runs per body and view (default 1)")
     parser.add_argument("--render-cap", type=float, default=60.0, help="render: stop a run after this many seconds")
     arguments = parser.parse_args()
-    report = run(arguments.runs, arguments.cap, arguments.size, arguments.only or PARTS, big=arguments.big,
-                 render_runs=arguments.render_runs, render_cap=arguments.render_cap)  # fmt: skip
+    report = run(
+        arguments.runs,
+        arguments.cap,
+        arguments.size,
+        arguments.only or PARTS,
+        big=arguments.big,
+        render_runs=arguments.render_runs,
+        render_cap=arguments.render_cap,
+    )
     print(report.full())
 
 

@@ -31,8 +31,12 @@ COLLAB = str(Path(sys.executable).parent / "collab")
 
 def _answer_time(channel: Channel, env: dict[str, str]) -> float:
     started = time.perf_counter()
-    subprocess.run([COLLAB, "answer", str(channel.path), "a short answer", "--as", "bench"], env=env, check=True,
-                   stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [COLLAB, "answer", str(channel.path), "a short answer", "--as", "bench"],
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
     return (time.perf_counter() - started) * 1000
 
 
@@ -53,8 +57,14 @@ def size_rows(directory: Path, runs: int) -> tuple[list[list[object]], float]:
     for name, channel in channels.items():
         stats = summary(times[name])
         size = channel.path.stat().st_size
-        rows.append([f"collab answer, {name} channel ({size / 1e6:.2f} MB)", stats["median"], stats["max"],
-                     f"{stats['median'] / base:.2f}"])
+        rows.append(
+            [
+                f"collab answer, {name} channel ({size / 1e6:.2f} MB)",
+                stats["median"],
+                stats["max"],
+                f"{stats['median'] / base:.2f}",
+            ]
+        )
     return rows, summary(times["10 MB"])["median"] / base
 
 
@@ -68,8 +78,9 @@ def _writer(path: str, appends: int, start: multiprocessing.synchronize.Event) -
 def throughput(directory: Path, processes: int = 8, appends: int = 100) -> tuple[float, str]:
     channel = Channel.create("throughput bench", author="bench", directory=directory)
     start = multiprocessing.Event()
-    workers = [multiprocessing.Process(target=_writer, args=(str(channel.path), appends, start))
-               for _ in range(processes)]
+    workers = [
+        multiprocessing.Process(target=_writer, args=(str(channel.path), appends, start)) for _ in range(processes)
+    ]
     for worker in workers:
         worker.start()
     began = time.perf_counter()
@@ -89,8 +100,11 @@ def run(runs: int = 15, appends: int = 100) -> Report:
         rate, check = throughput(Path(tmp), 8, appends)
     targets = [
         Target("collab answer on 10 MB <= 1.5x on 10 KB", f"{ratio:.2f}x", ratio <= 1.5),
-        Target("8 processes through the library >= 500 appends/s, none lost or duplicated", f"{rate:.0f}/s, {check}",
-               rate >= 500 and check.startswith("contiguous")),
+        Target(
+            "8 processes through the library >= 500 appends/s, none lost or duplicated",
+            f"{rate:.0f}/s, {check}",
+            rate >= 500 and check.startswith("contiguous"),
+        ),
     ]
     text = "\n\n".join(
         [

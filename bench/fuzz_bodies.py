@@ -53,8 +53,11 @@ def random_body(rng: random.Random) -> str:
 def commonmark(text: str) -> list[str]:
     """The structural headings (levels 1-2, level-3 entries) at top level, as markdown-it-py reads them."""
     tokens = MarkdownIt("commonmark").parse(text)
-    found = [(int(t.tag[1]), tokens[i + 1].content.strip()) for i, t in enumerate(tokens)
-             if t.type == "heading_open" and t.level == 0]  # fmt: skip
+    found = [
+        (int(t.tag[1]), tokens[i + 1].content.strip())
+        for i, t in enumerate(tokens)
+        if t.type == "heading_open" and t.level == 0
+    ]
     return [heading for level, heading in found if format.is_structural(level, heading)]
 
 
@@ -66,8 +69,12 @@ def mistune(text: str) -> list[str]:
 
 HEAD = "# Collab: fuzz\n\n## Answers\n\n### Answer 1 (2026-11-23T10:00:00Z) from a\n"
 TAIL = "\n\n### Answer 2 (2026-11-23T10:00:00Z) from b\nok\n"
-EXPECTED = ["Collab: fuzz", "Answers", "Answer 1 (2026-11-23T10:00:00Z) from a",
-            "Answer 2 (2026-11-23T10:00:00Z) from b"]  # fmt: skip
+EXPECTED = [
+    "Collab: fuzz",
+    "Answers",
+    "Answer 1 (2026-11-23T10:00:00Z) from a",
+    "Answer 2 (2026-11-23T10:00:00Z) from b",
+]
 
 
 def run(count: int = 20_000, seed: int = 1) -> Report:
@@ -99,8 +106,9 @@ def run(count: int = 20_000, seed: int = 1) -> Report:
         *(["", "First disagreeing bodies:", *examples] if examples else []),
     ])  # fmt: skip
     failures = disagree_commonmark + disagree_mistune + wrong_body
-    return Report(text, [Target(f"{count} fuzzed bodies: one entry for every reader", f"{failures} disagree",
-                                failures == 0)])  # fmt: skip
+    return Report(
+        text, [Target(f"{count} fuzzed bodies: one entry for every reader", f"{failures} disagree", failures == 0)]
+    )
 
 
 def main() -> None:

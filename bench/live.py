@@ -211,8 +211,13 @@ def wait_run(directory: Path, rounds: int) -> list[list[object]]:
     collector.start()
     found: list[Reader] = []
     for _ in range(rounds):
-        reader = collector.add(Reader("collab wait", [COLLAB, "wait", str(channel.path), "--as", "reader",
-                                                      "--timeout", "30", "--settle", "0"], env))
+        reader = collector.add(
+            Reader(
+                "collab wait",
+                [COLLAB, "wait", str(channel.path), "--as", "reader", "--timeout", "30", "--settle", "0"],
+                env,
+            )
+        )
         assert until(lambda r=reader: armed(r.process.pid), 20), "collab wait never armed"  # type: ignore[misc]
         label = writer.append()
         until(lambda r=reader, x=label: x in r.arrivals, 30)  # type: ignore[misc]
@@ -232,15 +237,22 @@ def idle_run(directory: Path, seconds: float, steps: list[int]) -> tuple[list[li
     channel = Channel.create("idle bench", author="bench", directory=directory)
     base = env_with(COLLAB_DIR=str(directory))
     processes = {
-        "collab watch": subprocess.Popen([COLLAB, "watch", str(channel.path)], env=base,
-                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
-        "collab wait": subprocess.Popen([COLLAB, "wait", str(channel.path), "--timeout", str(seconds + 30)],
-                                        env=base, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
+        "collab watch": subprocess.Popen(
+            [COLLAB, "watch", str(channel.path)], env=base, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        ),
+        "collab wait": subprocess.Popen(
+            [COLLAB, "wait", str(channel.path), "--timeout", str(seconds + 30)],
+            env=base,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        ),
     }
     for step in steps:
         processes[f"watch step={step}"] = subprocess.Popen(
-            [COLLAB, "watch", str(channel.path)], env=dict(base, COLLAB_WATCH_STEP_MS=str(step)),
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [COLLAB, "watch", str(channel.path)],
+            env=dict(base, COLLAB_WATCH_STEP_MS=str(step)),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
     for name, process in processes.items():
         assert until(lambda p=process: armed(p.pid), 30), f"{name} never armed"  # type: ignore[misc]
@@ -288,15 +300,18 @@ def run(appends: int = 200, idle: float = 60, step_appends: int = 60) -> Report:
         by_step = step_run(directory, steps, step_appends)
     reference = medians["collab watch"]
     rows = [[*row, f"{row[3] / reference:.0f}x" if row[1] == "all" else ""] for row in stream_rows + wait_rows]
-    step_rows = [
-        [step, by_step[step]["median"], by_step[step]["p99"], f"{idle_by_step[step]:.2f}"] for step in steps
-    ]
+    step_rows = [[step, by_step[step]["median"], by_step[step]["p99"], f"{idle_by_step[step]:.2f}"] for step in steps]
     targets = []
     for row in stream_rows + wait_rows:
         if row[1] == "all" and str(row[0]).startswith("collab"):
             median, p99 = float(row[3]), float(row[4])
-            targets.append(Target(f"{row[0]}: delivery median <= 15 ms, p99 <= 60 ms",
-                                  f"{median:.1f} ms, p99 {p99:.1f} ms", median <= 15 and p99 <= 60))
+            targets.append(
+                Target(
+                    f"{row[0]}: delivery median <= 15 ms, p99 <= 60 ms",
+                    f"{median:.1f} ms, p99 {p99:.1f} ms",
+                    median <= 15 and p99 <= 60,
+                )
+            )
     for name, _seconds, percent in idle_rows:
         targets.append(Target(f"{name}: idle CPU <= 1.5% of one core", f"{percent}%", float(percent) <= 1.5))
     text = "\n\n".join(

@@ -35,8 +35,9 @@ def _collab() -> str:
 def measure(unit: str, count: int, directory: Path) -> tuple[float, float, float]:
     """Seconds of the first ``show``, the longest wait for the lock meanwhile (ms), and the file's MB."""
     env = os.environ | {"COLLAB_DIR": str(directory), "COLLAB_STATE_DIR": str(directory / "state")}
-    started = subprocess.run([_collab(), "start", "bench", "--json"], env=env, capture_output=True, text=True,
-                             check=True)  # fmt: skip
+    started = subprocess.run(
+        [_collab(), "start", "bench", "--json"], env=env, capture_output=True, text=True, check=True
+    )
     import json
 
     path = Path(json.loads(started.stdout)["path"])

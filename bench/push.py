@@ -32,8 +32,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import Report, Target, machine, summary, table
 
-from collab.live import presence
 from collab.channel import Channel
+from collab.live import presence
 
 COLLAB = str(Path(sys.executable).parent / "collab")
 PLUGIN = Path(__file__).resolve().parent.parent / "plugin"
@@ -89,22 +89,41 @@ class Setup:
         self.b_env = dict(self.env, COLLAB_SESSION="session-b")
         env_file = root / "a.env"
         self.hook("SessionStart", "session-a", self.a, {"CLAUDE_ENV_FILE": str(env_file)})
-        made = subprocess.run([COLLAB, "start", "bench", "--request", "One?", "--json"], env=self.a_env, cwd=self.a,
-                              capture_output=True, text=True, check=True)  # fmt: skip
+        made = subprocess.run(
+            [COLLAB, "start", "bench", "--request", "One?", "--json"],
+            env=self.a_env,
+            cwd=self.a,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         self.path = json.loads(made.stdout)["path"]
         self.inode = os.stat(Path(self.path).parent).st_ino
 
     def hook(self, event: str, session: str, cwd: Path, extra: dict[str, str] | None = None) -> float:
         payload = json.dumps({"session_id": session, "cwd": str(cwd), "hook_event_name": event})
         started = time.monotonic()
-        subprocess.run(["sh", "-c", hook_command(event)],
-                       input=payload, env=dict(self.env, **(extra or {})), capture_output=True, text=True,
-                       check=True, cwd=cwd)  # fmt: skip
+        subprocess.run(
+            ["sh", "-c", hook_command(event)],
+            input=payload,
+            env=dict(self.env, **(extra or {})),
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=cwd,
+        )
         return time.monotonic() - started
 
     def sleep(self) -> subprocess.Popen[str]:
-        hook = subprocess.Popen(["sh", "-c", hook_command("Stop")], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.PIPE, env=self.env, cwd=self.a, text=True)  # fmt: skip
+        hook = subprocess.Popen(
+            ["sh", "-c", hook_command("Stop")],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            env=self.env,
+            cwd=self.a,
+            text=True,
+        )
         assert hook.stdin is not None
         hook.stdin.write(json.dumps({"session_id": "session-a", "cwd": str(self.a), "hook_event_name": "Stop"}))
         hook.stdin.close()
@@ -139,10 +158,16 @@ def answer_then_wait(setup: Setup, n: int) -> float:
     """ms from starting B's `collab answer` to the hook's exit 2, B starting `collab wait` after it."""
     hook = setup.sleep()
     started = time.monotonic()
-    subprocess.run([COLLAB, "answer", setup.path, f"answer {n}"], env=setup.b_env, cwd=setup.b, check=True,
-                   capture_output=True)  # fmt: skip
-    waiter = subprocess.Popen([COLLAB, "wait", setup.path, "--timeout", "30"], env=setup.b_env, cwd=setup.b,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    subprocess.run(
+        [COLLAB, "answer", setup.path, f"answer {n}"], env=setup.b_env, cwd=setup.b, check=True, capture_output=True
+    )
+    waiter = subprocess.Popen(
+        [COLLAB, "wait", setup.path, "--timeout", "30"],
+        env=setup.b_env,
+        cwd=setup.b,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         ended = _woken(hook)
     finally:
@@ -191,12 +216,15 @@ def _run(runs: int, idle_s: float) -> Report:
         cpu = idle_cpu(setup, idle_s)
         (Path(directory) / "lone" / ".git").mkdir(parents=True)
         no_seat = [setup.hook("Stop", "session-lone", Path(directory) / "lone") * 1000 for _ in range(runs)]
-        subprocess.run([COLLAB, "close", setup.path, "--force"], env=setup.a_env, cwd=setup.a, check=True,
-                       capture_output=True)  # fmt: skip
+        subprocess.run(
+            [COLLAB, "close", setup.path, "--force"], env=setup.a_env, cwd=setup.a, check=True, capture_output=True
+        )
         closed = [setup.hook("Stop", "session-a", setup.a) * 1000 for _ in range(runs)]
     rows = []
-    for what, values in (("writer already waiting: write() -> exit 2", waiting),
-                         ("collab answer, then collab wait: answer started -> exit 2", turn)):  # fmt: skip
+    for what, values in (
+        ("writer already waiting: write() -> exit 2", waiting),
+        ("collab answer, then collab wait: answer started -> exit 2", turn),
+    ):
         figures = summary(values)
         rows.append([what, len(values), figures["median"], figures["p99"], figures["max"]])
     idle = []

@@ -82,8 +82,11 @@ def run(runs: int = 7, appends: int = 200) -> Report:
     targets = [
         Target("show --json, 10 MB / 10,000 entries, ledger warm <= 0.5 s", f"{warm / 1000:.2f} s", warm <= 500),
         Target("show --json, first read of a never-seen 10 MB file <= 3 s", f"{first / 1000:.2f} s", first <= 3000),
-        Target("follower cost per new entry flat in channel size (10 MB <= 2x 10 KB)",
-               f"{small:.2f} ms at 10 KB, {large:.2f} ms at 10 MB", large <= 2 * small),
+        Target(
+            "follower cost per new entry flat in channel size (10 MB <= 2x 10 KB)",
+            f"{small:.2f} ms at 10 KB, {large:.2f} ms at 10 MB",
+            large <= 2 * small,
+        ),
     ]
     text = "\n\n".join(
         [

@@ -27,8 +27,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import Report, Target, machine, table
 
-from collab.render import render_html, render_term
 from collab.channel import Channel
+from collab.render import render_html, render_term
 
 COLLAB = str(Path(sys.executable).parent / "collab")
 TIME = "/usr/bin/time"

@@ -71,7 +71,7 @@ def _collab(env: dict[str, str], *args: str, cwd: Path | None = None) -> subproc
 def _hand_append(path: str, kind: str, number: int, body: str) -> None:
     stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     heading = f"### {kind.capitalize()} {number} ({stamp}) from bob"
-    text = ("\n## Questions\n" if kind == "question" and "## Questions" not in Path(path).read_text() else "")
+    text = "\n## Questions\n" if kind == "question" and "## Questions" not in Path(path).read_text() else ""
     text += f"\n{heading}\n{body}\n"
     subprocess.run(["flock", path, "sh", "-c", f"cat >> {shlex.quote(path)}"], input=text, text=True, check=True)
 
@@ -87,8 +87,12 @@ def _b_turns(kind: str, path: str, env: dict[str, str], pace: Pace, replies: thr
             is_question = n == pace.entries - 1
             if kind == "hand":
                 questions, answers = questions + is_question, answers + (not is_question)
-                _hand_append(path, "question" if is_question else "answer", questions if is_question else answers,
-                             f"entry {n + 1} by hand")  # fmt: skip
+                _hand_append(
+                    path,
+                    "question" if is_question else "answer",
+                    questions if is_question else answers,
+                    f"entry {n + 1} by hand",
+                )
             else:
                 _collab(env, "ask" if is_question else "answer", path, f"entry {n + 1}", "--as", "site-b")
         if kind == "hand":
@@ -133,10 +137,22 @@ def _hook_kind(directory: Path, pace: Pace) -> Result:
     def hook(event: str, **extra: object) -> subprocess.Popen[str]:
         command = hooks[event][0]["hooks"][0]["command"].replace("${CLAUDE_PLUGIN_ROOT}", str(PLUGIN))
         command = command.replace("--timeout 86340", f"--timeout {HOOK_TIMEOUT}")
-        payload = {"session_id": session, "transcript_path": "/nowhere.jsonl", "cwd": str(home),
-                   "hook_event_name": event, **extra}  # fmt: skip
-        process = subprocess.Popen(["sh", "-c", command], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
-                                   stderr=subprocess.PIPE, text=True, cwd=home, env=env)  # fmt: skip
+        payload = {
+            "session_id": session,
+            "transcript_path": "/nowhere.jsonl",
+            "cwd": str(home),
+            "hook_event_name": event,
+            **extra,
+        }
+        process = subprocess.Popen(
+            ["sh", "-c", command],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=home,
+            env=env,
+        )
         assert process.stdin is not None
         process.stdin.write(json.dumps(payload))
         process.stdin.close()
@@ -149,13 +165,18 @@ def _hook_kind(directory: Path, pace: Pace) -> Result:
     if started.wait(30) != 0:
         raise RuntimeError(f"SessionStart failed: {started.stderr.read() if started.stderr else ''}")
     del env["CLAUDE_ENV_FILE"]
-    key = subprocess.run(["sh", "-c", '. "$1" && printf %s "$COLLAB_SESSION"', "sh", str(env_file)],
-                         capture_output=True, text=True, check=True).stdout  # fmt: skip
+    key = subprocess.run(
+        ["sh", "-c", '. "$1" && printf %s "$COLLAB_SESSION"', "sh", str(env_file)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     a_env = dict(env, COLLAB_SESSION=key)
     made = _collab(a_env, "start", "rounds: hook", "--request", "One?", "--json", cwd=home)
     path = json.loads(made.stdout)["path"]
-    b = threading.Thread(target=_b_turns, args=("hook", path, _env(directory), pace, threading.Semaphore(0)),
-                         daemon=True)  # fmt: skip
+    b = threading.Thread(
+        target=_b_turns, args=("hook", path, _env(directory), pace, threading.Semaphore(0)), daemon=True
+    )
     began = time.monotonic()
     b.start()
     wakes = timeouts = got = 0
@@ -191,11 +212,23 @@ def run(pace: Pace) -> Report:
         for thread in threads:
             thread.join()
     rows = [[r.kind, r.turns, r.wakes, r.timeouts, f"{r.seconds:.0f}"] for r in results.values()]
-    text = "\n".join([f"Machine: {machine()}", "",
-                      f"B: {pace.turns} turns of {pace.entries} entries, 8-20 s apart (x{pace.scale:g}), then waits.",
-                      "", table(["kind", "B's turns", "A's wakes", "A's timeouts", "seconds"], rows)])  # fmt: skip
-    targets = [Target(f"A's wakes <= B's turns + timeouts ({r.kind})", f"{r.wakes} for {r.turns} turns",
-                      r.wakes <= r.turns + r.timeouts) for r in results.values()]  # fmt: skip
+    text = "\n".join(
+        [
+            f"Machine: {machine()}",
+            "",
+            f"B: {pace.turns} turns of {pace.entries} entries, 8-20 s apart (x{pace.scale:g}), then waits.",
+            "",
+            table(["kind", "B's turns", "A's wakes", "A's timeouts", "seconds"], rows),
+        ]
+    )
+    targets = [
+        Target(
+            f"A's wakes <= B's turns + timeouts ({r.kind})",
+            f"{r.wakes} for {r.turns} turns",
+            r.wakes <= r.turns + r.timeouts,
+        )
+        for r in results.values()
+    ]
     return Report(text, targets)
 
 

@@ -29,8 +29,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="fewer runs: a smoke run, not figures to quote")
     quick = parser.parse_args().quick
-    subprocess.run([sys.executable, "-m", "compileall", "-q", str(Path(startup.__file__).parent.parent / "collab")],
-                   check=False)
+    subprocess.run(
+        [sys.executable, "-m", "compileall", "-q", str(Path(startup.__file__).parent.parent / "collab")], check=False
+    )
     began = time.monotonic()
     parts = [
         ("Cold start", lambda: startup.run(7 if quick else 21)),

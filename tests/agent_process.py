@@ -13,6 +13,7 @@ At the end of stdin it kills what it started in the background and exits.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -53,10 +54,8 @@ def main() -> None:
     finally:
         for process in background.values():
             if process.poll() is None:
-                try:
+                with contextlib.suppress(ProcessLookupError):
                     os.killpg(process.pid, signal.SIGKILL) if os.getpgid(process.pid) == process.pid else process.kill()
-                except ProcessLookupError:
-                    pass
             process.wait()
 
 

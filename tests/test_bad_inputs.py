@@ -69,7 +69,9 @@ REFUSED: dict[str, tuple[Callable[[Path], Path], str]] = {
     "NUL bytes in the header": (write("collab-nul00001.md", b"# x\n\n## Task\na\x00b\n## Answers\n"), "NUL byte"),
     "no answers line": (write("collab-noans001.md", b"# Collab: x\n\n## Task\nx\n"), "no '## Answers' line"),
     "answers line in a fence": (
-        write("collab-fence001.md", b"# Collab: x\n\n```\n## Answers\n```\n"), "no '## Answers' line"),
+        write("collab-fence001.md", b"# Collab: x\n\n```\n## Answers\n```\n"),
+        "no '## Answers' line",
+    ),
     "answers line in a quote": (write("collab-quote001.md", b"# x\n\n> ## Answers\n"), "no '## Answers' line"),
     "answers line indented as code": (write("collab-indent01.md", b"# x\n\n    ## Answers\n"), "no '## Answers'"),
     "answers line as a list item": (write("collab-list0001.md", b"# x\n\n- ## Answers\n"), "no '## Answers' line"),
@@ -123,8 +125,13 @@ def test_refused_input_gives_exit_1_one_line_and_changes_nothing(case: str, runn
     make, message = REFUSED[case]
     path = make(tmp_path)
     before = snapshot(path)
-    for args in (["show", str(path)], ["answer", str(path), "an answer", "--as", "b"], ["verify", str(path)],
-                 ["wait", str(path), "--timeout", "0"], ["status", str(path), "--json"]):
+    for args in (
+        ["show", str(path)],
+        ["answer", str(path), "an answer", "--as", "b"],
+        ["verify", str(path)],
+        ["wait", str(path), "--timeout", "0"],
+        ["status", str(path), "--json"],
+    ):
         result = runner.invoke(app, args)
         assert result.exit_code == 1, (args, result.stdout, result.stderr)
         if "--json" in args:

@@ -222,8 +222,11 @@ def test_appends_never_change_earlier_bytes_and_bodies_read_back(tmp_path, appen
                 continue
         # a body's terminal controls are written visibly, and then (only then) the writer says so
         said = [str(w.message) for w in caught]
-        assert said == ([f"the {kind} held terminal control characters: they were written as visible symbols "
-                         "(ESC as ␛)"] if visible != normalize_body(body) else []), said  # fmt: skip
+        assert said == (
+            [f"the {kind} held terminal control characters: they were written as visible symbols (ESC as ␛)"]
+            if visible != normalize_body(body)
+            else []
+        ), said
         assert created.path.read_bytes().startswith(before)
         expected.append((kind, visible))
     document = created.read()

@@ -237,8 +237,9 @@ def test_another_user_s_channel_is_neither_removed_nor_pruned(subprocess_env: di
         os.chown(planted, _uid(attacker), -1)
         refused = subprocess.run([collab_bin(), "rm", "theirs11", "--force"], env=env, capture_output=True, text=True)
         assert refused.returncode == 1 and "belongs to another user" in refused.stderr
-        pruned = subprocess.run([collab_bin(), "prune", "--older-than", "0s", "--json"], env=env, capture_output=True,
-                                text=True)  # fmt: skip
+        pruned = subprocess.run(
+            [collab_bin(), "prune", "--older-than", "0s", "--json"], env=env, capture_output=True, text=True
+        )
         assert pruned.returncode == 0, pruned.stderr
         assert [r["id"] for r in json.loads(pruned.stdout)["removed"]] == ["mine1111"]
         assert json.loads(pruned.stdout)["removed"][0]["skipped"][0]["path"] == str(planted)

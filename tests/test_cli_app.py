@@ -127,8 +127,9 @@ def test_a_reader_that_goes_away_is_not_an_error(channel, subprocess_env) -> Non
     from tests.conftest import collab_bin
 
     channel.answer("many words " * 40_000, author="site-b")  # more than a pipe holds
-    reader = subprocess.Popen([collab_bin(), "show", str(channel.path)], env=subprocess_env,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+    reader = subprocess.Popen(
+        [collab_bin(), "show", str(channel.path)], env=subprocess_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
     assert reader.stdout is not None and reader.stdout.read(1)
     reader.stdout.close()  # the reader goes away, as `head -c 1` does
     _, err = reader.communicate(timeout=60)
@@ -140,8 +141,13 @@ def test_shell_completion_completes_channel_ids(tmp_path):
 
     made = Channel.create("a task", author="a", directory=tmp_path)
     (tmp_path / f"collab-{made.id}.edited-2026-x.md").write_text("kept")
-    env = {**os.environ, "COLLAB_DIR": str(tmp_path), "_COLLAB_COMPLETE": "complete_bash",
-           "COMP_WORDS": f"collab show {made.id[:2]}", "COMP_CWORD": "2"}  # fmt: skip
+    env = {
+        **os.environ,
+        "COLLAB_DIR": str(tmp_path),
+        "_COLLAB_COMPLETE": "complete_bash",
+        "COMP_WORDS": f"collab show {made.id[:2]}",
+        "COMP_CWORD": "2",
+    }
     done = subprocess.run([collab_bin()], env=env, capture_output=True, text=True)
     assert done.returncode == 0 and done.stdout.split() == [made.id]
 
@@ -168,7 +174,6 @@ def test_a_plain_answer_loads_no_markdown_parser(channel, subprocess_env, body: 
         "from collab.console import main\n"
         "main()\n"
     )
-    done = subprocess.run([sys.executable, "-c", probe], env=subprocess_env, capture_output=True, text=True,
-                          timeout=60)  # fmt: skip
+    done = subprocess.run([sys.executable, "-c", probe], env=subprocess_env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stderr.strip().splitlines()[-1] == repr(expected)

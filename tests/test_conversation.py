@@ -43,10 +43,16 @@ def talk(tmp_path: Path) -> Channel:
     )
     channel.answer("Version 2.1.0, signed like this:\n\n" + PYTHON, author="site-b", re=Ref("request", 1))  # A1
     channel.ask("Do you sign the body?\n\n```nosuchlang\n<b>not bold</b>\n```", author="site-b")  # Q1
-    channel.answer("Only the headers:\n\n```sh\ncurl -H 'X-Auth: <t>' https://b.example/\n```", author="site-a",
-                   re=Ref("question", 1))  # A2  # fmt: skip
-    channel.answer("<script>document.title='pwned'</script>\n\n```html\n<script>alert(1)</script>\n```", author="carol",
-                   re=Ref("request", 2))  # A3  # fmt: skip
+    channel.answer(
+        "Only the headers:\n\n```sh\ncurl -H 'X-Auth: <t>' https://b.example/\n```",
+        author="site-a",
+        re=Ref("question", 1),
+    )  # A2
+    channel.answer(
+        "<script>document.title='pwned'</script>\n\n```html\n<script>alert(1)</script>\n```",
+        author="carol",
+        re=Ref("request", 2),
+    )  # A3
     channel.ask("And the trace header?", author="site-b")  # Q2, left open
     channel.ask("Which clock do you trust?", author="site-a")  # Q3
     channel.answer("NTP.", author="site-b", re=Ref("question", 3))  # A4
@@ -75,8 +81,11 @@ def _visible(source: str) -> str:
 def test_each_participant_keeps_one_side_and_one_colour(talk):
     """The creator's entries sit on the start side, everyone else's on the end side, one class each."""
     articles = _articles(_page(talk))
-    by_author = {"site-a": ["answer-2", "question-3"], "site-b": ["answer-1", "question-1", "question-2", "answer-4"],
-                 "carol": ["answer-3"]}  # fmt: skip
+    by_author = {
+        "site-a": ["answer-2", "question-3"],
+        "site-b": ["answer-1", "question-1", "question-2", "answer-4"],
+        "carol": ["answer-3"],
+    }
     expected = {"site-a": ("start", "1"), "site-b": ("end", "2"), "carol": ("end", "3")}
     for author, anchors in by_author.items():
         side, number = expected[author]
@@ -103,7 +112,10 @@ def test_colours_come_from_the_palette_in_order_then_from_the_name(talk):
 def test_sides_without_a_creator_and_for_entries_without_an_author():
     voices = sides.cast(None, [None, "b", None, "a"])
     assert [(v.name, v.side, v.number) for v in voices.values()] == [
-        (sides.UNKNOWN, "start", 1), ("b", "end", 2), ("a", "end", 3)]  # fmt: skip
+        (sides.UNKNOWN, "start", 1),
+        ("b", "end", 2),
+        ("a", "end", 3),
+    ]
     creator_silent = sides.cast("a", ["b"])
     assert creator_silent["a"].side == "start" and creator_silent["b"].side == "end"
 

@@ -182,8 +182,10 @@ def test_an_after_past_the_last_entry_is_refused_and_moves_no_cursor(
     """Attack D1: ``--after`` beyond the entries there are is a usage error, whatever its size."""
     channel.answer("one", author="bob")
     for after in ("999999999999999999999", "2"):
-        result = run(["wait", str(channel.path), "--after", after, "--timeout", "0.3", "--settle", "0",
-                      "--as", "z"], subprocess_env)  # fmt: skip
+        result = run(
+            ["wait", str(channel.path), "--after", after, "--timeout", "0.3", "--settle", "0", "--as", "z"],
+            subprocess_env,
+        )
         assert result.returncode == 2 and "give a count from 0 to 1" in result.stderr
     assert cursors.load(channel.path, "z")[0] == 0
 
@@ -196,13 +198,11 @@ def test_a_stale_cursor_past_the_end_blinds_no_later_wait(
     the next wait, and every entry written after that wait reaches the reader, by ``wait`` and by the hook."""
     channel.answer("before", author="bob")
     cursors.advance(channel.path, "z", stale)
-    first = run(["wait", str(channel.path), "--as", "z", "--timeout", "0.5", "--settle", "0"],
-                subprocess_env)  # fmt: skip
+    first = run(["wait", str(channel.path), "--as", "z", "--timeout", "0.5", "--settle", "0"], subprocess_env)
     assert first.returncode in (0, 3), first.stderr
     assert cursors.load(channel.path, "z")[0] == 1
     channel.answer("after", author="bob")
-    second = run(["wait", str(channel.path), "--as", "z", "--timeout", "5", "--settle", "0", "--json"],
-                 subprocess_env)  # fmt: skip
+    second = run(["wait", str(channel.path), "--as", "z", "--timeout", "5", "--settle", "0", "--json"], subprocess_env)
     assert second.returncode == 0 and [e["body"] for e in json.loads(second.stdout)["entries"]] == ["after"]
     assert cursors.load(channel.path, "z")[0] == 2
     cursors.advance(channel.path, "z", stale)

@@ -143,8 +143,13 @@ def test_wait_on_a_closed_channel_returns_at_once_not_at_its_timeout(channel, su
         channel.answer(f"done {n}", author="site-b")
     channel.close(author="site-b", force=True)
     started = time.monotonic()
-    waited = subprocess.run([collab_bin(), "wait", str(channel.path), "--as", "site-a", "--timeout", "60", "--json"],
-                            env=subprocess_env, capture_output=True, text=True, timeout=120)  # fmt: skip
+    waited = subprocess.run(
+        [collab_bin(), "wait", str(channel.path), "--as", "site-a", "--timeout", "60", "--json"],
+        env=subprocess_env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     elapsed = time.monotonic() - started
     assert waited.returncode == 0 and json.loads(waited.stdout)["closed"] is True, waited.stderr
     assert [e["body"] for e in json.loads(waited.stdout)["entries"]] == [f"done {n}" for n in range(unread)]

@@ -49,8 +49,11 @@ def test_an_unclosed_fence_in_a_hand_entry_costs_no_later_entry(
     assert channel.answer("Thanks", author="site-a").number == 2
     assert channel.answer("Another", author="site-a").number == 3
     assert channel.close(author="site-a")
-    assert [(n, b.split("\n")[0]) for _, n, b in entries(channel)] == [(1, "Here is my code:"), (2, "Thanks"),
-                                                                        (3, "Another")]  # fmt: skip
+    assert [(n, b.split("\n")[0]) for _, n, b in entries(channel)] == [
+        (1, "Here is my code:"),
+        (2, "Thanks"),
+        (3, "Another"),
+    ]
     status = json.loads(runner.invoke(app, ["status", channel.id, "--json"]).stdout)
     assert status["state"] == "closed" and status["counts"] == {"answers": 3, "questions": 0}
     result = runner.invoke(app, ["answer", channel.id, "after the close", "--as", "x"])
@@ -191,8 +194,12 @@ def test_a_ledger_cut_short_is_never_reported_intact(channel: Channel, runner: C
 def test_one_odd_heading_breaks_no_command(channel: Channel, runner: CliRunner, text: str) -> None:
     """Issue 11: headings that once crashed every command (memory, OverflowError) read with a warning."""
     by_hand(channel.path, text)
-    for args in (["show", channel.id, "--json"], ["status", channel.id, "--json"], ["ls", "--json"],
-                 ["verify", channel.id]):  # fmt: skip
+    for args in (
+        ["show", channel.id, "--json"],
+        ["status", channel.id, "--json"],
+        ["ls", "--json"],
+        ["verify", channel.id],
+    ):
         result = runner.invoke(app, args)
         assert result.exit_code == 0, (args, result.stderr)
     assert runner.invoke(app, ["answer", channel.id, "next", "--as", "a"]).exit_code == 0
@@ -349,8 +356,13 @@ def test_many_crossed_entries_are_summed_up_not_listed(channel: Channel, subproc
     from tests.conftest import collab_bin
 
     by_hand(channel.path, "".join(f"\n### Answer {n} from site-b\nhand {n}\n" for n in range(1, 13)))
-    result = subprocess.run([collab_bin(), "answer", str(channel.path), "mine", "--as", "site-a"],
-                            env=subprocess_env, capture_output=True, text=True, timeout=60)  # fmt: skip
+    result = subprocess.run(
+        [collab_bin(), "answer", str(channel.path), "mine", "--as", "site-a"],
+        env=subprocess_env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 0, result.stderr
     lines = result.stderr.splitlines()
     assert len(lines) == 11

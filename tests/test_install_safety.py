@@ -163,7 +163,7 @@ def test_a_fifo_in_place_of_the_file_is_refused_at_once(runner, places):
     target = home / USER["codex"][0]
     target.parent.mkdir(parents=True)
     os.mkfifo(target)
-    line = refused_in_one_line(runner.invoke(app, _args("codex", "user") + ["--force"]))
+    line = refused_in_one_line(runner.invoke(app, [*_args("codex", "user"), "--force"]))
     assert f"{target} is not a regular file" in line
 
 
@@ -185,7 +185,7 @@ def test_force_replaces_a_hard_link_without_writing_through_it(runner, places):
     theirs = outside / "theirs.md"
     theirs.write_text("theirs\n")
     os.link(theirs, target)
-    assert runner.invoke(app, _args("codex", "user") + ["--force"]).exit_code == 0
+    assert runner.invoke(app, [*_args("codex", "user"), "--force"]).exit_code == 0
     assert theirs.read_text() == "theirs\n" and "collab" in target.read_text()
     assert not [p for p in target.parent.iterdir() if p.name.startswith(".collab-")], "a temporary file was left"
 
@@ -249,7 +249,7 @@ def test_a_directory_of_another_user_on_the_way_is_refused(runner, places, tmp_p
     theirs = base.joinpath(*folders[: depth + 1])
     os.chown(theirs, other_uid, -1)
     before = tree(tmp_path)
-    line = refused_in_one_line(runner.invoke(app, _args("codex", scope) + ["--force"]))
+    line = refused_in_one_line(runner.invoke(app, [*_args("codex", scope), "--force"]))
     assert f"{theirs} belongs to another user (uid {other_uid})" in line
     assert tree(tmp_path) == before
 
@@ -257,7 +257,7 @@ def test_a_directory_of_another_user_on_the_way_is_refused(runner, places, tmp_p
 @pytest.mark.parametrize("scope", ["user", "project"])
 def test_a_root_of_another_user_is_refused(runner, places, tmp_path, monkeypatch, other_uid, scope):
     """HOME, or a project top, that belongs to someone else (say `sudo` kept their HOME) is refused."""
-    home, _, _ = places
+    _home, _, _ = places
     theirs = tmp_path / "theirs"
     theirs.mkdir()
     os.chown(theirs, other_uid, -1)
@@ -279,7 +279,7 @@ def test_a_file_of_another_user_in_the_way_is_refused(runner, places, tmp_path, 
     target.write_text("theirs\n")
     os.chown(target, other_uid, -1)
     before = tree(tmp_path)
-    line = refused_in_one_line(runner.invoke(app, _args("codex", "user") + ["--force"]))
+    line = refused_in_one_line(runner.invoke(app, [*_args("codex", "user"), "--force"]))
     assert f"{target} belongs to another user" in line and tree(tmp_path) == before
 
 

@@ -48,9 +48,14 @@ def test_a_stopped_writer_blocks_no_reader(
     channel: Channel, stopped_writer: int, subprocess_env: dict[str, str]
 ) -> None:
     """Readers never wait for the lock; a writer gives up after COLLAB_LOCK_TIMEOUT, naming the holder."""
-    for args, code in ((["show", str(channel.path)], 0), (["status", str(channel.path), "--json"], 0),
-                       (["verify", str(channel.path)], 0), (["ls"], 0), (["show", str(channel.path), "--html"], 0),
-                       (["wait", str(channel.path), "--timeout", "3", "--as", "site-a"], 0)):  # fmt: skip
+    for args, code in (
+        (["show", str(channel.path)], 0),
+        (["status", str(channel.path), "--json"], 0),
+        (["verify", str(channel.path)], 0),
+        (["ls"], 0),
+        (["show", str(channel.path), "--html"], 0),
+        (["wait", str(channel.path), "--timeout", "3", "--as", "site-a"], 0),
+    ):
         result = run(args, subprocess_env)  # a hang fails through the subprocess timeout
         assert result.returncode == code, (args, result.stderr)
     result = run(["answer", str(channel.path), "blocked", "--as", "site-a"], subprocess_env, COLLAB_LOCK_TIMEOUT="1")
@@ -187,8 +192,11 @@ def test_another_users_files_cannot_jam_an_id_prefix(subprocess_env: dict[str, s
         assert json.loads(status.stdout)["id"] == channel_id
         assert run(["answer", prefix, "still mine", "--as", "b"], env).returncode == 0
         assert "still mine" in (shared / f"collab-{channel_id}.md").read_text()
-        for name, reason in (("zzzz", "belongs to another user"), (fifo, "not a regular file"),
-                             (link, f"collab-{link}.md is a symbolic link")):  # fmt: skip
+        for name, reason in (
+            ("zzzz", "belongs to another user"),
+            (fifo, "not a regular file"),
+            (link, f"collab-{link}.md is a symbolic link"),
+        ):
             refused = run(["status", name], env)
             assert refused.returncode == 1 and refused.stderr.count("\n") == 1, (name, refused.stderr)
             assert reason in refused.stderr, (name, refused.stderr)

@@ -138,8 +138,9 @@ def test_rename_replace_that_edits_history_is_reported(channel: Channel) -> None
     channel.answer("the original words", author="site-b")
     edited = channel.path.read_bytes().replace(b"the original words", b"the edited words")
 
-    updates = collect(channel.path, lambda: replace(channel.path, edited + b"\n### Answer 2\nnew\n"),
-                      lambda u: bool(labels(u)))
+    updates = collect(
+        channel.path, lambda: replace(channel.path, edited + b"\n### Answer 2\nnew\n"), lambda u: bool(labels(u))
+    )
     assert labels(updates) == ["Answer 2"]
     edited = [u for u in updates if u.edited]  # the hand-written Answer 2 may come in a later update, once settled
     assert len(edited) == 1 and edited[0].notices == ("history was edited: Answer 1 was edited",)
@@ -237,8 +238,10 @@ def test_a_hand_entry_without_final_newline_is_delivered_once_its_line_ends(chan
     entry = channel.answer("next, by collab", author="site-a")
     assert entry.number == 2  # the hand entry's number is counted, never reused
     update = follower.refresh(settled=False)
-    assert [(e.label, e.body) for e in update.entries] == [("Answer 1", "no newline at the end"),
-                                                          ("Answer 2", "next, by collab")]
+    assert [(e.label, e.body) for e in update.entries] == [
+        ("Answer 1", "no newline at the end"),
+        ("Answer 2", "next, by collab"),
+    ]
 
 
 def test_growth_that_also_rewrote_earlier_bytes_is_noticed(channel: Channel) -> None:
@@ -257,8 +260,9 @@ def test_entries_arrive_by_file_system_events_not_the_idle_check(
 ) -> None:
     """With the periodic re-check a minute away, an append is still shown at once: by its event."""
     env = dict(subprocess_env, COLLAB_WATCH_IDLE_MS="60000")  # the longest allowed: 60 s
-    watcher = subprocess.Popen([collab_bin(), "watch", str(channel.path)], env=env, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE)  # fmt: skip
+    watcher = subprocess.Popen(
+        [collab_bin(), "watch", str(channel.path)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
     try:
         until_armed(watcher.pid, channel.path.parent, watcher)  # type: ignore[arg-type]
         channel.answer("by event", author="site-b")
@@ -360,19 +364,22 @@ def test_wait_returns_at_once_when_unseen_entries_exist_then_never_repeats(
 def test_wait_blocks_until_an_entry_lands(channel: Channel, subprocess_env: dict[str, str]) -> None:
     waiter = subprocess.Popen(
         [collab_bin(), "wait", str(channel.path), "--as", "site-a", "--timeout", "30"],
-        env=subprocess_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env=subprocess_env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     until_armed(waiter.pid, channel.path.parent, waiter)  # it blocks: nothing was there when it started
     channel.answer("landed while waiting", author="site-b", re=Ref("request", 2))
     out, err = waiter.communicate(timeout=40)
     assert waiter.returncode == 0, err
-    assert out == "Answer 1 from site-b at " + out.split(" at ")[1].split(",")[0] + ", re Request 2\n" \
+    assert (
+        out == "Answer 1 from site-b at " + out.split(" at ")[1].split(",")[0] + ", re Request 2\n"
         "  landed while waiting\n"
+    )
 
 
-def test_two_waiters_with_different_names_each_see_everything(
-    channel: Channel, subprocess_env: dict[str, str]
-) -> None:
+def test_two_waiters_with_different_names_each_see_everything(channel: Channel, subprocess_env: dict[str, str]) -> None:
     channel.answer("for both", author="site-c")
     assert bodies(wait_json(channel, subprocess_env, "--as", "site-a", "--timeout", "20")[1]) == ["for both"]
     channel.answer("second", author="site-c")
@@ -411,7 +418,10 @@ def test_close_wakes_every_waiter(channel: Channel, subprocess_env: dict[str, st
     waiters = [
         subprocess.Popen(
             [collab_bin(), "wait", str(channel.path), "--json", "--as", name, "--timeout", "30"],
-            env=subprocess_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            env=subprocess_env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
         )
         for name in ("site-a", "site-b")
     ]
@@ -427,14 +437,15 @@ def test_close_wakes_every_waiter(channel: Channel, subprocess_env: dict[str, st
         assert found == {"entries": [], "closed": True, "closing": closing, "timed_out": False, "read": []}
 
 
-def test_wait_reports_history_edited_while_waiting_as_exit_4(
-    channel: Channel, subprocess_env: dict[str, str]
-) -> None:
+def test_wait_reports_history_edited_while_waiting_as_exit_4(channel: Channel, subprocess_env: dict[str, str]) -> None:
     channel.answer("original", author="site-b")
     run(["wait", str(channel.path), "--as", "site-a", "--timeout", "5"], subprocess_env)
     waiter = subprocess.Popen(
         [collab_bin(), "wait", str(channel.path), "--as", "site-a", "--timeout", "30"],
-        env=subprocess_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env=subprocess_env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     original = channel.path.read_bytes()
     for attempt in range(60):
@@ -456,8 +467,10 @@ def test_wait_and_watch_started_on_an_edited_channel_say_so(channel: Channel, su
     )
     assert run(["wait", str(channel.path), "--as", "site-a", "--timeout", "0"], subprocess_env).returncode == 4
     watcher = subprocess.Popen(
-        [collab_bin(), "watch", str(channel.path), "--from-start"], env=subprocess_env,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        [collab_bin(), "watch", str(channel.path), "--from-start"],
+        env=subprocess_env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
     )
     try:
         notices = _await_line(watcher, b"watching", "stderr").decode()
@@ -507,7 +520,9 @@ def _await_line(process: subprocess.Popen[bytes], needle: bytes, stream: str = "
 def watcher(channel: Channel, subprocess_env: dict[str, str]) -> Iterator[subprocess.Popen[bytes]]:
     env = dict(subprocess_env, COLLAB_WATCH_IDLE_MS="50")
     process = subprocess.Popen(
-        [collab_bin(), "watch", str(channel.path), "--from-start"], env=env, stdout=subprocess.PIPE,
+        [collab_bin(), "watch", str(channel.path), "--from-start"],
+        env=env,
+        stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
     _await_line(process, b"watching", "stderr")
@@ -520,8 +535,9 @@ def watcher(channel: Channel, subprocess_env: dict[str, str]) -> Iterator[subpro
 def test_watch_streams_plain_entries_and_notices_when_piped(
     channel: Channel, watcher: subprocess.Popen[bytes], subprocess_env: dict[str, str]
 ) -> None:
-    answered = run(["answer", str(channel.path), "**bold** text and `code`", "--re", "request:1", "--as", "site-b"],
-                   subprocess_env)
+    answered = run(
+        ["answer", str(channel.path), "**bold** text and `code`", "--re", "request:1", "--as", "site-b"], subprocess_env
+    )
     assert answered.returncode == 0, answered.stderr
     out = _await_line(watcher, b"code")
     assert b"Answer 1 from site-b at " in out and b"  **bold** text and `code`\n" in out
@@ -541,8 +557,10 @@ def test_watch_ctrl_c_exits_0_without_a_traceback(watcher: subprocess.Popen[byte
 
 def test_wait_ctrl_c_exits_130_without_a_traceback(channel: Channel, subprocess_env: dict[str, str]) -> None:
     process = subprocess.Popen(
-        [collab_bin(), "wait", str(channel.path), "--as", "site-a"], env=subprocess_env,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        [collab_bin(), "wait", str(channel.path), "--as", "site-a"],
+        env=subprocess_env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
     )
     deadline = time.monotonic() + 30
     while not watchfiles_loaded(process) and time.monotonic() < deadline:
@@ -691,8 +709,13 @@ def test_wait_on_a_terminal_says_what_it_waits_for_and_clears_it(
 
     master, slave = pty.openpty()
     args = [collab_bin(), "wait", str(channel.path), "--timeout", "0.5", "--as", "site-a"]
-    process = subprocess.Popen(args + (["--json"] if as_json else []), env=subprocess_env, stdin=subprocess.DEVNULL,
-                               stdout=subprocess.PIPE, stderr=slave)  # fmt: skip
+    process = subprocess.Popen(
+        args + (["--json"] if as_json else []),
+        env=subprocess_env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=slave,
+    )
     os.close(slave)
     try:
         out, _ = process.communicate(timeout=30)

@@ -31,8 +31,13 @@ def _channel(directory: Path, name: str) -> Channel:
 
 
 def _waiter(path: Path, env: dict[str, str], *extra: str) -> subprocess.Popen[str]:
-    return subprocess.Popen([collab_bin(), "wait", str(path), "--json", "--timeout", "180", *extra], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    return subprocess.Popen(
+        [collab_bin(), "wait", str(path), "--json", "--timeout", "180", *extra],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def _seated(directory: Path, env: dict[str, str]) -> dict[str, object]:

@@ -52,13 +52,23 @@ class Session:
         env_file = base / f"{name}.env"
         started = self.hook("SessionStart", env_file=str(env_file), source="startup")
         assert started.returncode == 0 and started.stdout == "", started.stderr
-        sourced = subprocess.run(["sh", "-c", '. "$1" && printf %s "$COLLAB_SESSION"', "sh", str(env_file)],
-                                 capture_output=True, text=True, check=True)  # fmt: skip
+        sourced = subprocess.run(
+            ["sh", "-c", '. "$1" && printf %s "$COLLAB_SESSION"', "sh", str(env_file)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         self.commands_env = dict(self.env, COLLAB_SESSION=sourced.stdout)
 
     def payload(self, event: str, **extra: object) -> str:
-        document = {"session_id": self.id, "transcript_path": f"/nowhere/{self.id}.jsonl", "cwd": str(self.cwd),
-                    "permission_mode": "default", "hook_event_name": event, **extra}  # fmt: skip
+        document = {
+            "session_id": self.id,
+            "transcript_path": f"/nowhere/{self.id}.jsonl",
+            "cwd": str(self.cwd),
+            "permission_mode": "default",
+            "hook_event_name": event,
+            **extra,
+        }
         return json.dumps(document)
 
     def hook(self, event: str, *, env_file: str | None = None, **extra: object) -> subprocess.CompletedProcess[str]:
@@ -66,14 +76,27 @@ class Session:
         env = dict(self.env, CLAUDE_PLUGIN_ROOT=str(PLUGIN))
         if env_file:
             env["CLAUDE_ENV_FILE"] = env_file
-        return subprocess.run(["sh", "-c", hook_command(event)], input=self.payload(event, **extra), env=env,
-                              capture_output=True, text=True, cwd=self.cwd, timeout=30)  # fmt: skip
+        return subprocess.run(
+            ["sh", "-c", hook_command(event)],
+            input=self.payload(event, **extra),
+            env=env,
+            capture_output=True,
+            text=True,
+            cwd=self.cwd,
+            timeout=30,
+        )
 
     def sleep(self) -> subprocess.Popen[str]:
         """Start the Stop hook in the background, as Claude Code does when the session ends a turn."""
-        process = subprocess.Popen(["sh", "-c", hook_command("Stop")], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                   stderr=subprocess.PIPE, text=True, cwd=self.cwd,
-                                   env=dict(self.env, CLAUDE_PLUGIN_ROOT=str(PLUGIN)))  # fmt: skip
+        process = subprocess.Popen(
+            ["sh", "-c", hook_command("Stop")],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=self.cwd,
+            env=dict(self.env, CLAUDE_PLUGIN_ROOT=str(PLUGIN)),
+        )
         assert process.stdin is not None
         process.stdin.write(self.payload("Stop", stop_hook_active=False, last_assistant_message="Done."))
         process.stdin.close()
@@ -82,12 +105,25 @@ class Session:
 
     def collab(self, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
         """A collab command run by the session's Bash tool: in its directory, with its COLLAB_SESSION."""
-        return subprocess.run([collab_bin(), *args], input=stdin, env=self.commands_env, cwd=self.cwd,
-                              capture_output=True, text=True, timeout=30)  # fmt: skip
+        return subprocess.run(
+            [collab_bin(), *args],
+            input=stdin,
+            env=self.commands_env,
+            cwd=self.cwd,
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
 
     def waiter(self, path: str) -> subprocess.Popen[str]:
-        return subprocess.Popen([collab_bin(), "wait", path, "--timeout", "30"], env=self.commands_env, cwd=self.cwd,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True)  # fmt: skip
+        return subprocess.Popen(
+            [collab_bin(), "wait", path, "--timeout", "30"],
+            env=self.commands_env,
+            cwd=self.cwd,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
 
 
 @pytest.fixture
@@ -372,10 +408,20 @@ def test_a_prompt_makes_the_sleeper_stand_down_and_the_next_stop_delivers(sessio
 def test_the_hook_ends_when_the_agent_process_goes_away(sessions) -> None:
     """The agent that ran the hook dies (SIGKILL, no SessionEnd): the sleeping hook exits on its own."""
     a, _b, path = sessions
-    agent = subprocess.Popen([sys.executable, "-c", "import subprocess, sys; subprocess.run(['sh', '-c', sys.argv[1]])",
-                              hook_command("Stop")], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
-                             stderr=subprocess.DEVNULL, text=True, cwd=a.cwd,
-                             env=dict(a.env, CLAUDE_PLUGIN_ROOT=str(PLUGIN)))  # fmt: skip
+    agent = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import subprocess, sys; subprocess.run(['sh', '-c', sys.argv[1]])",
+            hook_command("Stop"),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        cwd=a.cwd,
+        env=dict(a.env, CLAUDE_PLUGIN_ROOT=str(PLUGIN)),
+    )
     assert agent.stdin is not None
     agent.stdin.write(a.payload("Stop"))
     agent.stdin.close()
@@ -430,13 +476,24 @@ def test_without_collab_the_wrapper_says_how_to_install_and_never_wakes(tmp_path
     for tool in ("sh", "cat"):
         os.symlink(shutil.which(tool), bare / tool)
     env = {"PATH": str(bare), "HOME": str(tmp_path), "CLAUDE_PLUGIN_ROOT": str(PLUGIN)}
-    stop = subprocess.run([str(bare / "sh"), "-c", hook_command("Stop")], input='{"hook_event_name": "Stop"}',
-                          env=env, capture_output=True, text=True, timeout=10)  # fmt: skip
+    stop = subprocess.run(
+        [str(bare / "sh"), "-c", hook_command("Stop")],
+        input='{"hook_event_name": "Stop"}',
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=10,
+    )
     assert (stop.returncode, stop.stdout) == (0, "")
     assert stop.stderr.count("\n") == 1 and "pipx install" in stop.stderr and "uv tool install" in stop.stderr
-    start = subprocess.run([str(bare / "sh"), "-c", hook_command("SessionStart")],
-                           input='{"hook_event_name": "SessionStart", "session_id": "s"}', env=env,
-                           capture_output=True, text=True, timeout=10)  # fmt: skip
+    start = subprocess.run(
+        [str(bare / "sh"), "-c", hook_command("SessionStart")],
+        input='{"hook_event_name": "SessionStart", "session_id": "s"}',
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=10,
+    )
     assert start.returncode == 0 and "pipx install" in json.loads(start.stdout)["systemMessage"]
 
 
@@ -451,8 +508,14 @@ def test_a_collab_too_old_for_hooks_never_wakes_the_session(tmp_path: Path) -> N
     old.write_text("#!/bin/sh\necho \"Error: No such command '$1'.\" >&2\nexit 2\n")
     old.chmod(0o755)
     env = {"PATH": str(bare), "HOME": str(tmp_path), "CLAUDE_PLUGIN_ROOT": str(PLUGIN)}
-    stop = subprocess.run([str(bare / "sh"), "-c", hook_command("Stop")], input='{"hook_event_name": "Stop"}',
-                          env=env, capture_output=True, text=True, timeout=10)  # fmt: skip
+    stop = subprocess.run(
+        [str(bare / "sh"), "-c", hook_command("Stop")],
+        input='{"hook_event_name": "Stop"}',
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=10,
+    )
     assert (stop.returncode, stop.stdout) == (0, "")
     assert stop.stderr.splitlines()[-1].startswith("collab: ") and "pipx upgrade collab" in stop.stderr
 
@@ -461,8 +524,14 @@ def test_the_hook_gives_up_before_its_timeout(sessions) -> None:
     """`collab hook --timeout S` exits 0, saying nothing, once S seconds pass with nothing to deliver."""
     a, _b, _path = sessions
     started = time.monotonic()
-    result = subprocess.run([collab_bin(), "hook", "--timeout", "1"], input=a.payload("Stop"), env=a.env,
-                            capture_output=True, text=True, timeout=20)  # fmt: skip
+    result = subprocess.run(
+        [collab_bin(), "hook", "--timeout", "1"],
+        input=a.payload("Stop"),
+        env=a.env,
+        capture_output=True,
+        text=True,
+        timeout=20,
+    )
     assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
     assert 1.0 <= time.monotonic() - started < 5
 
@@ -488,8 +557,13 @@ def _entry(index: int, body: str, kind: str = "answer", author: str = "site-b") 
 def test_the_wake_message_is_safe_and_bounded() -> None:
     """Controls in bodies are made visible; past the budget a body is left out with a pointer to `collab show`;
     an explicit name is passed with --as."""
-    news = wake.News(Path("/tmp/collab-x y.md"), "Title\x1b[2J", "me too", True,
-                     (_entry(1, "evil \x1b]52;c;Zm9v\x07 body"), _entry(2, "x" * 20_000, "question")))  # fmt: skip
+    news = wake.News(
+        Path("/tmp/collab-x y.md"),
+        "Title\x1b[2J",
+        "me too",
+        True,
+        (_entry(1, "evil \x1b]52;c;Zm9v\x07 body"), _entry(2, "x" * 20_000, "question")),
+    )
     text = wake.message([news])
     assert "\x1b" not in text and "\x07" not in text and "␛" in text
     assert "x" * 8_000 not in text and "20000 characters not shown here: `collab show '/tmp/collab-x y.md'`" in text
@@ -525,13 +599,25 @@ def test_without_session_start_the_directorys_seat_is_the_sessions(tmp_path: Pat
     (project / ".git").mkdir(parents=True)
     (project / "src").mkdir()
     env = dict(subprocess_env, PATH=f"{Path(collab_bin()).parent}{os.pathsep}{subprocess_env.get('PATH', '')}")
-    made = subprocess.run([collab_bin(), "start", "No session key", "--json"], env=env, cwd=project,
-                          capture_output=True, text=True, check=True)  # fmt: skip
+    made = subprocess.run(
+        [collab_bin(), "start", "No session key", "--json"],
+        env=env,
+        cwd=project,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     path = json.loads(made.stdout)["path"]
     payload = json.dumps({"session_id": "never-exported", "cwd": str(project / "src"), "hook_event_name": "Stop"})
     env["CLAUDE_PLUGIN_ROOT"] = str(PLUGIN)
-    hook = subprocess.Popen(["sh", "-c", hook_command("Stop")], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env=env)  # fmt: skip
+    hook = subprocess.Popen(
+        ["sh", "-c", hook_command("Stop")],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
     assert hook.stdin is not None
     hook.stdin.write(payload)
     hook.stdin.close()

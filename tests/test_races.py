@@ -57,10 +57,15 @@ def test_hand_appends_racing_three_collab_writers(channel: Channel, subprocess_e
 
     def writer(name: str) -> None:
         for i in range(15):
-            results.append(subprocess.run(
-                [collab_bin(), "answer", str(channel.path), f"collab body {name}-{i}", "--as", name],
-                env=subprocess_env, capture_output=True, text=True, timeout=60,
-            ))  # fmt: skip
+            results.append(
+                subprocess.run(
+                    [collab_bin(), "answer", str(channel.path), f"collab body {name}-{i}", "--as", name],
+                    env=subprocess_env,
+                    capture_output=True,
+                    text=True,
+                    timeout=60,
+                )
+            )
 
     threads = [threading.Thread(target=writer, args=(f"w{n}",)) for n in range(3)]
     for thread in threads:
@@ -74,8 +79,9 @@ def test_hand_appends_racing_three_collab_writers(channel: Channel, subprocess_e
     assert {f"hand body {i}" for i in range(1, written + 1)} <= found
     numbers = [e.number for e in format.parse(channel.path.read_bytes()).entries if e.kind == "answer"]
     assert numbers == list(range(1, 46))  # collab's numbers: never shared, never skipped
-    verify = subprocess.run([collab_bin(), "verify", str(channel.path)], env=subprocess_env, capture_output=True,
-                            text=True, timeout=60)  # fmt: skip
+    verify = subprocess.run(
+        [collab_bin(), "verify", str(channel.path)], env=subprocess_env, capture_output=True, text=True, timeout=60
+    )
     assert verify.returncode == 0, verify.stdout + verify.stderr
 
 
@@ -90,8 +96,15 @@ def test_repair_racing_hand_appends_loses_nothing(channel: Channel, subprocess_e
         with open(channel.path, "r+b") as handle:  # an in-place edit of history, as an editor might make
             handle.seek(data.index(b"the original words"))
             handle.write(b"the edited!! words")
-        repairs.append(subprocess.run([collab_bin(), "repair", str(channel.path)], env=subprocess_env,
-                                      capture_output=True, text=True, timeout=60))  # fmt: skip
+        repairs.append(
+            subprocess.run(
+                [collab_bin(), "repair", str(channel.path)],
+                env=subprocess_env,
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
+        )
     written = hand.finish()
     assert [r.returncode for r in repairs] == [0] * 12, [r.stderr for r in repairs]
     assert all("restored" in r.stdout or "repaired" in r.stdout for r in repairs), [r.stdout for r in repairs]

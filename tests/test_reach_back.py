@@ -27,8 +27,20 @@ from tests.test_hand_writers import by_hand
 
 #: The first lines a hand append may begin with, each a block construct that can continue or
 #: reinterpret the block before it when no blank line ends that block.
-OPENERS = ["---\n", "===\n", "- item\n", "* item\n", "1. item\n", "> quote\n", "| a | b |\n", "|---|---|\n",
-           "lazy line\n", "    indented\n", "\n", ""]  # fmt: skip
+OPENERS = [
+    "---\n",
+    "===\n",
+    "- item\n",
+    "* item\n",
+    "1. item\n",
+    "> quote\n",
+    "| a | b |\n",
+    "|---|---|\n",
+    "lazy line\n",
+    "    indented\n",
+    "\n",
+    "",
+]
 
 
 def sections(data: bytes) -> dict[str, list[tuple[str, str]]]:
@@ -54,23 +66,37 @@ def test_a_hand_append_never_reaches_back_into_a_collab_entry(
     channel: Channel, subprocess_env: dict[str, str], opener: str
 ) -> None:
     """Attack D2 and its variants: Answer 1 keeps its text and its paragraph, for collab and CommonMark."""
-    written = subprocess.run([collab_bin(), "answer", str(channel.path), "--as", "alice", "Plugin X is version 2.1.0"],
-                             env=subprocess_env, capture_output=True, text=True, timeout=60)  # fmt: skip
+    written = subprocess.run(
+        [collab_bin(), "answer", str(channel.path), "--as", "alice", "Plugin X is version 2.1.0"],
+        env=subprocess_env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert written.returncode == 0, written.stderr
     heading = next(iter(sections(channel.path.read_bytes())))
     by_hand(channel.path, f"{opener}### Answer 2 from bob\nthanks\n")
-    shown = subprocess.run([collab_bin(), "show", str(channel.path), "--json"], env=subprocess_env,
-                           capture_output=True, text=True, timeout=60)  # fmt: skip
+    shown = subprocess.run(
+        [collab_bin(), "show", str(channel.path), "--json"],
+        env=subprocess_env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     document = json.loads(shown.stdout)
     first, second = document["entries"]
     assert first["body"].startswith("Plugin X is version 2.1.0") and second["body"] == "thanks"
     assert not [w for w in document["warnings"] if "unexpected heading" in w]
     blocks = sections(channel.path.read_bytes())
-    assert blocks[heading][:3] == [("paragraph_open", ""), ("inline", "Plugin X is version 2.1.0"),
-                                   ("paragraph_close", "")]  # fmt: skip
+    assert blocks[heading][:3] == [
+        ("paragraph_open", ""),
+        ("inline", "Plugin X is version 2.1.0"),
+        ("paragraph_close", ""),
+    ]
     assert "Answer 2 from bob" in blocks
-    verify = subprocess.run([collab_bin(), "verify", str(channel.path)], env=subprocess_env, capture_output=True,
-                            text=True, timeout=60)  # fmt: skip
+    verify = subprocess.run(
+        [collab_bin(), "verify", str(channel.path)], env=subprocess_env, capture_output=True, text=True, timeout=60
+    )
     assert verify.returncode == 0, verify.stdout + verify.stderr
 
 
@@ -85,20 +111,23 @@ def _write_slowly(path: Path, pieces: list[str], gap: float) -> threading.Thread
     return thread
 
 
-@pytest.mark.parametrize(
-    "first", ["", "Step 0\n"], ids=["heading-alone", "heading-and-a-line"]
-)
+@pytest.mark.parametrize("first", ["", "Step 0\n"], ids=["heading-alone", "heading-and-a-line"])
 def test_a_hand_entry_written_a_line_at_a_time_keeps_its_body(
     channel: Channel, subprocess_env: dict[str, str], first: str
 ) -> None:
     """Attack D3: the hand heading lands, ``collab answer`` starts, then the body follows line by line,
     the last line without its newline for a while. Every hand line stays under the hand heading."""
     by_hand(channel.path, f"\n### Answer 1 (2026-11-23T10:00:00Z) from bob\n{first}")
-    writer = subprocess.Popen([collab_bin(), "answer", str(channel.path), "--as", "alice", "collab body"],
-                              env=subprocess_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    writer = subprocess.Popen(
+        [collab_bin(), "answer", str(channel.path), "--as", "alice", "collab body"],
+        env=subprocess_env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     hand = _write_slowly(channel.path, ["Step 1\n", "Step 2\n", "Step 3\n", "no newline", " yet\n"], 0.3)
     hand.join()
-    out, err = writer.communicate(timeout=60)
+    _out, err = writer.communicate(timeout=60)
     assert writer.returncode == 0, err
     hand_entry, collab_entry = format.parse(channel.path.read_bytes()).entries
     assert hand_entry.body == f"{first}Step 1\nStep 2\nStep 3\nno newline yet"
@@ -121,9 +150,13 @@ def test_a_hand_entry_that_never_finishes_is_refused_with_nothing_written(
     thread.start()
     try:
         started = time.monotonic()
-        result = subprocess.run([collab_bin(), "answer", str(channel.path), "--as", "alice", "mine"],
-                                env=subprocess_env | {"COLLAB_LOCK_TIMEOUT": "1.5"}, capture_output=True, text=True,
-                                timeout=60)  # fmt: skip
+        result = subprocess.run(
+            [collab_bin(), "answer", str(channel.path), "--as", "alice", "mine"],
+            env=subprocess_env | {"COLLAB_LOCK_TIMEOUT": "1.5"},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         elapsed = time.monotonic() - started
     finally:
         stop.set()
@@ -139,11 +172,18 @@ def test_a_whole_hand_entry_holds_a_writer_off_only_briefly(
     channel: Channel, subprocess_env: dict[str, str], settle: str | None
 ) -> None:
     """A hand entry appended whole (heading, body, newline) costs a writer at most the pause; none with settle 0."""
-    env = {k: v for k, v in subprocess_env.items() if k != "COLLAB_SETTLE"} | ({"COLLAB_SETTLE": settle} if settle else {})
+    env = {k: v for k, v in subprocess_env.items() if k != "COLLAB_SETTLE"} | (
+        {"COLLAB_SETTLE": settle} if settle else {}
+    )
     by_hand(channel.path, "\n### Answer 1 from bob\nwhole\n")
     started = time.monotonic()
-    result = subprocess.run([collab_bin(), "answer", str(channel.path), "--as", "alice", "mine"], env=env,
-                            capture_output=True, text=True, timeout=60)  # fmt: skip
+    result = subprocess.run(
+        [collab_bin(), "answer", str(channel.path), "--as", "alice", "mine"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     elapsed = time.monotonic() - started
     assert result.returncode == 0, result.stderr
     assert [e.body for e in format.parse(channel.path.read_bytes()).entries] == ["whole", "mine"]

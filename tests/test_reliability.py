@@ -30,8 +30,10 @@ APPENDS = 50
 @pytest.mark.timeout(240)
 def test_eight_cli_writers_with_a_watcher(channel: Channel, subprocess_env: dict[str, str]) -> None:
     watcher = subprocess.Popen(
-        [collab_bin(), "watch", str(channel.path), "--from-start"], env=subprocess_env,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        [collab_bin(), "watch", str(channel.path), "--from-start"],
+        env=subprocess_env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
     )
     _await_line(watcher, b"watching", "stderr")
     script = (
@@ -41,8 +43,9 @@ def test_eight_cli_writers_with_a_watcher(channel: Channel, subprocess_env: dict
         " '--as', f'w{sys.argv[4]}'], check=True, stdout=subprocess.DEVNULL)\n"
     )
     writers = [
-        subprocess.Popen([sys.executable, "-c", script, collab_bin(), str(channel.path), str(APPENDS), str(w)],
-                         env=subprocess_env)
+        subprocess.Popen(
+            [sys.executable, "-c", script, collab_bin(), str(channel.path), str(APPENDS), str(w)], env=subprocess_env
+        )
         for w in range(WRITERS)
     ]
     for writer in writers:
@@ -82,8 +85,12 @@ def test_writers_killed_mid_append_leave_no_torn_entry_and_no_stale_lock(
     random.seed(7)
     body_tail = "0123456789abcdef" * 25_600  # 400 KB
     for round_number in range(10):
-        writer = subprocess.Popen([sys.executable, "-c", KILLER, str(channel.path)], env=subprocess_env,
-                                  stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        writer = subprocess.Popen(
+            [sys.executable, "-c", KILLER, str(channel.path)],
+            env=subprocess_env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+        )
         assert writer.stdout is not None and writer.stdout.readline() == b"ready\n"
         time.sleep(random.uniform(0.0, 0.15))
         writer.send_signal(signal.SIGKILL)
@@ -91,7 +98,10 @@ def test_writers_killed_mid_append_leave_no_torn_entry_and_no_stale_lock(
         started = time.monotonic()
         result = subprocess.run(
             [collab_bin(), "answer", str(channel.path), f"after kill {round_number}", "--as", "next", "--json"],
-            env=subprocess_env, capture_output=True, text=True, timeout=60,
+            env=subprocess_env,
+            capture_output=True,
+            text=True,
+            timeout=60,
         )
         assert result.returncode == 0, result.stderr
         assert time.monotonic() - started < 30  # no stale lock: flock died with the killed writer
@@ -144,12 +154,21 @@ def test_a_writer_killed_inside_its_write_is_rolled_back_by_the_next(
 ) -> None:
     channel.answer("before", author="a")
     before = channel.path.read_bytes()
-    died = subprocess.run([sys.executable, "-c", TORN_WRITER, str(channel.path), str(cut)], env=subprocess_env,
-                          capture_output=True, timeout=60)
+    died = subprocess.run(
+        [sys.executable, "-c", TORN_WRITER, str(channel.path), str(cut)],
+        env=subprocess_env,
+        capture_output=True,
+        timeout=60,
+    )
     assert died.returncode == -signal.SIGKILL
     assert len(channel.path.read_bytes()) == len(before) + cut  # the torn bytes are really there
-    result = subprocess.run([collab_bin(), "answer", str(channel.path), "next writer", "--as", "b"],
-                            env=subprocess_env, capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [collab_bin(), "answer", str(channel.path), "next writer", "--as", "b"],
+        env=subprocess_env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 0, result.stderr
     assert "rolled back" in result.stderr and result.stderr.startswith("collab: warning: ")
     assert [(e.number, e.body) for e in channel.read().entries] == [(1, "before"), (2, "next writer")]

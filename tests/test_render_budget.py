@@ -247,8 +247,13 @@ def test_show_html_and_show_on_a_terminal_of_a_4_mb_body(
     channel.answer("[" * PAGE_SIZE, author="site-b")
     page = tmp_path / "page.html"
     started = time.monotonic()
-    done = subprocess.run([collab_bin(), "show", channel.id, "--html", "-o", str(page)], env=subprocess_env,
-                          capture_output=True, text=True, timeout=60)  # fmt: skip
+    done = subprocess.run(
+        [collab_bin(), "show", channel.id, "--html", "-o", str(page)],
+        env=subprocess_env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 0, done.stderr
     assert time.monotonic() - started < 10
     assert NOTICE in page.read_text(encoding="utf-8")

@@ -47,10 +47,20 @@ def test_status_rules(exchange, tmp_path):
         "integrity",
     }
     creator, answerer = data["participants"][:2]  # the creator is a participant from start on
-    assert creator == {"name": "site-a", "entries": 1, "last_entry": creator["last_entry"], "waiting": False,
-                       "seen": 0, "seen_at": None}  # fmt: skip
+    assert creator == {
+        "name": "site-a",
+        "entries": 1,
+        "last_entry": creator["last_entry"],
+        "waiting": False,
+        "seen": 0,
+        "seen_at": None,
+    }
     assert answerer == {
-        "name": "site-b", "entries": 5, "last_entry": "2026-06-22T14:02:11Z", "waiting": False, "seen": 0,
+        "name": "site-b",
+        "entries": 5,
+        "last_entry": "2026-06-22T14:02:11Z",
+        "waiting": False,
+        "seen": 0,
         "seen_at": None,
     }
     assert [(e["label"], e["read_by"]) for e in data["entries"]][:2] == [("Answer 1", []), ("Question 1", [])]

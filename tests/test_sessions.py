@@ -164,8 +164,14 @@ class Terminal:
 def test_two_terminals_in_one_directory_are_two_sessions(tmp_path: Path, session_env: dict[str, str]) -> None:
     project = tmp_path / "app"
     project.mkdir()
-    made = subprocess.run([collab_bin(), "start", "Align", "--json"], env=session_env, cwd=project,
-                          capture_output=True, text=True, check=True)  # fmt: skip
+    made = subprocess.run(
+        [collab_bin(), "start", "Align", "--json"],
+        env=session_env,
+        cwd=project,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     path = json.loads(made.stdout)["path"]
     terminals = [Terminal(project, session_env) for _ in range(2)]
     try:
@@ -206,12 +212,24 @@ def test_read_only_commands_leave_the_seat_registry_unchanged(tmp_path: Path, ag
         return registry.read_bytes() if registry.exists() else None
 
     before = snapshot()
-    for args in (["show", path], ["status", path], ["status", path, "--json"], ["ls"], ["verify", path],
-                 ["join", path], ["show", path, "--json"]):  # fmt: skip
+    for args in (
+        ["show", path],
+        ["status", path],
+        ["status", path, "--json"],
+        ["ls"],
+        ["verify", path],
+        ["join", path],
+        ["show", path, "--json"],
+    ):
         assert other.run(*args)["rc"] == 0, args
         assert snapshot() == before, args
-    watch = subprocess.Popen([collab_bin(), "watch", path], cwd=other.cwd, env=session_env,
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    watch = subprocess.Popen(
+        [collab_bin(), "watch", path],
+        cwd=other.cwd,
+        env=session_env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         time.sleep(1.5)
     finally:
@@ -235,8 +253,10 @@ def test_a_subshell_or_wrapper_is_not_a_session() -> None:
 def _victim_python(victim: str) -> str | None:
     """A Python 3.11+ the account ``victim`` can run collab's modules with, or None."""
     for candidate in (sys.executable, "/usr/bin/python3"):
-        probe = subprocess.run(["runuser", "-u", victim, "--", candidate, "-c",
-                                "import sys; assert sys.version_info >= (3, 11)"], capture_output=True)  # fmt: skip
+        probe = subprocess.run(
+            ["runuser", "-u", victim, "--", candidate, "-c", "import sys; assert sys.version_info >= (3, 11)"],
+            capture_output=True,
+        )
         if probe.returncode == 0:
             return candidate
     return None
@@ -292,8 +312,10 @@ def test_a_foreign_git_in_a_shared_parent_changes_no_seat(tmp_path: Path) -> Non
             os.chown(parent / "proj", uid, uid)
             parent.chmod(mode)
         os.chown(owned, uid, uid)
-        probe = ("import sys; from pathlib import Path; from collab import config; from collab.live import seats; "
-                 "p = seats.here(Path(sys.argv[1]), {}); print(p.place, config.identity(None))")  # fmt: skip
+        probe = (
+            "import sys; from pathlib import Path; from collab import config; from collab.live import seats; "
+            "p = seats.here(Path(sys.argv[1]), {}); print(p.place, config.identity(None))"
+        )
         root = Path(__file__).resolve().parent.parent
         for parent in (sticky, owned):
             ran = subprocess.run(

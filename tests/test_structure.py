@@ -214,14 +214,44 @@ def test_a_window_never_ends_a_reference_definition_early(text: str, monkeypatch
 
 
 _INDENTS = st.sampled_from(["", " ", "  ", "   ", "    ", "\t", " \t", "  \t", "      "])
-_INDENTED_BODIES = st.sampled_from(["## h", "# h", "```", "~~~", "<div>", "<pre>", "</pre>", "- a", "* b", "1. c",
-                                    "> q", "text", "===", "---", "- - -", "[a]: /u", "'t", "", "```js", "-->",
-                                    "<!--", "x", "`code` span", "``two``", "~x", "~~", "``"])  # fmt: skip
+_INDENTED_BODIES = st.sampled_from(
+    [
+        "## h",
+        "# h",
+        "```",
+        "~~~",
+        "<div>",
+        "<pre>",
+        "</pre>",
+        "- a",
+        "* b",
+        "1. c",
+        "> q",
+        "text",
+        "===",
+        "---",
+        "- - -",
+        "[a]: /u",
+        "'t",
+        "",
+        "```js",
+        "-->",
+        "<!--",
+        "x",
+        "`code` span",
+        "``two``",
+        "~x",
+        "~~",
+        "``",
+    ]
+)
 
 
 @settings(max_examples=500, deadline=None)
-@given(st.lists(st.builds(lambda i, b: i + b, _INDENTS, _INDENTED_BODIES), max_size=40),
-       st.one_of(st.just(structure.WINDOW), st.integers(1, 60)))  # fmt: skip
+@given(
+    st.lists(st.builds(lambda i, b: i + b, _INDENTS, _INDENTED_BODIES), max_size=40),
+    st.one_of(st.just(structure.WINDOW), st.integers(1, 60)),
+)
 def test_indented_lines_are_read_as_commonmark_reads_them(lines: list[str], window: int) -> None:
     """Indented lines (code, list continuations) stay on the fast path unless they could open a
     block a later column-0 line depends on: markdown-it-py must agree, with any window size."""

@@ -166,8 +166,10 @@ def test_piped_show_and_status_name_each_question_state(runner, talk):
     assert "Question 1 from site-b at 2026-06-22T13:58:04Z, answered by Answer 2, Answer 3\n" in shown
     assert "Question 2 from site-b at 2026-06-22T13:58:04Z, open\n" in shown
     status = runner.invoke(app, ["status", talk.id]).stdout
-    assert "  [x] Question 1 from site-b: Do you sign the body, or only the headers that we agreed on?  " \
-           "(answered by Answer 2, Answer 3)\n" in status  # fmt: skip
+    assert (
+        "  [x] Question 1 from site-b: Do you sign the body, or only the headers that we agreed on?  "
+        "(answered by Answer 2, Answer 3)\n" in status
+    )
     assert "  [ ] Question 2 from site-b: And the trace header?  (open)\n" in status
     assert "  [ ] 2. Send the exact header names.  (open)\n" in status
 

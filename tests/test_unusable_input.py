@@ -287,8 +287,11 @@ def test_closing_a_closed_channel_with_a_summary_is_refused(channel: Channel, ru
     path = str(channel.path)
     assert runner.invoke(app, ["close", path, "first summary"]).exit_code == 0
     before = channel.path.read_bytes()
-    for args, stdin in ((["close", path, "second summary"], None), (["close", path, "-"], "from stdin\n"),
-                        (["close", path, "late", "--force"], None)):  # fmt: skip
+    for args, stdin in (
+        (["close", path, "second summary"], None),
+        (["close", path, "-"], "from stdin\n"),
+        (["close", path, "late", "--force"], None),
+    ):
         result = runner.invoke(app, args, input=stdin)
         assert_one_line(result.stderr, 1, result.exit_code, "already closed", "summary was not written")
         assert result.stdout == ""

@@ -80,8 +80,10 @@ def _way_out(opened: Channel, report: Report) -> str:
             report.problems[0].diff + f"; `collab repair --accept-current {opened.path}` accepts the channel as it is"
         )
     if parts == {"file"} and report.problems[0].change == "deleted":
-        return (f"the channel file was deleted but its ledger remains; `collab repair {opened.path}` creates it "
-                "again from the ledger's copy")  # fmt: skip
+        return (
+            f"the channel file was deleted but its ledger remains; `collab repair {opened.path}` creates it "
+            "again from the ledger's copy"
+        )
     return f"{report.summary()}; `collab repair {opened.path}` restores the history and keeps what it removes"
 
 

@@ -69,8 +69,17 @@ class _Seen:
 
     __slots__ = ("base", "checkpoint", "closed", "counters", "delivered", "held", "ident", "mtime_ns", "size", "tail")
 
-    def __init__(self, ident: tuple[int, int], mtime_ns: int, data: bytes, checkpoint: int, counters: Counters,
-                 delivered: list[tuple[str, bytes]], closed: bool, held: bool) -> None:  # fmt: skip
+    def __init__(
+        self,
+        ident: tuple[int, int],
+        mtime_ns: int,
+        data: bytes,
+        checkpoint: int,
+        counters: Counters,
+        delivered: list[tuple[str, bytes]],
+        closed: bool,
+        held: bool,
+    ) -> None:
         self.ident = ident
         self.mtime_ns = mtime_ns
         self.delivered = delivered
@@ -204,14 +213,24 @@ class Follower:
         seen.closed = seen.closed or tail.counters.closed is not None
         return Update(tuple(fresh), self.delivered, seen.closed, self._cut_notices(damage), revised=tuple(revised))
 
-    def _complete(self, entries: tuple[Entry, ...] | list[Entry], end: int, line_ended: bool,
-                  settled: bool, damage: format.Damage | None) -> list[Entry]:  # fmt: skip
+    def _complete(
+        self,
+        entries: tuple[Entry, ...] | list[Entry],
+        end: int,
+        line_ended: bool,
+        settled: bool,
+        damage: format.Damage | None,
+    ) -> list[Entry]:
         """The entries that are complete (see the module docstring), in order; ``end`` is where the
         readable data ends. With ``damage`` (unreadable bytes, or the size limit, cut the data at
         ``end``) the last entry is cut short: it is held back, never delivered as if whole."""
         complete = list(entries)
         if complete and complete[-1].end >= end:  # the last entry: nothing structural follows it yet
-            quiet = settled or self.settle_s <= 0 or journal.written_by_collab(self.path, complete[-1].start, complete[-1].end)
+            quiet = (
+                settled
+                or self.settle_s <= 0
+                or journal.written_by_collab(self.path, complete[-1].start, complete[-1].end)
+            )
             cut = damage is not None and complete[-1].index > self.delivered  # delivered whole before the cut
             if cut or not (line_ended and quiet):
                 complete.pop()
@@ -260,9 +279,16 @@ class Follower:
 
     def _adopt(self, st: os.stat_result, data: bytes, document: Document, entries: list[Entry]) -> None:
         """Take ``document`` (parsed from all of ``data``) as what has been read; ``entries`` were delivered."""
-        self._seen = _Seen((st.st_dev, st.st_ino), st.st_mtime_ns, data, document.checkpoint, document.at_checkpoint,
-                           [_fingerprint(e) for e in entries], document.closed is not None,
-                           len(entries) < len(document.entries))  # fmt: skip
+        self._seen = _Seen(
+            (st.st_dev, st.st_ino),
+            st.st_mtime_ns,
+            data,
+            document.checkpoint,
+            document.at_checkpoint,
+            [_fingerprint(e) for e in entries],
+            document.closed is not None,
+            len(entries) < len(document.entries),
+        )
 
     def _nothing(self, *notices: str) -> Update:
         return Update(seen=self.delivered, closed=self._seen.closed if self._seen else False, notices=notices)
@@ -286,7 +312,6 @@ class Follower:
         self._missing, self._unreadable = False, None
         notices = ("the channel file is back", *update.notices)
         return update._replace(notices=notices)
-
 
 
 def _join(labels: list[str]) -> str:

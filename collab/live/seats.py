@@ -172,7 +172,8 @@ def _note(registry: dict[str, Any], place: Place) -> bool:
 
 def _ended_here(registry: dict[str, Any], place: Place) -> str | None:
     """The key of a seat with an automatic name in ``place`` whose session has ended, if any."""
-    for key in sorted(registry["names"], key=lambda k: (len(registry["names"][k]), registry["names"][k])):
+    names: dict[str, str] = registry["names"]
+    for key in sorted(names, key=lambda k: (len(names[k]), names[k])):
         where = registry["sessions"].get(key)
         if key == place.key or key in registry["claimed"] or where is None:
             continue

@@ -146,8 +146,12 @@ def participant_text(person: Participant, total: int) -> str:
     """One participant as a line: what it wrote, what it has read (its receipt) and whether it waits
     now, e.g. ``site-b: wrote 2 (last 2026-06-22T14:05:02Z); read 5 of 7 (at 2026-06-22T14:06:00Z); waiting``."""
     name = for_terminal(person.name, one_line=True)
-    wrote = f"wrote {person.entries}" + (f" (last {for_terminal(person.last_entry, one_line=True)})" if person.last_entry else "")
-    read = f"read {person.seen} of {total}" + (f" (at {for_terminal(person.seen_at, one_line=True)})" if person.seen_at else "")
+    wrote = f"wrote {person.entries}" + (
+        f" (last {for_terminal(person.last_entry, one_line=True)})" if person.last_entry else ""
+    )
+    read = f"read {person.seen} of {total}" + (
+        f" (at {for_terminal(person.seen_at, one_line=True)})" if person.seen_at else ""
+    )
     return f"{name}: {wrote}; {read}" + ("; waiting" if person.waiting else "")
 
 

@@ -241,8 +241,7 @@ def compute(
         asked=tuple(asked),
         participants=tuple(participant(name, entries) for name, entries in people.items()),
         entries=tuple(
-            EntryState(e.index, e.label, e.author, read_by(e.index, e.author, known.values()))
-            for e in document.entries
+            EntryState(e.index, e.label, e.author, read_by(e.index, e.author, known.values())) for e in document.entries
         ),
         answers=sum(1 for e in document.entries if e.kind == "answer"),
         questions=sum(1 for e in document.entries if e.kind == "question"),

@@ -73,9 +73,7 @@ MISTUNE_LIMIT = 256 * 1024
 
 
 def _mistune_headings(text: str) -> list[tuple[int, str, int]]:
-    return [
-        (t["attrs"]["level"], t["text"].strip(), t["_start"]) for t in scan_tokens(text) if t["type"] == "heading"
-    ]
+    return [(t["attrs"]["level"], t["text"].strip(), t["_start"]) for t in scan_tokens(text) if t["type"] == "heading"]
 
 
 def _commonmark_safe(text: str) -> bool:

@@ -240,8 +240,13 @@ def parse_tail(text: str, base: int, counters: Counters) -> Tail:
             last = answers if heading.kind == "answer" else questions
             number = heading.number or last + 1
             if heading.number is None:
-                warnings.append((checkpoint, f"heading '{h.text[:80]}' has {heading.warnings[0]}; read as "
-                                             f"{heading.kind.capitalize()} {number}"))  # fmt: skip
+                warnings.append(
+                    (
+                        checkpoint,
+                        f"heading '{h.text[:80]}' has {heading.warnings[0]}; read as "
+                        f"{heading.kind.capitalize()} {number}",
+                    )
+                )
             elif number != last + 1:
                 label = heading.kind.capitalize()
                 order = "appears twice" if number == last else f"follows {label} {last}"
@@ -255,8 +260,20 @@ def parse_tail(text: str, base: int, counters: Counters) -> Tail:
                 latest = heading.timestamp
             body = blocks.read_body(text[h.body_start : stop])
             line = text[h.start : h.body_start].strip()
-            entries.append(Entry(heading.kind, number, heading.timestamp, heading.author, heading.re, body, index,
-                                 checkpoint, to_bytes(stop), line))  # fmt: skip
+            entries.append(
+                Entry(
+                    heading.kind,
+                    number,
+                    heading.timestamp,
+                    heading.author,
+                    heading.re,
+                    body,
+                    index,
+                    checkpoint,
+                    to_bytes(stop),
+                    line,
+                )
+            )
         elif h.text == "Questions" and h.level == 2:
             questions_line = True
         elif h.text.split("(")[0].strip() == "Closed" and h.level == 2:
@@ -273,8 +290,13 @@ def parse_tail(text: str, base: int, counters: Counters) -> Tail:
     if scan[stray_from:].strip():
         warnings.append((to_bytes(stray_from), "text outside any entry"))
     at_checkpoint = Counters(*at_last)
-    return Tail(entries, warnings, Counters(answers, questions, index, questions_line, closed, latest), checkpoint,
-                at_checkpoint)  # fmt: skip
+    return Tail(
+        entries,
+        warnings,
+        Counters(answers, questions, index, questions_line, closed, latest),
+        checkpoint,
+        at_checkpoint,
+    )
 
 
 def parse(data: bytes, damage: Damage | None = None) -> Document:
@@ -349,8 +371,19 @@ def document(
         warnings.append(AFTER_CLOSE)
     if damage:
         warnings.append(damage.warning())
-    return Document(header, answers_offset, body_start, entries, closed, tuple(warnings), tail.counters,
-                    len(data), damage, tail.checkpoint, tail.at_checkpoint)  # fmt: skip
+    return Document(
+        header,
+        answers_offset,
+        body_start,
+        entries,
+        closed,
+        tuple(warnings),
+        tail.counters,
+        len(data),
+        damage,
+        tail.checkpoint,
+        tail.at_checkpoint,
+    )
 
 
 def _line_numbers(data: bytes, located: list[tuple[int, str]]) -> list[tuple[int, str]]:

@@ -222,8 +222,11 @@ def _slow_headings(text: str, start: int, end: int, settled: int) -> tuple[list[
             continue
         body = line_starts[last] if last < len(line_starts) else len(window)
         style = "setext" if token.markup in ("=", "-") else "atx"
-        found.append(TopHeading(int(token.tag[1]), tokens[i + 1].content.strip(), start + line_starts[first],
-                                start + body, style))  # fmt: skip
+        found.append(
+            TopHeading(
+                int(token.tag[1]), tokens[i + 1].content.strip(), start + line_starts[first], start + body, style
+            )
+        )
     return found, start + last_block
 
 
