@@ -96,3 +96,20 @@ def test_one_module_turns_errors_into_the_process_exit() -> None:
         name for name, tree in _modules() if re.search(r"sys\.exit|raise typer\.Exit|SystemExit", ast.unparse(tree))
     )
     assert found == ["collab.cli.app"]
+
+
+def test_each_package_imports_only_what_its_docstring_allows() -> None:
+    allowed: dict[str, set[str]] = {}
+    for folder in (p for p in PACKAGE.iterdir() if (p / "__init__.py").exists() and p.name != "cli"):
+        text = ast.get_docstring(ast.parse((folder / "__init__.py").read_text())) or ""
+        assert "May import: " in text, f"{folder.name}/__init__.py does not say what it may import"
+        listed = text.split("May import: ", 1)[1].split("\n\n", 1)[0].rstrip(".")
+        allowed[f"collab.{folder.name}"] = {w.strip() for w in listed.split(",")}
+    beyond = sorted(
+        f"{name} imports {module}"
+        for name, tree in _modules()
+        if _package(name) in allowed
+        for module in map(_package, _runtime_imports(tree))
+        if module != _package(name) and module not in allowed[_package(name)]
+    )
+    assert beyond == []

@@ -1,5 +1,7 @@
-"""Where files live and how they are written: paths, checked opens and locks, atomic writes, output files.
-Imports only ``collab.errors`` and ``collab.config``.
+"""Where files live and how they are written: paths, checked opens and locks, the one atomic write,
+output files.
+
+May import: collab.config, collab.errors, collab.text.
 
 An empty package on import: each module is imported where it is used (lazy start-up).
 """
