@@ -95,8 +95,10 @@ EDITS = [" ", "\n", "\n\n", "   ", " ", "1. ", "2. ", "10. ", "- ", "#", "\t", "
 
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(request_like, min_size=1, max_size=11),
-       st.lists(st.tuples(st.integers(0), st.integers(0, 3), st.sampled_from(EDITS)), max_size=3))  # fmt: skip
+@given(
+    st.lists(request_like, min_size=1, max_size=11),
+    st.lists(st.tuples(st.integers(0), st.integers(0, 3), st.sampled_from(EDITS)), max_size=3),
+)
 def test_fast_reader_agrees_with_mistune_on_edited_lists(requests: list[str], edits: list[tuple[int, int, str]]):
     """A list as collab writes it, then edited by hand (characters cut out, others put in)."""
     kept = [text for text in (blocks.normalize_body(r) for r in requests) if text]

@@ -29,8 +29,13 @@ def _heavy_imports(argv: list[str], env: dict[str, str]) -> tuple[int, list[str]
 
 
 def _answer_from(channel, env: dict[str, str], name: str) -> None:
-    subprocess.run([collab_bin(), "answer", str(channel.path), "something to read", "--as", name], env=env,
-                   check=True, capture_output=True, timeout=60)  # fmt: skip
+    subprocess.run(
+        [collab_bin(), "answer", str(channel.path), "something to read", "--as", name],
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
 
 
 def test_an_answer_after_an_unread_entry_loads_no_heavy_module(channel, subprocess_env) -> None:
