@@ -292,7 +292,8 @@ class Channel(_Located, appending.Appending):
         checked = checked or self.check()
         waiting = frozenset(waiting_names(self.path))
         readers, seated = receipts.readers(self.path), seats.seated(self.path)
-        return compute(checked.document, self.id, self.path, checked.integrity, waiting, readers, seated)
+        closing = appending.closing(self.path, checked.document)
+        return compute(checked.document, self.id, self.path, checked.integrity, waiting, readers, seated, closing)
 
     def updates(self, *, from_start: bool = False, stop: Any = None) -> Iterator[Update]:
         """Each look at the channel that found something, as :class:`collab.live.follower.Update`:

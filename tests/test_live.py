@@ -672,7 +672,7 @@ def test_a_repair_is_reported_as_history_restored(channel: Channel) -> None:
 def test_watch_exits_0_once_the_channel_is_closed_and_everything_is_shown(
     channel: Channel, subprocess_env: dict[str, str]
 ) -> None:
-    """Issue 14: `collab watch ID | tee log` ends with the exchange."""
+    """`collab watch ID | tee log` ends with the exchange, and its outcome is the last thing on stdout."""
     watcher = subprocess.Popen(
         [collab_bin(), "watch", str(channel.path)], env=subprocess_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
     )
@@ -686,8 +686,8 @@ def test_watch_exits_0_once_the_channel_is_closed_and_everything_is_shown(
             watcher.kill()
             watcher.wait()
     assert watcher.returncode == 0
-    assert b"the last word" in out
-    assert b"the channel is closed" in err and b"done and agreed" in err and b"Traceback" not in err
+    assert b"the last word" in out and out.rstrip().endswith(b"Outcome:\n  done and agreed")
+    assert b"the channel is closed" in err and b"Traceback" not in err
 
 
 def test_watch_on_a_channel_closed_already_shows_it_and_exits(channel: Channel, subprocess_env: dict[str, str]) -> None:

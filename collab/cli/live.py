@@ -171,7 +171,7 @@ def watch(
                         break
             closing = opened.closing()
             if closing is not None and closing.summary:
-                show.notice(f"summary: {closing.summary}")
+                show.outcome(closing.summary)
         except KeyboardInterrupt:
             show.notice("stopped")
         except BrokenPipeError:
@@ -221,6 +221,18 @@ class _Screen:
         if closed and not self.closed:
             self.notice("the channel is closed: nothing more will be appended")
         self.closed = closed
+
+    def outcome(self, summary: str) -> None:
+        """The closing summary on stdout, the last thing ``watch`` prints: rendered on a terminal."""
+        if self.console is not None:
+            from collab.render.render_term import print_outcome
+
+            print_outcome(self.console, summary)
+        else:
+            from collab.render.render_text import source_text
+
+            sys.stdout.write(f"Outcome:\n{source_text(summary)}")
+            sys.stdout.flush()
 
 
 class _Banner:

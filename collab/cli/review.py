@@ -143,7 +143,7 @@ def show(
                 | _closing(opened, document)
             )
             return
-        status = compute(document, opened.id, opened.path, integrity)
+        status = compute(document, opened.id, opened.path, integrity, closing=opened.closing(document))
         if as_html:
             from collab.render.render_html import page_parts
 

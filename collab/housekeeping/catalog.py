@@ -10,6 +10,8 @@ from collab.errors import ChannelNotFound, CollabError
 from collab.ledger import reading
 from collab.render.status import last_activity
 from collab.text import naming
+from collab.text.exchange import Closing
+from collab.text.format import Document
 from collab.text.grammar import format_timestamp
 
 #: The states ``collab ls --open`` / ``--closed`` select; a file that is not a readable channel is
@@ -32,6 +34,8 @@ class Listing(NamedTuple):
     last_activity: str
     modified_ns: int = 0
     problem: str | None = None
+    #: How a closed channel ended (its closing line and summary), or None.
+    closing: Closing | None = None
 
     def to_json(self) -> dict[str, object]:
         """The contract's ``ls`` item shape (plus ``problem`` when the channel is unreadable)."""
@@ -45,6 +49,8 @@ class Listing(NamedTuple):
         }
         if self.problem:
             item["problem"] = self.problem
+        if self.closing is not None:
+            item["closing"] = self.closing.to_json()
         return item
 
 
@@ -87,8 +93,22 @@ def list_channels(directory: Path, state: State | None = None) -> list[Listing]:
         else:
             task = document.header.task.split("\n", 1)[0]
             activity = last_activity(document) or fallback
-            item = Listing(channel_id, path, task, document.state, document.counters.index, activity, modified)
+            closing = _closing(path, document)
+            count = document.counters.index
+            item = Listing(channel_id, path, task, document.state, count, activity, modified, closing=closing)
         if state is None or item.state == state:
             listings.append(item)
     listings.sort(key=lambda item: (-item.modified_ns, item.path.name))
     return listings
+
+
+def _closing(path: Path, document: Document) -> Closing | None:
+    """How the channel ended, read from its closing line on; None while open or when unreadable."""
+    if document.closed is None:
+        return None
+    from collab.ledger import entries
+
+    try:
+        return entries.closing(path, document)
+    except CollabError:
+        return None

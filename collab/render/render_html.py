@@ -172,14 +172,17 @@ def _legend(page: _Page, creator: str | None) -> str:
     return f'<ul class="participants">{"".join(items)}</ul>\n' if items else ""
 
 
-def _end(document: Document) -> str:
+def _end(document: Document, status: Status, page: _Page) -> str:
+    """The warnings, then how the channel ended: the closing line and the outcome, the page's last block."""
     out = []
-    if document.closed:
-        by = f" by {html.escape(document.closed.author)}" if document.closed.author else ""
-        out.append(f'<p class="closed">Closed {utc_time(document.closed.timestamp)}{by}.</p>\n')
     if document.warnings:
         items = "".join(f"<li>{html.escape(w)}</li>" for w in document.warnings)
         out.append(_section("warnings", "Warnings", f'<ul class="warnings">{items}</ul>\n'))
+    if document.closed:
+        by = f" by {html.escape(document.closed.author)}" if document.closed.author else ""
+        out.append(f'<p class="closed">Closed {utc_time(document.closed.timestamp)}{by}.</p>\n')
+        if status.outcome:
+            out.append(_section("outcome", "Outcome", page.markdown(status.outcome)))
     return "".join(out)
 
 
@@ -237,7 +240,7 @@ def page_parts(document: Document, status: Status, entries: tuple[Entry, ...]) -
         "note": _notes(document, entries, size),
         "task": task,
         "requests": _requests(status, page),
-        "end": _end(document),
+        "end": _end(document, status, page),
         "source": f"<code>{html.escape(str(status.path))}</code>",
     }
     outline = templates.render("page.html", entries=_ENTRIES, **{k: for_html(v) for k, v in values.items()})

@@ -411,8 +411,6 @@ def print_transcript(console: Console, document: Document, status: Status, entri
             console.file.write(body_text(entry) + "\n")
         else:
             console.print(entry_renderable(entry, replies, budget))
-    if document.closed:
-        console.print(Rule(Text(closing_line(document), style="red"), style="red"))
     if as_source:
         console.print(
             Text(
@@ -424,11 +422,24 @@ def print_transcript(console: Console, document: Document, status: Status, entri
         )
     for warning in document.warnings:
         console.print(Text(f"warning: {for_terminal(warning, one_line=True)}", style="yellow"))
+    if document.closed:
+        console.print(Rule(Text(closing_line(document), style="red"), style="red"))
+        print_outcome(console, status.outcome, budget)
+
+
+def print_outcome(console: Console, outcome: str | None, budget: Budget | None = None) -> None:
+    """The closing summary, rendered as markdown under an ``Outcome`` rule; nothing when there is none."""
+    if outcome:
+        console.print(Rule("Outcome", align="left", style="red"))
+        console.print(MarkdownBody(outcome, budget))
 
 
 def print_status(console: Console, status: Status) -> None:
     """``collab status`` for a terminal."""
     console.print(_state(status.task.split("\n")[0], status.state))
+    if status.outcome:
+        console.print(Text("Outcome", style="red"))
+        console.print(MarkdownBody(status.outcome))
     if status.requests:
         console.print(Text("Requests", style="cyan"))
         console.print(_requests(status))

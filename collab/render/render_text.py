@@ -118,10 +118,15 @@ def transcript(document: Document, status: Status, entries: tuple[Entry, ...]) -
     # Each later part is set off by a blank line.
     for entry in entries:
         yield "\n" + entry_text(entry, answers.get(entry.number, ()) if entry.kind == "question" else None)
-    if document.closed:
-        yield "\n" + closing_line(document) + "\n"
     if document.warnings:
         yield "\n" + "".join(f"warning: {for_terminal(w, one_line=True)}\n" for w in document.warnings)
+    if document.closed:
+        yield "\n" + closing_line(document) + "\n" + outcome_text(status)
+
+
+def outcome_text(status: Status) -> str:
+    """``Outcome:`` and the closing summary indented below it, or nothing when there is none."""
+    return f"\nOutcome:\n{_indented(status.outcome)}\n" if status.outcome else ""
 
 
 def closing_line(document: Document) -> str:
@@ -160,6 +165,8 @@ def status_text(status: Status) -> str:
     open_requests = [r.number for r in status.requests if not r.answered]
     task = for_terminal(status.task.split("\n")[0], one_line=True)
     out = [f"{task}  [{status.state}]  {for_terminal(str(status.path), one_line=True)}"]
+    if status.outcome:
+        out += ["Outcome:", _indented(status.outcome)]
     if status.requests:
         out += ["Requests:", *_checklist(status)]
     if status.asked:

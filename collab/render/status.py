@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from collab.live.receipts import Reader, read_by
+from collab.text.exchange import Closing
 from collab.text.format import Document, Entry
 from collab.text.grammar import parse_timestamp
 
@@ -90,6 +91,13 @@ class Status(NamedTuple):
     questions: int
     last_activity: str | None
     integrity: str
+    #: The closing line and its summary (the outcome of the exchange), or None while open.
+    closing: Closing | None = None
+
+    @property
+    def outcome(self) -> str | None:
+        """The closing summary, markdown, or None (open, or closed without one)."""
+        return self.closing.summary if self.closing is not None else None
 
     def to_json(self) -> dict[str, Any]:
         """The contract's ``status`` shape."""
@@ -131,7 +139,7 @@ class Status(NamedTuple):
             "counts": {"answers": self.answers, "questions": self.questions},
             "last_activity": self.last_activity,
             "integrity": self.integrity,
-        }
+        } | ({"closing": self.closing.to_json()} if self.closing is not None else {})
 
 
 def resolving_answers(document: Document) -> dict[int, list[int]]:
@@ -208,12 +216,14 @@ def compute(
     waiting: frozenset[str] = frozenset(),
     readers: Mapping[str, Reader] | None = None,
     seated: Iterable[str] = (),
+    closing: Closing | None = None,
 ) -> Status:
     """Build the :class:`Status` of a parsed channel.
 
     ``integrity`` is ``ok``, ``violated`` or ``unchecked``; ``waiting`` names the participants
     blocked in ``wait`` now; ``readers`` are the cursors (:func:`collab.live.receipts.readers`);
-    ``seated`` names the seats that have written nothing yet. The participants are the creator,
+    ``seated`` names the seats that have written nothing yet; ``closing`` is the channel's closing
+    (:meth:`collab.Channel.closing`), whose summary is the outcome every view shows. The participants are the creator,
     then the authors in the order they first wrote, then the other seats and readers, sorted.
     """
     resolved = resolving_answers(document)
@@ -247,4 +257,5 @@ def compute(
         questions=sum(1 for e in document.entries if e.kind == "question"),
         last_activity=last_activity(document),
         integrity=integrity,
+        closing=closing,
     )
