@@ -177,3 +177,18 @@ def test_a_plain_answer_loads_no_markdown_parser(channel, subprocess_env, body: 
     done = subprocess.run([sys.executable, "-c", probe], env=subprocess_env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stderr.strip().splitlines()[-1] == repr(expected)
+
+
+def test_the_help_summaries_are_each_commands_own_first_sentence() -> None:
+    import click
+    import typer
+
+    from collab.cli.app import COMMANDS, SUMMARIES, OnDemandGroup, app as root
+
+    group = typer.main.get_command(root)
+    assert isinstance(group, OnDemandGroup) and list(SUMMARIES) == list(COMMANDS)
+    with click.Context(group) as ctx:
+        for name in COMMANDS:
+            found = group.get_command(ctx, name)
+            assert found is not None and not found.hidden
+            assert found.get_short_help_str(limit=1000) == SUMMARIES[name], name

@@ -46,6 +46,27 @@ COMMANDS = {
     "hook": "push",
 }  # fmt: skip
 
+#: Each command's line in ``collab --help``: the first sentence of its docstring, kept here so that
+#: ``--help`` imports no command module (a test holds each equal to the command's own).
+SUMMARIES = {
+    "start": "Create a channel and print the join message for the other session.",
+    "join": "Print the join message for CHANNEL: the rules and the exact commands to use.",
+    "answer": "Append an answer ('### Answer N') to CHANNEL, from TEXT or stdin.",
+    "ask": "Append a question ('### Question N') to CHANNEL, from TEXT or stdin.",
+    "close": "Close CHANNEL: append '## Closed' and an optional summary.",
+    "ls": "List the channels in the channel directory, most recent activity first.",
+    "rm": "Delete channels and every file collab keeps for them, saying what went.",
+    "prune": "Delete your closed channels, and open ones idle longer than DURATION.",
+    "install": "Write collab's instructions where a coding agent reads them.",
+    "wait": "Block until others write to CHANNEL and their turn is over; print what they wrote.",
+    "watch": "Show each new entry of CHANNEL as it lands, until it is closed or Ctrl+C.",
+    "show": "Show a channel's whole transcript, for people, agents or a browser.",
+    "status": "What is still open in a channel, and who has taken part.",
+    "verify": "Check that no one edited CHANNEL's history: exit 0, or 4 naming what changed.",
+    "repair": "Restore CHANNEL's history from its ledger, or cut away unreadable bytes.",
+    "hook": "Wake a Claude Code session when others write (run by collab's plugin).",
+}
+
 #: Each command's own single-command typer app, filled in by :func:`command` as its module is imported.
 _REGISTERED: dict[str, typer.Typer] = {}
 
@@ -86,16 +107,11 @@ class OnDemandGroup(TyperGroup):
             raise click.UsageError(f"{exc.message.rstrip('.')}. Did you mean {hint}?", ctx) from None
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        """The command list of ``collab --help``, each with its whole first sentence.
+        """The command list of ``collab --help``, each with its whole first sentence (:data:`SUMMARIES`).
 
-        click cuts each description to fit one line of the terminal ("Print the join message
-        for a session joining CHANNEL (writes..."); a description that is too long wraps instead.
+        click would cut each description to fit one line of the terminal; a long one wraps instead.
         """
-        rows = []
-        for name in self.list_commands(ctx):
-            found = self.get_command(ctx, name)
-            if found is not None and not found.hidden:
-                rows.append((name, found.get_short_help_str(limit=1000)))
+        rows = [(name, SUMMARIES[name]) for name in self.list_commands(ctx)]
         with formatter.section("Commands"):
             formatter.write_dl(rows)
 

@@ -1,16 +1,15 @@
 """Presence: which participants are blocked in ``wait`` on a channel right now (contract 6.2).
 
-A waiting participant holds ``flock(LOCK_SH)`` on its presence file in the private state directory
-(:func:`collab.store.paths.presence_file`). The kernel drops the lock when the process ends, SIGKILL
-included, so presence is never stale. Others read presence from Linux ``/proc/locks``
-(:func:`collab.store.files.lock_holders`) without taking the lock themselves, so two readers checking at
-once never see each other as a waiter. Where ``/proc/locks`` is missing, nobody reads as waiting,
-and ``wait`` falls back to ``--settle``.
+A waiting participant holds a shared open-file-description lock on its presence file in the
+private state directory (:func:`collab.store.paths.presence_file`, :func:`collab.store.files.hold_shared`).
+The kernel drops the lock when the process ends, SIGKILL included, so presence is never stale.
+Others ask the kernel whether a lock is held (``F_OFD_GETLK``, :func:`collab.store.files.held_elsewhere`)
+without taking one, so two readers checking at once never see each other as a waiter. Where the
+system has no such locks, nobody reads as waiting, and ``wait`` falls back to ``--settle``.
 """
 
 from __future__ import annotations
 
-import fcntl
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -39,7 +38,7 @@ def waiting(channel_path: Path, name: str) -> Iterator[bool]:
         return
     try:
         files.check_fd(fd, path)
-        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        files.hold_shared(fd)
     except (OSError, CollabError):
         os.close(fd)
         yield False
@@ -65,7 +64,7 @@ def _held(path: Path) -> bool:
         return False
     try:
         files.check_fd(fd, path)
-        return bool(files.lock_holders(fd))
+        return files.held_elsewhere(fd)
     except (OSError, CollabError):
         return False
     finally:

@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -69,13 +68,19 @@ class Place(NamedTuple):
         return f"{self.host}:{self.place}:{self.session}"
 
 
+def host_name() -> str:
+    """This machine's name: the node name of uname(2), which is what ``socket.gethostname`` returns
+    on Linux (without loading the socket module on every command)."""
+    return os.uname().nodename
+
+
 def here(cwd: Path | None = None, environ: Mapping[str, str] | None = None) -> Place:
     """This session's place: host, real git top level (or ``cwd``), session and its process."""
     env = os.environ if environ is None else environ
     folder = os.path.realpath(config.project_dir(cwd or Path.cwd()))
     process = sessions.current()
     given = env.get("COLLAB_SESSION", "").strip()
-    return Place(socket.gethostname(), folder, given or f"proc={process}", process)
+    return Place(host_name(), folder, given or f"proc={process}", process)
 
 
 class Seat(NamedTuple):

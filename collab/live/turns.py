@@ -25,7 +25,6 @@ is halted; ``wait_turn`` and :func:`collab.hooks.waitany.wait_any` both wait thi
 from __future__ import annotations
 
 import os
-import socket
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -107,7 +106,7 @@ def remaining(
             writers = seats.writers(path)
         except CollabError:
             writers = {}
-    quiet, host, left = quiet_for(path), socket.gethostname(), 0.0
+    quiet, host, left = quiet_for(path), seats.host_name(), 0.0
     seated: dict[str, seats.Writer] = {}
     for entry in entries:
         writer = writers.get(entry.index)

@@ -14,6 +14,7 @@ import errno
 import fcntl
 import os
 import stat
+import struct
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
@@ -211,6 +212,36 @@ def write_all(fd: int, data: bytes) -> None:
 
 class LockTimeout(ChannelRefused):
     """Another process held the channel's lock for longer than ``COLLAB_LOCK_TIMEOUT`` seconds."""
+
+
+#: ``struct flock`` (fcntl(2)) on 64-bit Linux: l_type, l_whence, l_start, l_len, l_pid, padding.
+_FLOCK = "hhqqi4x"
+
+
+def hold_shared(fd: int) -> None:
+    """Take a shared open-file-description lock on the whole file open as ``fd``, without waiting.
+
+    Linux ``F_OFD_SETLK`` (fcntl(2), "Open file description locks"): held until the last descriptor
+    of this open file is closed, which the kernel does when the process ends, SIGKILL included.
+
+    Raises:
+        OSError: the lock is refused (``EAGAIN``), or the system has no such locks.
+    """
+    fcntl.fcntl(fd, fcntl.F_OFD_SETLK, struct.pack(_FLOCK, fcntl.F_RDLCK, os.SEEK_SET, 0, 0, 0))
+
+
+def held_elsewhere(fd: int) -> bool:
+    """Whether another open file description holds a lock (:func:`hold_shared`) on the file open as ``fd``.
+
+    Asks the kernel with ``F_OFD_GETLK`` for an exclusive lock, without taking anything, so two
+    callers asking at once never see each other.
+
+    Raises:
+        OSError: the system has no such locks.
+    """
+    asked = struct.pack(_FLOCK, fcntl.F_WRLCK, os.SEEK_SET, 0, 0, 0)
+    found: int = struct.unpack(_FLOCK, fcntl.fcntl(fd, fcntl.F_OFD_GETLK, asked))[0]
+    return found != fcntl.F_UNLCK
 
 
 def lock_holders(fd: int) -> list[int]:
