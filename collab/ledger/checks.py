@@ -1,9 +1,13 @@
 """Verification: is every accepted byte of a channel as it was accepted, and if not, what changed?
 
-Checking costs one SHA-256 pass over the accepted bytes, without parsing. The ledger's copy is
-the reference where it is longer than the journal says (a journal cut short after the copy was
-written is caught by comparing the channel with the copy's extra bytes). Only when something
-differs are both versions parsed, to name the parts that changed in a reader's terms.
+Checking costs one SHA-256 pass over the accepted bytes, without parsing: O(accepted bytes), and
+it must be, since any byte of them may have been edited (no file metadata proves an in-place edit
+absent: a write within the clock tick of the last one leaves the size and times as they were).
+The digest state is kept on the ledger, so an accept that follows extends it with the new bytes
+only. The ledger's copy is the reference where it is longer than the journal says (a journal cut
+short after the copy was written is caught by comparing the channel with the copy's extra bytes).
+Only when something differs are both versions parsed, to name the parts that changed in a
+reader's terms (O(N) then).
 """
 
 from __future__ import annotations
@@ -14,7 +18,6 @@ import os
 from typing import Any, NamedTuple
 
 from collab.errors import ChannelFormatError, CollabError
-from collab.ledger import journal
 from collab.ledger.journal import Ledger, sha
 from collab.store import files
 from collab.text import format
@@ -61,16 +64,66 @@ def verify(ledger: Ledger, data: bytes) -> Report:
         ledger.hasher = prefix if intact else None
     copy = _copy_beyond(ledger) if intact else b""
     # The copy may run ahead of ``data``: a writer appended, and copied, after ``data`` was read.
-    if intact and data[ledger.accepted_end : ledger.accepted_end + len(copy)] == copy[: len(data) - ledger.accepted_end]:
+    end = ledger.accepted_end
+    if intact and data[end : end + len(copy)] == copy[: len(data) - end]:
         return Report(True)
     accepted = trusted_copy(ledger)
     problems = _name_changes(accepted, data, ledger.header_end) if accepted is not None else []
     return Report(False, tuple(problems or [Problem("accepted history", "edited", "")]))
 
 
+def intact(ledger: Ledger, fd: int, tail: bytes, base: int) -> bool:
+    """Whether the accepted bytes of the channel open as ``fd`` are as accepted, as :func:`verify`
+    decides it, without naming anything and without holding the file in memory.
+
+    ``tail`` is the file's bytes from ``base`` (at most the accepted end) on, as the caller read
+    them; the bytes before it are read in pieces into one small buffer and digested. The digest
+    state of the accepted bytes is left on the ledger, for the accept that follows.
+    """
+    end, header_end = ledger.accepted_end, ledger.header_end
+    if not 0 <= base <= end <= base + len(tail):
+        return False
+    header = os.pread(fd, min(header_end, base), 0) + tail[: max(0, header_end - base)]
+    if sha(header) != ledger.header_sha:
+        return False
+    prefix = _digest(fd, base)
+    if prefix is None:
+        return False
+    prefix.update(memoryview(tail)[: end - base])
+    ledger.hasher = prefix if prefix.hexdigest() == ledger.prefix_sha else None
+    copy = _copy_beyond(ledger) if ledger.hasher is not None else b""
+    return ledger.hasher is not None and tail[end - base : end - base + len(copy)] == copy[: base + len(tail) - end]
+
+
+#: Bytes read at a time to digest a file (one buffer, reused).
+PIECE = 1 << 18
+
+
+def _digest(fd: int, stop: int) -> Any:
+    """The SHA-256 state of the first ``stop`` bytes of the open file; None if it is shorter."""
+    state = hashlib.sha256()
+    buffer = bytearray(min(PIECE, stop))
+    view = memoryview(buffer)
+    offset = 0
+    while offset < stop:
+        want = view[: min(len(buffer), stop - offset)]
+        got = os.preadv(fd, [want], offset) if hasattr(os, "preadv") else _pread_into(fd, want, offset)
+        if got <= 0:
+            return None
+        state.update(want[:got])
+        offset += got
+    return state
+
+
+def _pread_into(fd: int, into: memoryview, offset: int) -> int:
+    piece = os.pread(fd, len(into), offset)
+    into[: len(piece)] = piece
+    return len(piece)
+
+
 def _copy_beyond(ledger: Ledger) -> bytes:
     """The copy's bytes past the journal's accepted end (none, unless the journal was cut short)."""
-    path = journal.copy_path(ledger.channel_path)
+    path = ledger.copy_file
     try:
         if os.stat(path, follow_symlinks=False).st_size <= ledger.accepted_end:
             return b""
@@ -82,7 +135,7 @@ def _copy_beyond(ledger: Ledger) -> bytes:
 def trusted_copy(ledger: Ledger) -> bytes | None:
     """The copy of the accepted bytes when its accepted part matches the journal's digest, else None."""
     try:
-        accepted = files.read_checked(journal.copy_path(ledger.channel_path))
+        accepted = files.read_checked(ledger.copy_file)
     except CollabError:
         return None
     return accepted if sha(accepted[: ledger.accepted_end]) == ledger.prefix_sha else None
@@ -158,8 +211,11 @@ def _entry_changes(accepted: bytes, data: bytes, old: Document, new: Document) -
             continue
         # The last accepted entry may have grown since (text appended below it): compare what was accepted.
         was = accepted[entry.start : entry.end]
-        is_now = data[current.start : current.start + len(was)] if entry.end == len(accepted) else (
-            data[current.start : current.end])  # fmt: skip
+        is_now = (
+            data[current.start : current.start + len(was)]
+            if entry.end == len(accepted)
+            else (data[current.start : current.end])
+        )
         if was == is_now:
             continue
         same_words = was.split() == is_now.split() and current.body.split() == entry.body.split()

@@ -4,10 +4,17 @@ Every command that shows a channel reads it here. The read never waits for the c
 when the lock is free it is taken without blocking, so entries appended by hand are accepted
 (:func:`collab.ledger.wal.accept`); when a writer holds it, the channel is checked without accepting
 anything (contract section 7, point 5).
+
+Costs, for N bytes and a checkpoint T bytes from the end: :func:`verdict` reads the file and
+digests its accepted bytes (O(N), see :mod:`collab.ledger.checks`), and parses O(T) to accept;
+:func:`check` and :func:`indexed` add the journal's whole index and every final entry's body
+(O(entries)); :func:`entries_after` costs what follows the cursor, in journal records and in bytes
+(each run read is checked against its own digest); :func:`summary` checks nothing and parses O(T).
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -109,10 +116,8 @@ def verdict(channel_path: Path, *, accept: bool = True) -> Verdict:
             if planned is None or not _unchanged(channel_path, ledger, first.data, shot.data):
                 return _verdict(channel_path, shot, fd)
             assert ledger is not None
-            try:
+            with contextlib.suppress(OSError):  # the state directory refuses writes: the next writer accepts
                 wal.accept(ledger, shot.data[: len(first.data)], planned=planned)
-            except OSError:
-                pass  # the state directory refuses writes: the check stands, the next writer accepts
             return first._replace(data=shot.data, damage=shot.damage)
     except OSError:  # the channel or its directory is read-only: the unlocked check stands
         return first
@@ -204,15 +209,19 @@ def _known(records: list[dict[str, Any]], data: bytes) -> tuple[list[Entry], lis
     for record in records:
         located += [(int(offset), str(sentence)) for offset, sentence in record["warnings"]]
         unlisted += int(record.get("unlisted", 0))
-        for raw in record["entries"]:
-            kind, number, index, start, end, timestamp, author = raw[:7]
-            if kind not in ("answer", "question"):
-                raise ValueError(kind)
-            heading, body = entry_at(data, start, end)
-            reply_to = Ref(str(raw[7]), int(raw[8])) if len(raw) > 7 else None
-            known.append(Entry(kind, int(number), timestamp, author, reply_to, body, int(index), int(start), int(end),
-                               heading))  # fmt: skip
+        known += [_span_entry(raw, data) for raw in record["entries"]]
     return known, located, unlisted
+
+
+def _span_entry(raw: list[Any], data: bytes, base: int = 0) -> Entry:
+    """The entry a journal span (:meth:`journal.Span.to_json`) names, read from ``data`` (the
+    channel's bytes from offset ``base``)."""
+    kind, number, index, start, end, timestamp, author = raw[:7]
+    if kind not in ("answer", "question"):
+        raise ValueError(kind)
+    heading, body = entry_at(data, int(start) - base, int(end) - base)
+    reply_to = Ref(str(raw[7]), int(raw[8])) if len(raw) > 7 else None
+    return Entry(kind, int(number), timestamp, author, reply_to, body, int(index), int(start), int(end), heading)
 
 
 def indexed(ledger: Ledger, data: bytes, damage: Damage | None = None) -> Document:
@@ -250,3 +259,80 @@ def summary(channel_path: Path) -> Document:
     header, answers_offset, body_start = format.head(data[: found.header_end])
     tail = format.parse_tail(data[found.checkpoint :].decode("utf-8"), found.checkpoint, found.counters)
     return format.document(data, header, answers_offset, body_start, [], [], tail, shot.damage)
+
+
+def entries_after(channel_path: Path, seen: int) -> list[Entry]:
+    """The channel's entries after its first ``seen`` (``index > seen``), as
+    ``check(channel_path, accept=False).document.entries[seen:]`` has them: what a writer crossed.
+
+    Cost: the journal's records and the channel's bytes from the first of those entries on, not
+    the channel's size. Each accepted run read is checked against its digest in the journal; when
+    anything is not as the ledger says (no usable ledger, a run that differs, a line that cannot be
+    read), the whole channel is read and checked as :func:`check` does.
+
+    Raises:
+        ChannelNotFound, ChannelRefused, ChannelFormatError: the channel cannot be read.
+    """
+    seen = max(0, seen)
+    found = journal.load(channel_path)
+    if isinstance(found, Ledger):
+        try:
+            quick = _entries_after(found, seen)
+        except (KeyError, TypeError, ValueError, IndexError, AttributeError, UnicodeDecodeError):
+            quick = None
+        if quick is not None:
+            return quick
+    return list(check(channel_path, accept=False).document.entries[seen:])
+
+
+def _entries_after(ledger: Ledger, seen: int) -> list[Entry] | None:
+    spans: list[list[Any]] = []  # the final entries after ``seen`` (the journal's index), last first
+    first = ledger.checkpoint  # the first byte they need
+    collected = False
+
+    def enough(record: dict[str, Any]) -> bool:
+        nonlocal first, collected
+        listed = record["entries"]
+        later = [raw for raw in listed if int(raw[2]) > seen]
+        spans.extend(reversed(later))
+        first = min([first, *(int(raw[3]) for raw in later)])
+        collected = collected or bool(listed and int(listed[0][2]) <= seen + 1)  # indexes only grow
+        return collected and int(record["start"]) <= first
+
+    records = journal.accepts_back(ledger, enough)
+    if records is None:
+        return None
+    base = int(records[0]["start"]) if records else ledger.checkpoint
+    ends = [int(r["end"]) for r in records]
+    runs = [int(r["start"]) for r in records[1:]] == ends[:-1] and ends[-1:] in ([], [ledger.accepted_end])
+    if base > first or not runs:
+        return None  # the runs read do not join up to the accepted end: read it all
+    data = _checked_from(ledger, base, records)
+    if data is None:
+        return None
+    entries = [_span_entry(raw, data, base) for raw in reversed(spans)]
+    tail = format.parse_tail(data[ledger.checkpoint - base :].decode("utf-8"), ledger.checkpoint, ledger.counters)
+    entries += [e for e in tail.entries if e.index > seen]
+    return entries if [e.index for e in entries] == list(range(seen + 1, seen + 1 + len(entries))) else None
+
+
+def _checked_from(ledger: Ledger, base: int, records: list[dict[str, Any]]) -> bytes | None:
+    """The channel's readable bytes from ``base`` on, read without the lock, when each accepted run
+    of ``records`` (from ``base`` to the accepted end) matches its digest; else None. An append in
+    flight is left out, as :func:`verdict` leaves it."""
+    fd = files.open_checked(ledger.channel_path)
+    try:
+        if os.fstat(fd).st_size > files.MAX_CHANNEL_BYTES:
+            return None
+        data = files.read_fd(fd, ledger.channel_path, base)
+    finally:
+        os.close(fd)
+    if len(data) < ledger.accepted_end - base:
+        return None
+    view = memoryview(data)
+    if any(journal.sha(view[int(r["start"]) - base : int(r["end"]) - base]) != r["sha"] for r in records):
+        return None
+    good, _damage = format.readable(data, base)
+    if len(good) < ledger.accepted_end - base:
+        return None
+    return good[: in_flight(ledger.intent, good, base)]

@@ -15,12 +15,18 @@ read, and everything before them is accepted like any hand append.
 
 All of this runs under the channel's lock; readers that cannot take it (a writer holds it) check
 without accepting (:mod:`collab.ledger.checks`).
+
+Costs: :func:`intend` hashes the append; :func:`plan` and :func:`accept` parse and hash from the
+checkpoint on, and extend the digest state the check left (:func:`journal.prefix_hash`), so they
+cost what is new, given only the bytes from the checkpoint (``base``); :func:`settle` searches from
+the intended offset on; :func:`build` parses and hashes the whole channel (once, for a new ledger).
 """
 
 from __future__ import annotations
 
 import os
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -94,17 +100,18 @@ def locate(data: bytes, offset: int, payload: bytes) -> int | None:
     return None if found < 0 else found
 
 
-def settle(ledger: Ledger, fd: int, data: bytes) -> bytes:
+def settle(ledger: Ledger, fd: int, data: bytes, base: int = 0) -> bytes:
     """Recover from a writer that died after logging its intent; return the channel's bytes now.
 
     Call under the lock, only when the accepted history is intact. The intended bytes found whole
     are kept (the next :func:`accept` takes them). Bytes at the end of the file that are a proper
     prefix of the intended append are rolled back (saved beside the channel first); anything else
-    is someone else's and stays.
+    is someone else's and stays. ``data`` are the file's bytes from offset ``base`` (at most the
+    accepted end) on; the result too.
     """
-    intent = ledger.intent
-    if intent is None:
+    if ledger.intent is None:
         return data
+    intent = ledger.intent._replace(offset=ledger.intent.offset - base)  # offsets into ``data``
     whole = data.find(intent.head, intent.offset)
     while whole >= 0 and sha(data[whole : whole + intent.length]) != intent.sha:
         whole = data.find(intent.head, whole + 1)
@@ -115,15 +122,15 @@ def settle(ledger: Ledger, fd: int, data: bytes) -> bytes:
 
             saved = kept_path(ledger.channel_path, "torn")
             files.create_exclusive(saved, data[torn:])
-            os.ftruncate(fd, torn)
+            os.ftruncate(fd, base + torn)
             data = data[:torn]
             warnings.warn(
-                f"a writer died part-way through an append at byte {torn}: the partial entry was rolled back "
+                f"a writer died part-way through an append at byte {base + torn}: the partial entry was rolled back "
                 f"(its bytes are kept in {saved})",
                 LedgerWarning,
                 stacklevel=3,
             )
-    journal.append(ledger, {"t": "abandon", "offset": intent.offset})
+    journal.append(ledger, {"t": "abandon", "offset": intent.offset + base})
     return data
 
 
@@ -145,16 +152,17 @@ def _torn_start(data: bytes, intent: Intent) -> int | None:
     return None
 
 
-def restore_copy(ledger: Ledger, data: bytes) -> None:
-    """Rewrite a missing or short copy from ``data``, whose accepted part matches the ledger's digest."""
-    path = journal.copy_path(ledger.channel_path)
+def restore_copy(ledger: Ledger, data: bytes | Callable[[], bytes]) -> None:
+    """Rewrite a missing or short copy from ``data``, whose accepted part matches the ledger's digest
+    (or from what ``data()`` returns: called only when the copy must be rewritten)."""
+    path = ledger.copy_file
     try:
         size = os.stat(path, follow_symlinks=False).st_size
     except FileNotFoundError:
         size = -1
     if size >= ledger.accepted_end:
         return
-    files.replace_atomic(path, data[: ledger.accepted_end])
+    files.replace_atomic(path, (data if isinstance(data, bytes) else data())[: ledger.accepted_end])
     warnings.warn(
         f"the ledger's copy {path} was {'missing' if size < 0 else 'short'}: rewritten from the channel, "
         "which matches the ledger",
@@ -175,33 +183,50 @@ class Plan(NamedTuple):
     encoded: bytes
 
 
-def plan(ledger: Ledger, data: bytes, own: tuple[int, int] | None = None) -> Plan | None:
+def plan(ledger: Ledger, data: bytes, own: tuple[int, int] | None = None, base: int = 0) -> Plan | None:
     """Work out what :func:`accept` would log for ``data``, without writing: the parse, which may be
-    long, can run without the lock. None when there is nothing complete to accept."""
+    long, can run without the lock. None when there is nothing complete to accept.
+
+    ``data`` holds the channel's bytes from offset ``base`` on (0: the whole file); a ``base`` past
+    0, at most the checkpoint, needs the digest state of the accepted bytes (``ledger.hasher``, left
+    by the check, :mod:`collab.ledger.checks`). Cost: the bytes from the checkpoint on, parsed and hashed.
+    """
     end = data.rfind(b"\n") + 1
-    begin = ledger.accepted_end
+    begin = ledger.accepted_end - base
     if end <= begin:
         return None
-    tail = format.parse_tail(data[ledger.checkpoint : end].decode("utf-8"), ledger.checkpoint, ledger.counters)
+    if base and (ledger.hasher is None or not 0 < base <= ledger.checkpoint):
+        raise ValueError("a plan from part of the channel needs the checked digest of the accepted bytes")
+    tail = format.parse_tail(data[ledger.checkpoint - base : end].decode("utf-8"), ledger.checkpoint, ledger.counters)
     prefix = journal.prefix_hash(ledger, data)
     prefix.update(data[begin:end])
     final = [(offset, sentence) for offset, sentence in tail.warnings if offset < tail.checkpoint]
     record = Accept(
-        begin, end, sha(data[begin:end]), prefix.hexdigest(),
+        begin + base,
+        end + base,
+        sha(data[begin:end]),
+        prefix.hexdigest(),
         tuple(Span.of(e) for e in tail.entries if e.start < tail.checkpoint),
-        tail.checkpoint, tail.at_checkpoint, tuple(final[: format.MAX_WARNINGS]), own,
+        tail.checkpoint,
+        tail.at_checkpoint,
+        tuple(final[: format.MAX_WARNINGS]),
+        own,
         max(0, len(final) - format.MAX_WARNINGS),
-    )  # fmt: skip
+    )
     as_json = record.to_json()
     return Plan(record, prefix, ledger.journal_size, as_json, journal.encode(as_json))
 
 
-def accept(ledger: Ledger, data: bytes, own: tuple[int, int] | None = None, planned: Plan | None = None) -> None:
+def accept(
+    ledger: Ledger, data: bytes, own: tuple[int, int] | None = None, planned: Plan | None = None, base: int = 0
+) -> None:
     """Commit what is complete in ``data`` (readable bytes, just checked) after the accepted end.
 
     ``own`` is the byte span of the append the caller just made, so readers know it is complete.
     ``planned`` is this accept worked out ahead from the same ledger state (:func:`plan`), for
-    ``data`` or a prefix of it: then only the writes happen here, under the lock.
+    ``data`` or a prefix of it: then only the writes happen here, under the lock. ``data`` may hold
+    only the bytes from ``base`` on, as for :func:`plan`; the caller then restores a short copy first
+    (:func:`restore_copy`), from the whole file.
 
     Complete means whole lines. Entries become final in the index once a structural heading
     follows them; the last one is read again from the checkpoint next time, as :func:`parse` would.
@@ -209,12 +234,13 @@ def accept(ledger: Ledger, data: bytes, own: tuple[int, int] | None = None, plan
     Raises:
         OSError: the copy or the journal cannot be written (the accepted end then stays where it was).
     """
-    restore_copy(ledger, data)
+    if not base:
+        restore_copy(ledger, data)
     if planned is None or planned.journal_size != ledger.journal_size:
-        planned = plan(ledger, data, own)
+        planned = plan(ledger, data, own, base)
     if planned is None:
         return
     record = planned.record
-    files.append_checked(journal.copy_path(ledger.channel_path), ledger.accepted_end, data[record.start : record.end])
+    files.append_checked(ledger.copy_file, ledger.accepted_end, data[record.start - base : record.end - base])
     journal.append(ledger, planned.json, encoded=planned.encoded)
     ledger.hasher = planned.hasher

@@ -11,6 +11,17 @@ A writer (contract sections 2 and 7):
    that skipped the lock may have appended first);
 5. commits: the ledger accepts everything complete. A failure here is a warning, because the
    entry already stands; a failure before the write means nothing was written.
+
+Cost of an append, for a channel of N bytes whose last checkpoint is T bytes from its end (T is
+about the last entry, plus whatever was appended by hand since the last accept), all under the lock
+unless said: one SHA-256 pass over the accepted bytes (O(N), the check of point 2, read in pieces
+into one small buffer: about 0.7 ms per MB on the 2-core benchmark machine; it is the only part
+that grows with N, and it must, see :mod:`collab.ledger.checks`). Everything else is O(T): reading
+and decoding the bytes from the checkpoint on, parsing them (twice: to number, then to accept),
+reading back what follows them after the write, the journal's records from its last accept on, and
+one intent, one accept and one copy write. The whole file is read only when ``compose`` asks for
+:attr:`Before.data`, or when the check fails (an edit, unreadable bytes, no ledger) and the problem
+is named. The ledger's files are looked up before the lock.
 """
 
 from __future__ import annotations
@@ -39,15 +50,49 @@ class Written(NamedTuple):
     payload: bytes
 
 
-class Before(NamedTuple):
-    """The channel as a writer found it: the numbering at its end, the ``separator`` an append
-    starts with (ending the last line, closing a block left open by hand, then a blank line unless
-    the file ends with one), and its readable bytes (``data``), as they stand under the lock."""
+class Before:
+    """The channel as a writer found it, under the lock: the numbering at its end (``counters``), the
+    ``separator`` an append starts with (ending the last line, closing a block left open by hand,
+    then a blank line unless the file ends with one), its last entry (``last``), its ``size``, and
+    ``tail``, its bytes from offset ``base`` (the last checkpoint, or a little before) to its end.
 
-    counters: Counters
-    separator: str
-    data: bytes
-    last: format.Entry | None = None
+    ``data``, all its readable bytes as they stand under the lock, is read on first use: an append
+    needs only the tail.
+    """
+
+    __slots__ = ("_data", "_fd", "base", "counters", "last", "separator", "size", "tail")
+
+    def __init__(
+        self,
+        counters: Counters,
+        separator: str,
+        tail: bytes,
+        last: format.Entry | None = None,
+        *,
+        base: int = 0,
+        fd: int | None = None,
+    ) -> None:
+        self.counters = counters
+        self.separator = separator
+        self.tail = tail
+        self.last = last
+        self.base = base
+        self.size = base + len(tail)
+        self._fd = fd
+        self._data: bytes | None = tail if base == 0 else None
+
+    @property
+    def data(self) -> bytes:
+        """The channel's readable bytes, ``size`` of them (the file read again, under the same lock)."""
+        if self._data is None:
+            assert self._fd is not None
+            whole = files.read_fd(self._fd, Path("channel"), 0, self.size)[: self.size]
+            if len(whole) != self.size or not whole.endswith(self.tail):
+                raise CollabError(
+                    f"{self.size} bytes of the channel changed while collab held its lock (an edit?); try again"
+                )
+            self._data = whole
+        return self._data
 
 
 #: Seconds the file must be unchanged before a hand entry with a heading and no body, or with an
@@ -79,21 +124,23 @@ def append(path: Path, compose: Callable[[Before], bytes | None]) -> Written | N
     from collab.config import lock_timeout
 
     _catch_up(path)
+    places = journal.places(path)  # looked up before the lock: it guards only the channel's bytes and its ledger
     deadline = time.monotonic() + lock_timeout()
     while True:
         with files.locked_for_append(path) as fd:
-            data, ledger = _checked(path, fd)
-            before = _before(data, ledger)
-            hold, unfinished = hold_for(path, before, os.fstat(fd).st_mtime)
+            before, ledger = _checked(path, fd, places)
+            hold, unfinished = hold_for(path, before, os.fstat(fd).st_mtime, ledger=ledger)
             left = deadline - time.monotonic()
             if hold <= 0 or (left <= 0 and not unfinished):
                 return _append(path, fd, ledger, before, compose)
             if left <= 0:
                 raise HandEntryBusy(
                     f"nothing was written: the hand entry at the end of {path} is still being written "
-                    f"(it changed less than {HAND_QUIET_S:g} s ago, for over {lock_timeout():g} s); try again once it is done"
+                    f"(it changed less than {HAND_QUIET_S:g} s ago, for over {lock_timeout():g} s); "
+                    "try again once it is done"
                 )
-        time.sleep(min(hold, left))  # waiting for a quiet spell: no event marks one, only the time since the last change
+        # Waiting for a quiet spell: no event marks one, only the time since the last change.
+        time.sleep(min(hold, left))
 
 
 #: Bytes of hand appends not yet accepted past which a writer accepts them before it locks.
@@ -114,7 +161,9 @@ def _catch_up(path: Path) -> None:
         reading.verdict(path)
 
 
-def hold_for(path: Path, before: Before, modified: float, now: float | None = None) -> tuple[float, bool]:
+def hold_for(
+    path: Path, before: Before, modified: float, now: float | None = None, *, ledger: Ledger | None = None
+) -> tuple[float, bool]:
     """Seconds a writer must still hold off before appending after ``before`` (0: append now), and
     whether the last entry is surely unfinished.
 
@@ -122,17 +171,20 @@ def hold_for(path: Path, before: Before, modified: float, now: float | None = No
     or added to, by hand) and the file changed (``modified``, its ``st_mtime``) less than
     :data:`HAND_QUIET_S` seconds ago if it has no body yet or its last line has no newline (surely
     unfinished), or less than :data:`HAND_PAUSE_S` seconds ago otherwise; ``COLLAB_SETTLE``, when
-    set, caps both.
+    set, caps both. ``ledger``, loaded under the lock, answers for its own records without reading
+    the journal again.
 
     Raises:
         UsageError: ``COLLAB_SETTLE`` is malformed.
     """
     last = before.last
-    if last is None or journal.written_by_collab(path, last.start, last.end):
+    if last is None or (ledger is not None and ledger.wrote(last.start, last.end)):
+        return 0.0, False
+    if journal.written_by_collab(path, last.start, last.end):
         return 0.0, False
     from collab.config import settle
 
-    unfinished = not last.body or not before.data.endswith(b"\n")
+    unfinished = not last.body or not before.tail.endswith(b"\n")
     needed = HAND_QUIET_S if unfinished else HAND_PAUSE_S
     if (given := settle()) is not None:
         needed = min(needed, given)  # COLLAB_SETTLE, the hand writer's settle time, caps it (0: no hold)
@@ -140,8 +192,15 @@ def hold_for(path: Path, before: Before, modified: float, now: float | None = No
     return max(0.0, needed - quiet), unfinished
 
 
-def _checked(path: Path, fd: int) -> tuple[bytes, Ledger | None]:
-    """The channel's readable bytes under the lock, checked against the ledger, a dead writer's append settled."""
+def _checked(path: Path, fd: int, places: tuple[Path, Path] | None = None) -> tuple[Before, Ledger | None]:
+    """The channel under the lock, checked against the ledger, a dead writer's append settled.
+
+    The accepted bytes are digested as they are read, in pieces; only the bytes from the checkpoint
+    on are kept and decoded (:func:`_intact`). Anything unusual reads the whole file, to name it.
+    """
+    fast = _intact(path, fd, places)
+    if fast is not None:
+        return fast
     shot = reading.snapshot(fd)
     if shot.damage is not None:
         format.parse(shot.data, shot.damage)  # a file that is no channel at all says so instead
@@ -156,28 +215,52 @@ def _checked(path: Path, fd: int) -> tuple[bytes, Ledger | None]:
                 f"`collab repair {path}` restores the history and keeps the edited text"
             )
         data = wal.settle(ledger, fd, data)
-    return data, ledger
+    return _before(data, ledger), ledger
+
+
+def _intact(path: Path, fd: int, places: tuple[Path, Path] | None) -> tuple[Before, Ledger] | None:
+    """The channel as a writer finds it, and its ledger, when its accepted bytes are as accepted and
+    the rest is readable; None for anything else (no ledger, an edit, unreadable bytes), which the
+    full check (:func:`_checked`) then names.
+
+    Accepted bytes were readable when they were accepted, so once their digest matches, only the
+    bytes after them are decoded (:func:`collab.text.format.readable`), never the whole file.
+    """
+    size = os.fstat(fd).st_size
+    if size > files.MAX_CHANNEL_BYTES:
+        return None
+    found = journal.load(path, places)
+    if not isinstance(found, Ledger):
+        return None
+    end = found.accepted_end
+    base = max(0, min(found.checkpoint, end - 1, size - 3))  # the last bytes, at least, tell how the file ends
+    tail = files.read_fd(fd, path, base)
+    if base + len(tail) < end or tail[end - base - 1 : end - base] != b"\n":
+        return None  # cut short, or accepted up to a line not ended: the full check decides
+    if format.readable(tail[end - base :], end)[1] is not None or not checks.intact(found, fd, tail, base):
+        return None
+    tail = wal.settle(found, fd, tail, base)
+    return _before(tail, found, base, fd), found
 
 
 def _append(
     path: Path, fd: int, ledger: Ledger | None, before: Before, compose: Callable[[Before], bytes | None]
 ) -> Written | None:
-    data = before.data
     payload = compose(before)
     if payload is None:
         return None
-    if len(data) + len(payload) > files.MAX_CHANNEL_BYTES:
+    if before.size + len(payload) > files.MAX_CHANNEL_BYTES:
         raise EntryTooLarge(
             f"appending would take the channel past {files.MAX_CHANNEL_BYTES // 1048576} MiB; start a new channel"
         )
     if ledger is not None:
         try:
-            wal.intend(ledger, len(data), payload)
+            wal.intend(ledger, before.size, payload)
         except OSError as exc:
             reason = exc.strerror or exc
             raise CollabError(f"nothing was written: cannot log the append in the ledger ({reason})") from None
-    _write(fd, data, payload)
-    return Written(_commit(path, fd, ledger, len(data), payload), payload)
+    _write(fd, before.size, payload)
+    return Written(_commit(path, fd, ledger, before, payload), payload)
 
 
 def _ledger(path: Path, data: bytes) -> Ledger | None:
@@ -189,45 +272,65 @@ def _ledger(path: Path, data: bytes) -> Ledger | None:
     return None
 
 
-def _before(data: bytes, ledger: Ledger | None) -> Before:
+def _before(tail: bytes, ledger: Ledger | None, base: int = 0, fd: int | None = None) -> Before:
+    """The writer's view of the channel whose bytes from ``base`` (at most its checkpoint; 0 without
+    a ledger) are ``tail``."""
     if ledger is None:
-        _, _, checkpoint = format.head(data)
+        _, _, checkpoint = format.head(tail)
         counters = Counters()
     else:
         checkpoint, counters = ledger.checkpoint, ledger.counters
-    tail = format.parse_tail(data[checkpoint:].decode("utf-8"), checkpoint, counters)
-    closer = blocks.closer_for(data[tail.checkpoint :].decode("utf-8"))
+    parsed = format.parse_tail(tail[checkpoint - base :].decode("utf-8"), checkpoint, counters)
+    closer = blocks.closer_for(tail[parsed.checkpoint - base :].decode("utf-8"))
     if closer is None:
         raise ChannelFormatError(
             "nothing was written: the last entry leaves a code fence or HTML block open that no closing line can "
             "end; append its closing line by hand and try again"
         )
-    prefix = ("" if data.endswith(b"\n") or not data else "\n") + (closer + "\n" if closer else "")
-    if not (data + prefix.encode()).endswith((b"\n\n", b"\n\r\n")):
+    ends = tail[-3:]
+    prefix = ("" if ends.endswith(b"\n") or not tail else "\n") + (closer + "\n" if closer else "")
+    if not (ends + prefix.encode()).endswith((b"\n\n", b"\n\r\n")):
         prefix += "\n"  # what collab appends starts after a blank line
-    return Before(tail.counters, prefix, data, tail.entries[-1] if tail.entries else None)
+    last = parsed.entries[-1] if parsed.entries else None
+    return Before(parsed.counters, prefix, tail, last, base=base, fd=fd)
 
 
-def _write(fd: int, data: bytes, payload: bytes) -> None:
-    """Append ``payload``; on failure, take back what part of it was written (if it is still last)."""
+def _write(fd: int, size: int, payload: bytes) -> None:
+    """Append ``payload`` to the file of ``size`` bytes; on failure, take back what part of it was
+    written (if it is still last)."""
     try:
         files.write_all(fd, payload)
     except OSError as exc:
-        size = os.fstat(fd).st_size
-        if size > len(data) and payload.startswith(os.pread(fd, size - len(data), len(data))):
-            os.ftruncate(fd, len(data))
+        now = os.fstat(fd).st_size
+        if now > size and payload.startswith(os.pread(fd, now - size, size)):
+            os.ftruncate(fd, size)
         raise CollabError(f"nothing was written: {exc.strerror}") from None
 
 
-def _commit(path: Path, fd: int, ledger: Ledger | None, offset: int, payload: bytes) -> int:
-    """Find where ``payload`` landed and accept it; returns its offset. Failures are warnings now."""
-    after = reading.snapshot(fd).data
-    landed = wal.locate(after, offset, payload)
-    if landed is None:  # the readable part ends before it: a hand writer appended unreadable bytes first
-        landed = offset
+def _commit(path: Path, fd: int, ledger: Ledger | None, before: Before, payload: bytes) -> int:
+    """Find where ``payload`` landed and accept it; returns its offset. Failures are warnings now.
+
+    Only what came after ``before`` (hand appends, then ``payload``) is read, and the accept parses
+    from the checkpoint on (the digest of the accepted bytes is the one the check left).
+    """
+    offset = before.size
+    if ledger is None:
+        base, known = offset, b""
+    elif ledger.hasher is None:  # (the check always leaves it) the accept digests the whole file
+        base, known = 0, before.data
+    else:
+        base = ledger.checkpoint  # at or after ``before.base``
+        known = before.tail[base - before.base :]
+    # The readable part of what follows (where it stops inside the last line read, that line was
+    # not complete anyway: neither locate nor accept goes past the last newline).
+    later, _damage = format.readable(files.read_fd(fd, path, offset), offset)
+    after = known + later
+    found = wal.locate(after, offset - base, payload)
+    landed = offset if found is None else found + base  # None: a hand writer appended unreadable bytes first
     if ledger is not None:
         try:
-            wal.accept(ledger, after, (landed, landed + len(payload)))
+            wal.restore_copy(ledger, lambda: before.data)
+            wal.accept(ledger, after, (landed, landed + len(payload)), base=base)
         except (OSError, CollabError) as exc:
             reason = exc.strerror if isinstance(exc, OSError) else str(exc)
             warnings.warn(
