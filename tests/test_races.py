@@ -117,6 +117,44 @@ def test_repair_racing_hand_appends_loses_nothing(channel: Channel, subprocess_e
     assert channel.verify().ok
 
 
+def test_repair_reads_a_half_written_hand_entry_again_whole_after_the_swap(
+    channel: Channel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Deterministic form of the race above. A hand entry is half-written when repair reads the file
+    (a writer appending in pieces, or one ``write`` seen part-way), and is finished on the old file
+    after the swap; just after the swap another hand entry lands in the new file. Both read back
+    whole in the channel: repair copies the last entry from the old file once the swap is done,
+    from its heading on, so the second entry cannot take the first one's rest as its own body."""
+    import os
+
+    from collab.ledger import repair
+
+    channel.answer("the original words", author="site-b")
+    data = channel.path.read_bytes()
+    channel.path.write_bytes(data.replace(b"the original words", b"the edited!! words"))
+    old = os.open(channel.path, os.O_WRONLY | os.O_APPEND)  # the hand writer's descriptor: the old file
+    os.write(old, b"\n### Question 1 from hand\nhand bo")  # half of its entry
+    exchange = repair._exchange
+
+    def swap_then_race(a: Path, b: Path) -> bool:
+        swapped = exchange(a, b)
+        with open(channel.path, "a", encoding="utf-8") as late:  # a second hand writer finds the new file
+            late.write("\n### Question 2 from hand\nhand body 2\n")
+        os.write(old, b"dy 1\n")  # the first entry is finished, on the old file
+        return swapped
+
+    monkeypatch.setattr(repair, "_exchange", swap_then_race)
+    try:
+        result = channel.repair()
+    finally:
+        os.close(old)
+    assert result.repaired and result.reappended == 1
+    entries = format.parse(channel.path.read_bytes()).entries
+    assert {e.number: e.body for e in entries if e.kind == "question"} == {1: "hand body 1", 2: "hand body 2"}
+    assert [e.body for e in entries if e.kind == "answer"] == ["the original words"]
+    assert channel.verify().ok
+
+
 LIBRARY_WRITER = r"""
 import sys
 from pathlib import Path

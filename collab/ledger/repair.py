@@ -6,6 +6,9 @@ it in place. It writes the repaired channel to a new file, and swaps the two nam
 file, inode and all, becomes the *kept* file beside the channel: an append that reached the old
 inode at any moment is in it. Entries that were appended after the accepted history, and bytes
 that reached the old file while the new one was written, are appended to the new channel.
+
+Cost: O(N) for a channel of N bytes (it parses the channel and the copy, and writes the new file);
+repair runs by hand, after an edit, never on the way to an append.
 """
 
 from __future__ import annotations
@@ -55,14 +58,18 @@ def repair(channel_path: Path) -> Repair:
         report = checks.verify(ledger, shot.data)
         if report.ok and shot.damage is None:
             return Repair(False, 0, None, 0, ())
+        resume = shot.size  # where the old file is read again after the swap
         if report.ok:
             new, extras = shot.data, 0
-            problems: tuple[Problem, ...] = (Problem("the end of the file", "unreadable", shot.damage.warning()),)  # type: ignore[union-attr]
+            damage = shot.damage.warning()  # type: ignore[union-attr]
+            problems: tuple[Problem, ...] = (Problem("the end of the file", "unreadable", damage),)
         else:
             accepted = _trusted(ledger)
-            new, extras = _with_later_entries(accepted, shot.data)
+            new, extras, last = _with_later_entries(accepted, shot.data)
+            if shot.damage is None and last is not None:
+                resume = last  # every byte was read and is readable: from the last entry on, read it again
             problems = report.problems
-        kept = _swap(channel_path, fd, shot.size, new, "edited" if not report.ok else "unreadable")
+        kept = _swap(channel_path, fd, resume, new, "edited" if not report.ok else "unreadable")
         if ledger.intent is not None:
             journal.append(ledger, {"t": "abandon", "offset": ledger.intent.offset})
     return Repair(True, len(new), kept, extras, problems)
@@ -114,33 +121,42 @@ def _recreate(channel_path: Path) -> Repair:
     return Repair(True, len(accepted), None, 0, (DELETED,))
 
 
-def _with_later_entries(accepted: bytes, data: bytes) -> tuple[bytes, int]:
-    """``accepted`` followed by the entries of ``data`` that come after its last accepted entry.
+def _with_later_entries(accepted: bytes, data: bytes) -> tuple[bytes, int, int | None]:
+    """``accepted`` followed by the entries of ``data`` that come after its last accepted entry, how
+    many there are, and the offset in ``data`` from which the rest is to be read again from the old
+    file once the new one is in place (None: from the end of what was read).
 
     The anchor is the last entry of ``data`` whose heading line is one the accepted history holds;
-    every entry after it was appended after that history and is kept in the channel.
+    every entry after it was appended after that history and is kept in the channel. The last of
+    them may still be being written (by hand, in pieces), so it is not copied from ``data``: it is
+    read again whole, from its heading on, after the swap (see :func:`_swap`). So the bytes read
+    again start at a heading (or, with no later entry, at the start of the last line), and a hand
+    entry that lands in the new file before them cannot take the rest of an entry as its own.
     """
     try:
         now = format.parse(data)
     except CollabError:
-        return accepted, 0
+        return accepted, 0, None
     headings = {e.heading for e in format.parse(accepted).entries}
     anchored = [e for e in now.entries if e.heading in headings]
     begin = anchored[-1].end if anchored else now.body_start
     later = [e for e in now.entries if e.start >= begin]
     if not later:
-        return accepted, 0
-    tail = data[later[0].start : later[-1].end]
+        return accepted, 0, data.rfind(b"\n") + 1 or None
+    tail = data[later[0].start : later[-1].start]
     closer = _separator(accepted)
-    return accepted + closer + (b"" if tail.startswith(b"\n") else b"\n") + tail, len(later)
+    return accepted + closer + (b"" if tail.startswith(b"\n") else b"\n") + tail, len(later), later[-1].start
 
 
 def _separator(data: bytes) -> bytes:
-    """What must follow ``data`` so that a heading appended next starts a new block."""
+    """What must follow ``data`` so that a heading appended next starts a new block (judged from
+    its last 64 KiB, from a line start)."""
     from collab.text import blocks
 
-    text = data.decode("utf-8")
-    closer = blocks.closer_for(text[-65536:]) or ""
+    end = data[-65536:]
+    if len(end) < len(data):
+        end = end[end.find(b"\n") + 1 :]
+    closer = blocks.closer_for(end.decode("utf-8")) or ""
     return (b"" if data.endswith(b"\n") else b"\n") + (closer.encode() + b"\n" if closer else b"")
 
 
@@ -166,14 +182,16 @@ def _exchange(a: Path, b: Path) -> bool:
 def _swap(channel_path: Path, old_fd: int, read_until: int, new: bytes, what: str) -> Path:
     """Put ``new`` at ``channel_path``; the old file becomes the kept file. Returns the kept path.
 
-    Bytes that reach the old file after its first ``read_until`` bytes were read, until the swap,
-    are appended to the new one; anything later stays in the kept file.
+    The old file's bytes from ``read_until`` on, as they stand once the names are swapped, are
+    appended to the new one (after what a hand writer may have appended to it meanwhile, closed as
+    a writer closes it); anything later stays in the kept file.
     """
     from collab.store.paths import kept_path
 
     kept = kept_path(channel_path, what)
     temporary = kept.with_name(f".{kept.name}.tmp")
     files.create_exclusive(temporary, new)
+    separator = _separator(new)  # worked out ahead: from the swap to the late bytes, hand writers may race
     new_fd = files.open_checked(temporary, append=True)
     try:
         import fcntl
@@ -186,7 +204,10 @@ def _swap(channel_path: Path, old_fd: int, read_until: int, new: bytes, what: st
             os.rename(temporary, channel_path)
         late = files.read_fd(old_fd, channel_path, read_until)
         if late:
-            files.write_all(new_fd, _separator(new) + late)
+            first = files.read_fd(new_fd, channel_path, len(new))  # a hand append that found the new file first
+            if first:
+                separator = _separator(new + format.readable(first, len(new))[0])
+            files.write_all(new_fd, separator + late)
     finally:
         os.close(new_fd)
     return kept
