@@ -199,6 +199,17 @@ class Channel(_Located, appending.Appending):
         return appending.read(self.path)
 
     @guarded
+    def source(self) -> bytes:
+        """The channel file's bytes as they are now, opened as every read opens it (no link, no other owner's file).
+
+        Raises:
+            ChannelNotFound, ChannelRefused: see :func:`collab.store.files.read_checked`.
+        """
+        from collab.store import files
+
+        return files.read_checked(self.path)
+
+    @guarded
     def check(self, *, accept: bool = True) -> Checked:
         """Read the channel checked against its ledger (see :func:`collab.ledger.reading.check`).
 

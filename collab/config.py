@@ -188,18 +188,36 @@ def _project_name(cwd: Path) -> str:
     return project_dir(cwd).name
 
 
+#: The default name of the participant on another machine this process serves (contract section
+#: 10), set once by ``collab --remote-client``: its name there, not this host's directory's.
+_SERVED_NAME: list[str] = []
+
+
+def serve_name(name: str) -> None:
+    """Serve a participant on another machine whose default name is ``name``: :func:`identity` gives
+    it instead of this directory's name, and ``COLLAB_AS`` here is not read (its own came as ``--as``)."""
+    _SERVED_NAME[:] = [name]
+
+
+def explicit_name(name: str | None) -> str | None:
+    """The name given explicitly: ``name`` (``--as``), else ``$COLLAB_AS`` (unless serving another machine)."""
+    return name or (None if _SERVED_NAME else os.environ.get("COLLAB_AS")) or None
+
+
 def identity(name: str | None = None, cwd: Path | None = None) -> str:
     """Who is writing: ``name`` (``--as``), else ``$COLLAB_AS``, else the git top-level's or cwd's name.
 
     Raises:
         UsageError: an explicit name cannot stand in a heading.
     """
-    explicit = name or os.environ.get("COLLAB_AS")
+    explicit = explicit_name(name)
     if explicit:
         try:
             return check_author(explicit)
         except ValueError as exc:
             raise UsageError(f"--as/COLLAB_AS: {exc}") from None
+    if _SERVED_NAME and cwd is None:
+        return author_from_label(_SERVED_NAME[0])
     return author_from_label(_project_name(cwd or Path.cwd()))
 
 

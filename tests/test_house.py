@@ -21,6 +21,7 @@ CLI_MAY_IMPORT = (
     "collab.text.sanitize",
     "collab.integrations.install",
     "collab.hooks.push",
+    "collab.remote.",
 )
 
 

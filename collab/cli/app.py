@@ -188,15 +188,26 @@ def _root(
         bool,
         typer.Option("--version", "-V", help="Print the version and exit.", is_eager=True, callback=_print_version),
     ] = False,
+    remote_client: Annotated[
+        str | None, typer.Option("--remote-client", hidden=True, help="Run for collab on another machine.")
+    ] = None,
 ) -> None:
     """Runs once the command is chosen and its module imported, just before the command itself.
 
     The console script pauses the garbage collector for start-up (see :func:`collab.console.main`):
     what start-up made is kept out of later collections, and collecting resumes here.
+
+    ``--remote-client JSON`` (hidden) is given by collab on another machine that runs this command
+    over ssh (contract section 10, :mod:`collab.remote.serve`): it always asks for ``--json``.
     """
     if not gc.isenabled():
         gc.freeze()
         gc.enable()
+    if remote_client is not None:
+        from collab.remote import serve
+
+        with reporting(as_json=True):
+            serve.accept(remote_client)
 
 
 class _DigitsOnly(click.ParamType):  # type: ignore[type-arg]  # generic from click 8.4 on, not before

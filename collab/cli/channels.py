@@ -10,6 +10,7 @@ import typer
 
 from collab import Ref, config
 from collab.channel import Channel
+from collab.cli import remote
 from collab.cli.app import (
     AsOpt,
     ChannelArg,
@@ -60,6 +61,14 @@ def start(
         typer.Option("--dir", help="Directory for the new channel. Default: $COLLAB_DIR, else /tmp.", metavar="DIR"),
     ] = None,
     name: AsOpt = None,
+    on: Annotated[
+        str | None,
+        typer.Option(
+            "--on",
+            help="Create it on HOST, over ssh ([user@]host[:port]); --dir is then a directory there.",
+            metavar="HOST",
+        ),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Create a channel and print the join message for the other session.
@@ -78,6 +87,9 @@ def start(
     """
     with reporting(as_json):
         text = read_text_arg(None, "task") if task == "-" else task
+        if on is not None:
+            _start_on(on, text, context, request or [], directory, name, as_json)
+            return
         channel = Channel.create(
             text,
             author=config.identity(name),
@@ -90,12 +102,44 @@ def start(
         if as_json:
             emit_json({"id": channel.id, "path": str(channel.path), "join_message": message})
             return
-        word = _shown(channel.shell_word)
-        sys.stderr.write(f"Created channel {channel.id}: {_shown(channel.path)}\n")
-        sys.stderr.write(f"Watch it live in a spare terminal: collab watch {word}\n")
-        sys.stderr.write("\nPaste this into the other session:\n\n")
-        sys.stderr.flush()
-        print(for_terminal(message))
+        _print_started(channel.id, str(channel.path), channel.shell_word, message)
+
+
+def _print_started(channel_id: str, path: str, word: str, message: str) -> None:
+    sys.stderr.write(f"Created channel {channel_id}: {_shown(path)}\n")
+    sys.stderr.write(f"Watch it live in a spare terminal: collab watch {_shown(word)}\n")
+    sys.stderr.write("\nPaste this into the other session:\n\n")
+    sys.stderr.flush()
+    print(for_terminal(message))
+
+
+def _start_on(
+    host: str, task: str, context: str, requests: list[str], directory: Path | None, name: str | None, as_json: bool
+) -> None:
+    """``start --on HOST``: create the channel on the host (the task on stdin), print its join message
+    with the ``ssh://`` form for joiners elsewhere."""
+    from collab.remote.address import host_only
+    from collab.remote.channel import join_message
+
+    where = host_only(host)
+    words = ["-", *(["--context", context] if context else []), *(a for r in requests for a in ("--request", r))]
+    rc = remote.channel(where)
+    words += ["--dir", str(directory)] if directory else []
+    called = rc.call(rc.argv("start", *words, name=name), task.encode())
+    remote.echo(called.notices)
+    found = called.document
+    placed = where._replace(path=found["path"])
+    message = join_message(found["join_message"], found["path"], placed)
+    if as_json:
+        emit_json({"id": found["id"], "path": placed.url(), "join_message": message, "host_path": found["path"]})
+        return
+    _print_started(found["id"], placed.url(), _word(placed.url()), message)
+
+
+def _word(text: str) -> str:
+    import shlex
+
+    return shlex.quote(text)
 
 
 @command()
@@ -112,6 +156,16 @@ def join(channel: ChannelArg, name: AsOpt = None, directory: DirOpt = None, as_j
       collab join k3x9q2ab | pbcopy
     """
     with reporting(as_json):
+        if (where := remote.address(channel)) is not None:
+            found = remote.call(where, "join", where.path, name=name, seat=name is not None)
+            from collab.remote.channel import join_message
+
+            message = join_message(found["join_message"], found["path"], where)
+            if as_json:
+                emit_json(remote.relocated(found, where) | {"join_message": message})
+            else:
+                print(for_terminal(message))
+            return
         opened = Channel.open(channel, config.channel_dir(directory))
         document = opened.read()
         if document.closed:
@@ -132,12 +186,18 @@ def _append(
 ) -> None:
     with reporting(as_json):
         reply_to = _ref(re)
-        opened = Channel.open(channel, config.channel_dir(directory))  # type: ignore[arg-type]
-        seat = take_seat(opened, name)
-        posted = seat.post(kind, read_text_arg(text, kind), re=reply_to)
+        if (where := remote.address(channel)) is not None:
+            posted, notices = remote.channel(where).post(kind, read_text_arg(text, kind), re=re, name=name)
+            remote.echo(notices)
+            shown = where.url()
+        else:
+            opened = Channel.open(channel, config.channel_dir(directory))  # type: ignore[arg-type]
+            seat = take_seat(opened, name)
+            posted = seat.post(kind, read_text_arg(text, kind), re=reply_to)
+            shown = str(opened.path)
         entry = posted.entry
         if as_json:
-            emit_json(entry.to_json() | {"path": str(opened.path), "unseen": [e.to_json() for e in posted.unseen]})
+            emit_json(entry.to_json() | {"path": shown, "unseen": [e.to_json() for e in posted.unseen]})
             return
         for crossed in posted.unseen[:CROSSED_SHOWN]:
             line = for_terminal(crossed.describe(), one_line=True)
@@ -145,7 +205,7 @@ def _append(
         if len(posted.unseen) > CROSSED_SHOWN:
             more = len(posted.unseen) - CROSSED_SHOWN
             sys.stderr.write(f"collab: before yours: {more} more entries (not read yet; collab wait returns them)\n")
-        print(f"{entry.label} appended to {_shown(opened.path)}")
+        print(f"{entry.label} appended to {_shown(shown)}")
 
 
 #: How many crossed entries ``answer`` and ``ask`` name one by one on stderr (``--json`` lists all).
@@ -223,12 +283,26 @@ def close(
       collab close k3x9q2ab "Agreed: headers only, HMAC-SHA256."
     """
     with reporting(as_json):
-        opened = Channel.open(channel, config.channel_dir(directory))
-        seat = take_seat(opened, name)
         summary = read_text_arg(None, "summary") if text == "-" else text
-        closed_now = seat.close(summary, force=force)
-        if as_json:
-            emit_json({"id": opened.id, "path": str(opened.path), "closed": True, "already_closed": not closed_now})
+        if (where := remote.address(channel)) is not None:
+            found = _close_remote(where, summary, force, name)
+            closed_now, shown = not found["already_closed"], found["path"]
         else:
-            path = _shown(opened.path)
+            opened = Channel.open(channel, config.channel_dir(directory))
+            seat = take_seat(opened, name)
+            closed_now, shown = seat.close(summary, force=force), str(opened.path)
+            found = {"id": opened.id, "path": shown, "closed": True, "already_closed": not closed_now}
+        if as_json:
+            emit_json(found)
+        else:
+            path = _shown(shown)
             print(f"Closed {path}" if closed_now else f"{path} was already closed")
+
+
+def _close_remote(where: remote.Address, summary: str | None, force: bool, name: str | None) -> dict[str, object]:
+    """``close`` on the host, the summary on stdin; its document with the ``ssh://`` path."""
+    rc = remote.channel(where)
+    words = [where.path, *(["-"] if summary is not None else []), *(["--force"] if force else [])]
+    called = rc.call(rc.argv("close", *words, name=name), (summary or "").encode("utf-8"))
+    remote.echo(called.notices)
+    return remote.relocated(called.document, where)

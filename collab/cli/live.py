@@ -9,6 +9,7 @@ import typer
 
 from collab import config
 from collab.channel import Channel
+from collab.cli import remote
 from collab.cli.app import (
     AsOpt,
     ChannelArg,
@@ -65,6 +66,9 @@ def wait(
     name: AsOpt = None,
     directory: DirOpt = None,
     as_json: JsonOpt = False,
+    started: Annotated[
+        bool, typer.Option("--started", hidden=True, help="First print where the wait starts, as a JSON line.")
+    ] = False,
 ) -> None:
     """Block until others write to CHANNEL and their turn is over; print what they wrote.
 
@@ -84,22 +88,53 @@ def wait(
         checked_settle = config.seconds("--settle", settle)
         if after is not None and after < 0:
             raise UsageError("--after: give an entry count, 0 or more")
-        opened = Channel.open(channel, config.channel_dir(directory))
-        seat = take_seat(opened, name)
-        banner = _Banner(opened.id, limit, enabled=not as_json)
-        try:
-            waited = seat.wait(limit, settle=checked_settle, after=after, include_own=include_own)
-        except KeyboardInterrupt:
-            banner.clear()
-            raise fail("interrupted", Exit.INTERRUPTED, as_json) from None
-        finally:
-            banner.clear()
+        if (where := remote.address(channel)) is not None:
+            waited = _wait_remote(where, limit, checked_settle, after, include_own, name, as_json)
+        else:
+            opened = Channel.open(channel, config.channel_dir(directory))
+            seat = take_seat(opened, name)
+            if started:  # collab on another machine reads this line: a retry starts where this wait did
+                emit_json({"started": {"after": seat.seen if after is None else after}})
+            banner = _Banner(opened.id, limit, enabled=not as_json)
+            try:
+                waited = seat.wait(limit, settle=checked_settle, after=after, include_own=include_own)
+            except KeyboardInterrupt:
+                banner.clear()
+                raise fail("interrupted", Exit.INTERRUPTED, as_json) from None
+            finally:
+                banner.clear()
+            warn_each(heading_warnings(waited.entries), opened.path)
         for notice in waited.notices:
             warn(notice)
-        warn_each(heading_warnings(waited.entries), opened.path)
         _print_wait(waited, as_json)
         if waited.timed_out:
             raise fail_quietly(Exit.TIMED_OUT)
+
+
+def _wait_remote(
+    where: remote.Address,
+    limit: float | None,
+    settle: float | None,
+    after: int | None,
+    include_own: bool,
+    name: str | None,
+    as_json: bool,
+) -> Waited:
+    """``wait`` on the host, retried when the connection drops (:mod:`collab.remote.waiting`)."""
+    from collab.remote import waiting
+
+    banner = _Banner(where.url(), limit, enabled=not as_json)
+    try:
+        waited, notices = waiting.wait(
+            remote.channel(where), timeout=limit, settle=settle, after=after, include_own=include_own, name=name
+        )
+    except KeyboardInterrupt:
+        banner.clear()
+        raise fail("interrupted", Exit.INTERRUPTED, as_json) from None
+    finally:
+        banner.clear()
+    remote.echo(notices)
+    return waited
 
 
 def _print_wait(waited: Waited, as_json: bool) -> None:

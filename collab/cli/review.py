@@ -12,6 +12,7 @@ import typer
 
 from collab import config
 from collab.channel import Channel
+from collab.cli import remote
 from collab.cli.app import (
     AsOpt,
     ChannelArg,
@@ -97,6 +98,9 @@ def show(
             metavar="FILE",
         ),
     ] = None,
+    with_source: Annotated[
+        bool, typer.Option("--source", hidden=True, help="With --json: add the channel's text and integrity.")
+    ] = False,
 ) -> None:
     """Show a channel's whole transcript, for people, agents or a browser.
 
@@ -119,6 +123,12 @@ def show(
             raise UsageError("--html and --json cannot be combined: pick one")
         if output is not None and not as_html:
             raise UsageError("-o/--output writes the HTML page: add --html")
+        if (where := remote.address(channel)) is not None:
+            if output is not None:
+                raise UsageError("-o/--output with a remote channel: redirect stdout instead (> page.html)")
+            words = [*(["--since", since] if since else []), *(["--author", author] if author else [])]
+            remote.show(where, [*words, *(["--kind", kind.value] if kind else [])], as_json, as_html)
+            return
         opened = Channel.open(channel, config.channel_dir(directory))
         integrity, document = _read(opened)
         entries = select_entries(
@@ -141,6 +151,7 @@ def show(
                     "warnings": list(document.warnings),
                 }
                 | _closing(opened, document)
+                | (_source(opened, integrity) if with_source else {})
             )
             return
         status = compute(document, opened.id, opened.path, integrity, closing=opened.closing(document))
@@ -164,6 +175,12 @@ def show(
             from collab.render.render_text import transcript
 
             sys.stdout.writelines(transcript(document, status, entries))
+
+
+def _source(opened: Channel, integrity: str) -> dict[str, object]:
+    """``{"source", "integrity"}``: the channel's text and its check, for collab on another machine
+    to render it there (``show --source``, contract section 10)."""
+    return {"source": opened.source().decode("utf-8", "replace"), "integrity": integrity}
 
 
 def _closing(opened: Channel, document: Document) -> dict[str, object]:
@@ -205,6 +222,9 @@ def status(channel: ChannelArg, name: AsOpt = None, directory: DirOpt = None, as
       collab status k3x9q2ab --json | jq .open_questions
     """
     with reporting(as_json):
+        if (where := remote.address(channel)) is not None:
+            remote.status(where, name, as_json)
+            return
         opened = Channel.open(channel, config.channel_dir(directory))
         checked = opened.check()
         for sentence in checked.warnings(opened.path):

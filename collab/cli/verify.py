@@ -10,6 +10,7 @@ import typer
 
 from collab import config
 from collab.channel import Channel
+from collab.cli import remote
 from collab.cli.app import ChannelArg, DirOpt, JsonOpt, command, emit_json, fail, heading_warnings, reporting, warn_each
 from collab.errors import CollabError, IntegrityError
 from collab.text.sanitize import for_terminal
@@ -44,6 +45,9 @@ def verify(channel: ChannelArg, directory: DirOpt = None, as_json: JsonOpt = Fal
       collab verify k3x9q2ab --json
     """
     with reporting(as_json):
+        if (where := remote.address(channel)) is not None:
+            _verify_remote(where, as_json)
+            return
         opened = _located(channel, directory)
         report = opened.verify()
         _warn_about_text(opened)
@@ -58,6 +62,26 @@ def verify(channel: ChannelArg, directory: DirOpt = None, as_json: JsonOpt = Fal
                     print("\n".join("    " + line for line in for_terminal(problem.diff).split("\n")))
         if not report.ok:
             raise fail(_way_out(opened, report), EXIT_INTEGRITY, as_json)
+
+
+def _verify_remote(where: remote.Address, as_json: bool) -> None:
+    """``verify`` on the host: its report printed here, exit 4 when the history was edited."""
+    rc = remote.channel(where)
+    called = rc.read(remote.run(rc, rc.argv("verify", where.path, seat=False)), ok=(0, EXIT_INTEGRITY))
+    remote.echo(called.notices)
+    found = called.document
+    if as_json:
+        emit_json(found)
+    elif found["ok"]:
+        print(f"{_shown(where.url())}: intact: the header and every accepted entry are as first written")
+    else:
+        for problem in found["problems"]:
+            print(f"{_shown(problem['part'])}: {_shown(problem['change'])}")
+            if problem.get("diff"):
+                print("\n".join("    " + line for line in for_terminal(problem["diff"]).split("\n")))
+    if not found["ok"]:
+        way_out = f"the history of {where.url()} was edited: `collab repair` on {where.destination} restores it"
+        raise fail(way_out, EXIT_INTEGRITY, as_json)
 
 
 def _warn_about_text(opened: Channel) -> None:

@@ -68,6 +68,21 @@ class Place(NamedTuple):
         return f"{self.host}:{self.place}:{self.session}"
 
 
+#: The place of the participant on another machine this process serves (contract section 10), set
+#: once by ``collab --remote-client``: see :func:`serve`.
+_SERVED: list[Place] = []
+
+#: How a served place's process is recorded: this host cannot tell whether a process on another
+#: machine has ended (its ``/proc`` is not here), so it never takes it for ended.
+REMOTE_PROCESS = "remote:"
+
+
+def serve(place: Place) -> None:
+    """Seat the participant on another machine at ``place`` (its host, directory, session and process
+    there) instead of this session: :func:`here` returns it from now on in this process."""
+    _SERVED[:] = [place._replace(process=REMOTE_PROCESS + place.process)]
+
+
 def host_name() -> str:
     """This machine's name: the node name of uname(2), which is what ``socket.gethostname`` returns
     on Linux (without loading the socket module on every command)."""
@@ -75,7 +90,13 @@ def host_name() -> str:
 
 
 def here(cwd: Path | None = None, environ: Mapping[str, str] | None = None) -> Place:
-    """This session's place: host, real git top level (or ``cwd``), session and its process."""
+    """This session's place: host, real git top level (or ``cwd``), session and its process.
+
+    While serving a participant on another machine (:func:`serve`), its place, unless ``cwd`` or
+    ``environ`` is given.
+    """
+    if _SERVED and cwd is None and environ is None:
+        return _SERVED[0]
     env = os.environ if environ is None else environ
     folder = os.path.realpath(config.project_dir(cwd or Path.cwd()))
     process = sessions.current()
@@ -219,7 +240,7 @@ def claim(channel_path: Path, name: str | None = None, *, place: Place | None = 
     """
     place = place or here()
     key = place.key
-    explicit = name or os.environ.get("COLLAB_AS")
+    explicit = config.explicit_name(name)
     path = paths.sidecar(channel_path, "seats.json")
     registry = _read(path)
     if explicit:  # an explicit name is the person's choice: held once this seat writes as it
