@@ -38,6 +38,10 @@ if TYPE_CHECKING:
     from collab.text.format import Document, Entry
 
 
+#: The join message is wrapped to fit an 80-column pane.
+JOIN_WIDTH = 80
+
+
 def _now() -> datetime:
     return datetime.now(UTC)
 
@@ -268,8 +272,8 @@ class Channel(_Located, appending.Appending):
         document = document or self.read()
         word = templates.shell_word(self.path)
         task = bodies.title(document.header.task, limit=400) if document.header.task else ""
-        text = templates.render("join.md", path=word, title=task or document.header.title or self.id)
-        return templates.wrap(text, keep=(word,))
+        text = templates.render("join.md", path=word, id=self.id, title=task or document.header.title or self.id)
+        return templates.wrap(text, keep=(word,), width=JOIN_WIDTH).rstrip("\n")
 
     @guarded
     def seat(self, name: str | None = None) -> Seat:

@@ -170,7 +170,8 @@ def test_appending_to_a_file_that_is_not_a_channel_changes_nothing(tmp_path):
     assert path.read_text() == "# notes\n\nno answers line\n"
 
 
-def test_join_message_is_self_contained(channel):
+def test_join_message_and_protocol_are_self_contained(channel):
+    """The join message holds the three commands; the file's Protocol section the whole by-hand form."""
     import re
 
     message = re.sub(r" \\\n +", " ", channel.join_message())  # long commands go on after a backslash
@@ -178,8 +179,9 @@ def test_join_message_is_self_contained(channel):
     assert f"collab answer {path} --re request:N -" in message
     assert f"collab ask {path} -" in message
     assert f"collab wait {path}" in message
-    assert "### Answer N (YYYY-MM-DDTHH:MM:SSZ) from YOUR-NAME re Request M" in message
     assert "Align the auth handshake" in message
+    protocol = " ".join(channel.path.read_text().split("## Protocol", 1)[1].split("\n## Answers\n")[0].split())
+    assert "### Answer N (YYYY-MM-DDTHH:MM:SSZ) from YOUR-NAME re Request M" in protocol
 
 
 bodies = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), min_size=1, max_size=120)

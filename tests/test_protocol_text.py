@@ -1,4 +1,4 @@
-"""The texts agents follow: the join message, the file's Protocol section and /collab (issue 13)."""
+"""The texts agents follow: the join message, the file's Protocol section and /collab."""
 
 import re
 import shutil
@@ -17,13 +17,13 @@ def _texts(channel: Channel) -> dict[str, str]:
 
 
 def test_by_hand_rules_cover_questions_re_the_blank_line_and_the_lock(channel):
-    """The join message and the Protocol section both give the whole by-hand grammar."""
+    """The Protocol section gives the whole by-hand grammar, and the join message points to it."""
     texts = _texts(channel)
-    for name in ("join", "protocol"):
-        text = " ".join(texts[name].split())
-        for needed in ("### Question N", "re Question M", "## Questions", "blank line", "flock", "highest"):
-            assert needed in text, (name, needed)
-        assert "last number" not in text
+    text = " ".join(texts["protocol"].split())
+    for needed in ("### Question N", "re Question M", "re Answer M", "## Questions", "blank line", "flock", "highest"):
+        assert needed in text, needed
+    assert "last number" not in text
+    assert "`## Protocol` section has every rule, and how to append by hand" in " ".join(texts["join"].split())
 
 
 def test_every_text_says_highest_and_gives_paths_not_ids(channel):
@@ -31,8 +31,8 @@ def test_every_text_says_highest_and_gives_paths_not_ids(channel):
     texts = _texts(channel)
     assert "collab watch PATH" in texts["command"] and "collab watch ID" not in texts["command"]
     assert "--context" in texts["command"]
-    assert "`--as NAME` to every command" in " ".join(texts["join"].split())
-    assert "run_in_background" in texts["join"] and "run_in_background" in texts["command"]
+    assert "`--as NAME` to every command" in " ".join(texts["protocol"].split())
+    assert "run_in_background" in texts["protocol"] and "run_in_background" in texts["command"]
     assert "collab close PATH -" in texts["command"]
 
 
@@ -47,24 +47,36 @@ def placed(request, tmp_path, channel):
 
 
 @pytest.mark.skipif(shutil.which("flock") is None, reason="util-linux flock is not installed")
-def test_the_by_hand_append_in_the_join_message_runs_as_written(placed):
-    """The join message's flock line, run by a shell with its placeholders filled in, appends one entry."""
+def test_the_by_hand_append_in_the_protocol_runs_as_written(placed):
+    """The Protocol section's flock command and answer heading, run by a shell with the placeholders
+    filled in, append one entry: a session without collab needs nothing but the file."""
     channel = placed
-    message = channel.join_message()
-    block = re.search(r"\n    (flock .*?)\n\n(    ### Answer N.*?\n    COLLAB_BODY)\n", message, re.DOTALL)
-    assert block is not None
-    lines = [block.group(1), ""] + [line[4:] for line in block.group(2).splitlines()]
-    script = (
-        "\n".join(lines).replace(
-            "N (YYYY-MM-DDTHH:MM:SSZ) from YOUR-NAME re Request M", "1 (2026-06-22T14:02:11Z) from site-b re Request 1"
-        )
-        + "\n"
+    protocol = " ".join(_texts(channel)["protocol"].split())
+    command = re.search(r"`(flock .*? <<'COLLAB_BODY')`", protocol)
+    heading = re.search(r"`(### Answer N \(YYYY-MM-DDTHH:MM:SSZ\) from YOUR-NAME re Request M)`", protocol)
+    assert command is not None and heading is not None
+    filled = heading.group(1).replace(
+        "N (YYYY-MM-DDTHH:MM:SSZ) from YOUR-NAME re Request M", "1 (2026-06-22T14:02:11Z) from site-b re Request 1"
     )
-    subprocess.run(["bash", "-c", script], check=True, timeout=20)
+    subprocess.run(
+        ["bash", "-c", f"{command.group(1)}\n\n{filled}\nyour answer\nCOLLAB_BODY\n"], check=True, timeout=20
+    )
     entries = channel.read().entries
     assert [(e.label, e.author, e.re and e.re.label(), e.body) for e in entries] == [
         ("Answer 1", "site-b", "Request 1", "your answer")
     ]
+
+
+def test_the_join_message_fits_an_80_column_screen():
+    """At most 25 lines, none past 80 columns, for a channel where channels go by default (/tmp)."""
+    channel = Channel.create("Align the auth handshake", author="site-a", requests=["Which?"], directory="/tmp")
+    try:
+        message = channel.join_message()
+    finally:
+        channel.remove(force=True)
+    assert len(message.splitlines()) <= 25 and max(map(len, message.splitlines())) <= 80
+    for command in ("## Protocol", "collab answer", "collab ask", "collab wait", f"collab join {channel.id}"):
+        assert command in message, command
 
 
 def test_the_title_is_shortened_at_a_word_boundary():
@@ -78,17 +90,17 @@ def test_the_title_is_shortened_at_a_word_boundary():
 
 
 def test_the_join_message_is_wrapped_after_its_paths_are_filled_in(placed):
-    """Issue 14: no line runs past 100 columns but for an unbreakable path, and every command, joined
-    across its backslash continuations, still names the channel as one shell word."""
+    """No line runs past 80 columns but for an unbreakable path, and every command, joined across
+    its backslash continuations, still names the channel as one shell word."""
     import shlex
 
     message = placed.join_message()
     word = shlex.quote(str(placed.path))
     for line in message.splitlines():
-        assert len(line) <= 100 or word in line, line
+        assert len(line) <= 80 or word in line, line
     logical = message.replace("\\\n", " ")
     commands = [line.strip() for line in logical.splitlines() if line.startswith("    collab ")]
-    assert len(commands) >= 5
+    assert len(commands) >= 3
     for command in commands:
         assert shlex.split(command.split("<<")[0])[2] == str(placed.path), command
     assert "`--re question:N`" in message  # code spans are never split
