@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from collab.channel import Channel
-from collab.errors import IntegrityError
+from collab.errors import CollabError, IntegrityError
 from collab.ledger import checks, journal, reading, wal, writer
 from collab.ledger.journal import Ledger
 from collab.store import files
@@ -238,3 +238,22 @@ def test_entries_after_reads_through_a_long_journal_line(channel: Channel, tmp_p
     channel.answer("last", author="site-b")
     got = reading.entries_after(channel.path, 2)
     assert [e.number for e in got] == list(range(3, 3002)) and got[-1].body == "last"
+
+
+def test_the_whole_file_is_read_only_when_compose_asks_for_it(channel: Channel) -> None:
+    """A reply to a request reads the header from ``Before.data``, read on first use under the lock;
+    once the lock is let go the view cannot be read (its descriptor is closed)."""
+    big(channel, 50)
+    kept: list[writer.Before] = []
+
+    def compose(before: writer.Before) -> bytes:
+        kept.append(before)
+        assert before.data.endswith(before.tail) and len(before.data) == before.size
+        return (before.separator + "### Answer 51 from hand\nby compose\n").encode()
+
+    writer.append(channel.path, compose)
+    with pytest.raises(CollabError, match="holds the lock"):
+        kept[0]._data = None  # as if never read
+        _ = kept[0].data
+    entry = channel.answer("re the first request", author="site-b", re=Ref("request", 1))
+    assert entry.re == Ref("request", 1) and channel.verify().ok

@@ -81,11 +81,16 @@ class Before:
         self._fd = fd
         self._data: bytes | None = tail if base == 0 else None
 
+    def release(self) -> None:
+        """The lock is let go: ``data`` can no longer be read (the descriptor is closed)."""
+        self._fd = None
+
     @property
     def data(self) -> bytes:
         """The channel's readable bytes, ``size`` of them (the file read again, under the same lock)."""
         if self._data is None:
-            assert self._fd is not None
+            if self._fd is None:
+                raise CollabError("a writer's view of the channel is read only while it holds the lock")
             whole = files.read_fd(self._fd, Path("channel"), 0, self.size)[: self.size]
             if len(whole) != self.size or not whole.endswith(self.tail):
                 raise CollabError(
@@ -132,7 +137,10 @@ def append(path: Path, compose: Callable[[Before], bytes | None]) -> Written | N
             hold, unfinished = hold_for(path, before, os.fstat(fd).st_mtime, ledger=ledger)
             left = deadline - time.monotonic()
             if hold <= 0 or (left <= 0 and not unfinished):
-                return _append(path, fd, ledger, before, compose)
+                try:
+                    return _append(path, fd, ledger, before, compose)
+                finally:
+                    before.release()
             if left <= 0:
                 raise HandEntryBusy(
                     f"nothing was written: the hand entry at the end of {path} is still being written "
