@@ -20,14 +20,13 @@ from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
 from collab import config
 from collab.errors import UsageError, guarded, storage_error
+from collab.housekeeping import directory as directory_ops
 from collab.ledger import entries as appending
 from collab.text import naming
 from collab.text.limits import MAX_ENTRY_BYTES
 
 if TYPE_CHECKING:
-    from collab.housekeeping.catalog import Listing
     from collab.housekeeping.cleanup import Removal
-    from collab.housekeeping.prune import Pruned
     from collab.ledger.checks import Report
     from collab.ledger.reading import Checked
     from collab.ledger.repair import Repair
@@ -50,7 +49,7 @@ class _Located(NamedTuple):
     path: Path
 
 
-class Channel(_Located, appending.Appending):
+class Channel(_Located, appending.Appending, directory_ops.InDirectory):
     """The channel file at ``path`` (``collab-<id>.md``; a :class:`str` or any path-like is taken too).
 
     Raises:
@@ -148,36 +147,6 @@ class Channel(_Located, appending.Appending):
         path = config.resolve(os.fspath(ref), config.channel_dir(directory))
         return cls.open(ref, directory) if os.path.lexists(path) else cls(path)
 
-    @classmethod
-    @guarded
-    def catalog(cls, directory: str | os.PathLike[str] | None = None, state: str | None = None) -> list[Listing]:
-        """The channels in the channel directory, newest first (see :func:`collab.housekeeping.catalog.list_channels`).
-
-        Raises:
-            UsageError: ``state`` is not ``open``, ``closed`` or None.
-            ChannelNotFound: the directory does not exist.
-        """
-        from collab.housekeeping.catalog import list_channels
-
-        if state not in (None, "open", "closed"):
-            raise UsageError(f"state must be 'open', 'closed' or None, not {state!r}")
-        return list_channels(config.channel_dir(directory), state)  # type: ignore[arg-type]
-
-    @classmethod
-    @guarded
-    def prune(
-        cls, directory: str | os.PathLike[str] | None = None, *, older_than: int, dry_run: bool = False
-    ) -> Pruned:
-        """Delete the user's closed channels, and open ones idle over ``older_than`` seconds
-        (see :func:`collab.housekeeping.prune.prune`).
-
-        Raises:
-            ChannelNotFound: the directory does not exist.
-        """
-        from collab.housekeeping.prune import prune
-
-        return prune(config.channel_dir(directory), older_than, dry_run=dry_run)
-
     @guarded
     def remove(self, *, force: bool = False) -> Removal:
         """Delete the channel and every file collab keeps for it; an open one only with ``force``.
@@ -237,17 +206,9 @@ class Channel(_Located, appending.Appending):
         Raises:
             ChannelNotFound, ChannelRefused: neither the channel nor its ledger is there, or unsafe.
         """
-        from collab.ledger import checks, journal, reading
+        from collab.ledger import audit
 
-        if not os.path.lexists(self.path) and journal.load(self.path) is not None:
-            return checks.Report(False, (checks.DELETED,))
-        found = reading.verdict(self.path)
-        if found.trouble is not None:
-            return checks.Report(False, (checks.Problem("ledger", found.trouble.what, found.trouble.detail),))
-        problems = found.report.problems if found.report is not None else ()
-        if found.damage is not None:
-            problems += (checks.Problem("the end of the file", "unreadable", found.damage.warning()),)
-        return checks.Report(not problems, problems)
+        return audit.verify(self.path)
 
     @guarded
     def repair(self) -> Repair:
@@ -345,13 +306,7 @@ class Channel(_Located, appending.Appending):
 
     @staticmethod
     def heading_warnings(found: Iterable[Entry]) -> list[str]:
-        """A warning for each part of an entry heading that collab could not read (contract section 2):
-        a time, an author or a ``re`` that is there but cannot be read."""
-        from collab.text.grammar import heading_text, unread_details
+        """A warning for each heading part collab could not read (:func:`collab.text.grammar.heading_warnings`)."""
+        from collab.text.grammar import heading_warnings
 
-        warned = []
-        for entry in found:
-            text = heading_text(entry.heading)
-            shown = text if len(text) <= 80 else text[:79] + "…"
-            warned += [f"{entry.label}, heading '{shown}': {detail}" for detail in unread_details(text)]
-        return warned
+        return heading_warnings(found)

@@ -11,8 +11,12 @@ cannot be read from it is reported as a warning, never raised.
 
 import functools
 import re
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
+
+if TYPE_CHECKING:
+    from collab.text.format import Entry
 
 KINDS = ("answer", "question")
 #: Highest entry or reference number collab reads; a heading with a larger one reads as having none.
@@ -261,3 +265,14 @@ def parse_re(value: str) -> Ref:
     if not m or not 1 <= int(m.group(2)) <= MAX_NUMBER:
         raise ValueError(f"cannot read {value!r}: use request:N, question:N or answer:N with N from 1")
     return Ref(m.group(1).lower(), int(m.group(2)))
+
+
+def heading_warnings(entries: Iterable["Entry"]) -> list[str]:
+    """A warning for each part of an entry heading that collab could not read (contract section 2):
+    a time, an author or a ``re`` that is there but cannot be read (:func:`unread_details`)."""
+    warned = []
+    for entry in entries:
+        text = heading_text(entry.heading)
+        shown = text if len(text) <= 80 else text[:79] + "…"
+        warned += [f"{entry.label}, heading '{shown}': {detail}" for detail in unread_details(text)]
+    return warned
