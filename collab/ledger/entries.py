@@ -113,9 +113,10 @@ def post(
     entry = read_back._replace(index=index, start=end - len(text.encode("utf-8")), end=end)
     if seen is None or seen >= index - 1:
         return exchange.Posted(entry)
-    # The ledger accepted the file under the lock just now: its index reads only the last entry on.
-    entries = reading.check(path, accept=False).document.entries
-    crossed = exchange.unseen(entries, seen, index, own or exchange.by_name(author))
+    # The ledger accepted the file under the lock just now: read only what follows the cursor.
+    after = max(0, seen)
+    entries = reading.entries_after(path, after)  # entries[i].index == after + 1 + i
+    crossed = exchange.unseen(entries, 0, index - after, own or exchange.by_name(author))
     return exchange.Posted(entry, tuple(crossed))
 
 
