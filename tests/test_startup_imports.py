@@ -12,7 +12,8 @@ import pytest
 
 from tests.conftest import collab_bin
 
-HEAVY = ("markdown_it", "mistune", "rich", "pygments", "watchfiles", "regex")
+#: ``_hashlib`` is OpenSSL, which small digests do without (:mod:`collab.text.digest`).
+HEAVY = ("markdown_it", "mistune", "rich", "pygments", "watchfiles", "regex", "_hashlib")
 
 
 def _heavy_imports(argv: list[str], env: dict[str, str]) -> tuple[int, list[str]]:
@@ -59,3 +60,16 @@ def test_a_wait_that_returns_at_once_loads_no_heavy_module(channel, subprocess_e
 
 def test_help_loads_no_heavy_module(subprocess_env) -> None:
     assert _heavy_imports(["--help"], subprocess_env) == (0, [])
+
+
+@pytest.mark.parametrize("size", [0, 1, 1000, (1 << 20) - 1, 1 << 20, (1 << 20) + 7])
+def test_the_small_input_digest_is_sha256(size: int) -> None:
+    import hashlib
+
+    from collab.text import digest
+
+    data = bytes(range(256)) * (size // 256) + bytes(size % 256)
+    assert digest.sha256(data).hexdigest() == hashlib.sha256(data).hexdigest()
+    grown = digest.sha256(data[: size // 2], size=size)
+    grown.update(data[size // 2 :])
+    assert grown.copy().digest() == hashlib.sha256(data).digest()

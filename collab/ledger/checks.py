@@ -13,14 +13,13 @@ reader's terms (O(N) then).
 from __future__ import annotations
 
 import difflib
-import hashlib
 import os
 from typing import Any, NamedTuple
 
 from collab.errors import ChannelFormatError, CollabError
 from collab.ledger.journal import Ledger, sha
 from collab.store import files
-from collab.text import format
+from collab.text import digest, format
 from collab.text.format import Document, Entry
 
 
@@ -59,7 +58,7 @@ def verify(ledger: Ledger, data: bytes) -> Report:
     view = memoryview(data)
     intact = len(data) >= ledger.accepted_end and sha(view[: ledger.header_end]) == ledger.header_sha
     if intact:
-        prefix = hashlib.sha256(view[: ledger.accepted_end])
+        prefix = digest.sha256(view[: ledger.accepted_end])
         intact = prefix.hexdigest() == ledger.prefix_sha
         ledger.hasher = prefix if intact else None
     copy = _copy_beyond(ledger) if intact else b""
@@ -101,7 +100,7 @@ PIECE = 1 << 18
 
 def _digest(fd: int, stop: int) -> Any:
     """The SHA-256 state of the first ``stop`` bytes of the open file; None if it is shorter."""
-    state = hashlib.sha256()
+    state = digest.sha256(size=stop)
     buffer = bytearray(min(PIECE, stop))
     view = memoryview(buffer)
     offset = 0

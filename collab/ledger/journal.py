@@ -27,7 +27,6 @@ caller needs; :func:`index` reads the whole journal (O(entries): for a full inde
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from collections.abc import Callable
@@ -36,7 +35,7 @@ from typing import Any, NamedTuple
 
 from collab.errors import ChannelNotFound, ChannelRefused, CollabError
 from collab.store import files, paths
-from collab.text import naming
+from collab.text import digest, naming
 from collab.text.format import Closed, Counters, Entry
 from collab.text.grammar import Ref
 
@@ -45,7 +44,7 @@ VERSION = 2
 
 def sha(data: bytes | memoryview) -> str:
     """SHA-256 of ``data`` in hex."""
-    return hashlib.sha256(data).hexdigest()
+    return digest.sha256(data).hexdigest()
 
 
 def ledger_path(channel_path: Path) -> Path:
@@ -376,7 +375,7 @@ def append(ledger: Ledger, *records: dict[str, Any], encoded: bytes | None = Non
 def prefix_hash(ledger: Ledger, data: bytes) -> Any:
     """A copy of the hashlib state of ``data[:accepted_end]`` (reused when it was computed already)."""
     if ledger.hasher is None:
-        ledger.hasher = hashlib.sha256(memoryview(data)[: ledger.accepted_end])
+        ledger.hasher = digest.sha256(memoryview(data)[: ledger.accepted_end])
     return ledger.hasher.copy()
 
 

@@ -17,7 +17,6 @@ change for the follower's settle time). Incomplete entries are held back, never 
 
 from __future__ import annotations
 
-import hashlib
 import os
 import time
 from pathlib import Path
@@ -26,7 +25,7 @@ from typing import NamedTuple
 from collab.errors import ChannelFormatError, ChannelNotFound, CollabError
 from collab.ledger import journal, reading
 from collab.store import files
-from collab.text import format
+from collab.text import digest, format
 from collab.text.format import Counters, Document, Entry
 
 #: Bytes kept from just before the checkpoint, to notice a rewrite that also grew the file.
@@ -57,7 +56,7 @@ class Update(NamedTuple):
 
 def _fingerprint(entry: Entry) -> tuple[str, bytes]:
     """The entry's label and a digest of its heading and body: what a reader was shown."""
-    return entry.label, hashlib.sha256(f"{entry.heading}\n{entry.body}".encode()).digest()
+    return entry.label, digest.sha256(f"{entry.heading}\n{entry.body}".encode()).digest()
 
 
 class _Seen:

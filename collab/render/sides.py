@@ -15,9 +15,10 @@ counts participants.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable
 from typing import Literal, NamedTuple
+
+from collab.text import digest
 
 Side = Literal["start", "end"]
 
@@ -44,7 +45,7 @@ class Voice(NamedTuple):
 
 def derived_hue(name: str) -> int:
     """A hue for ``name`` that does not depend on the page: the first bytes of its SHA-256, modulo 360."""
-    return int.from_bytes(hashlib.sha256(name.encode("utf-8", "surrogatepass")).digest()[:4], "big") % 360
+    return int.from_bytes(digest.sha256(name.encode("utf-8", "surrogatepass")).digest()[:4], "big") % 360
 
 
 def cast(creator: str | None, authors: Iterable[str | None]) -> dict[str, Voice]:

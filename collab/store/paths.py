@@ -17,13 +17,13 @@ names with a timestamp and random part, created with ``O_EXCL``: see :func:`kept
 
 from __future__ import annotations
 
-import hashlib
 import os
 import stat
 from datetime import UTC, datetime
 from pathlib import Path
 
 from collab.errors import ChannelRefused
+from collab.text import digest
 
 #: What collab keeps per channel in the state directory, by the suffix of its file name.
 SIDECARS = ("ledger", "accepted", "cursors.json", "seats.json", "lock")
@@ -63,7 +63,7 @@ def state_dir(*, create: bool = True) -> Path:
 
 def _dir_key(channel_path: Path) -> str:
     parent = os.path.realpath(channel_path.parent)
-    return hashlib.sha256(parent.encode("utf-8", "surrogateescape")).hexdigest()[:12]
+    return digest.sha256(parent.encode("utf-8", "surrogateescape")).hexdigest()[:12]
 
 
 def sidecar(channel_path: Path, what: str, *, create: bool = True) -> Path:
