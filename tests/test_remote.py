@@ -333,3 +333,102 @@ def test_wait_over_ssh_is_turn_aware_and_moves_the_cursor_on_the_host(env: dict[
     assert [e["body"].strip() for e in json.loads(got.stdout)["entries"]] == ["first"]
     again = collab(env, "wait", url, "--as", "site-a", "--settle", "0", "--timeout", "1", "--json")
     assert again.returncode == 3 and json.loads(again.stdout)["entries"] == []
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+def _argv(pid: int) -> list[str]:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").split("\0")
+    except OSError:
+        return []
+
+
+def _host_waits(there: str) -> set[int]:
+    """The host side's `collab wait` processes on the channel at ``there`` (run for another machine)."""
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            argv = _argv(int(entry.name))
+            if "--remote-client" in argv and "wait" in argv and there in argv and "--started" in argv:
+                found.add(int(entry.name))
+    return found
+
+
+def _until(check: object, limit: float = 30.0) -> None:
+    import time
+
+    deadline = time.monotonic() + limit
+    while not check():  # type: ignore[operator]
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+def _waiting(env: dict[str, str], there: str, name: str) -> bool:
+    """Whether ``name`` waits in the channel at ``there``, as its host's ``status`` says."""
+    found = json.loads(collab(env, "status", there, "--json").stdout)
+    return any(p["name"] == name and p["waiting"] for p in found["participants"])
+
+
+def test_a_wait_whose_ssh_is_killed_is_retried_and_neither_loses_nor_repeats(
+    env: dict[str, str], server: Server
+) -> None:
+    """kill -9 of the local ssh in the middle of a wait: the host's wait ends with its session (no
+    presence left behind), the wait is retried from where it started, and the entry written meanwhile
+    is delivered exactly once; the entry read before is not delivered again."""
+    url, there = started(env, server)
+    host_side = server.env | {"COLLAB_SESSION": "host-b"}
+    assert collab(env, "answer", url, "--as", "site-a", "mine").returncode == 0  # a participant: status lists it
+    assert collab(host_side, "answer", there, "--as", "site-b", "zero").returncode == 0
+    first = collab(env, "wait", url, "--as", "site-a", "--settle", "0", "--timeout", "30", "--json")
+    assert [e["body"].strip() for e in json.loads(first.stdout)["entries"]] == ["zero"], (first.stdout, first.stderr)
+    waiting = subprocess.Popen(
+        [collab_bin(), "wait", url, "--as", "site-a", "--settle", "0", "--timeout", "120", "--json"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        _until(lambda: _waiting(host_side, there, "site-a"))  # blocking there, past its first line
+        old = _host_waits(there)
+        ssh_pids = [p for p in _children(waiting.pid) if os.path.basename(_argv(p)[0]) == "ssh"]
+        assert len(ssh_pids) == 1
+        os.kill(ssh_pids[0], 9)
+        _until(lambda: not (old & _host_waits(there)))  # the host's wait ended with its ssh session
+        assert old
+        assert collab(host_side, "answer", there, "--as", "site-b", "during the drop").returncode == 0
+        out, err = waiting.communicate(timeout=60)
+    finally:
+        if waiting.poll() is None:
+            waiting.kill()
+            waiting.communicate()
+    assert waiting.returncode == 0, err
+    assert [e["body"].strip() for e in json.loads(out)["entries"]] == ["during the drop"]
+    again = collab(env, "wait", url, "--as", "site-a", "--settle", "0", "--timeout", "1", "--json")
+    assert again.returncode == 3 and json.loads(again.stdout)["entries"] == []
+
+
+def test_two_sessions_in_same_named_directories_each_hear_the_other(
+    env: dict[str, str], server: Server, tmp_path: Path
+) -> None:
+    """A session here and one on the host, both without --as, in directories both named 'app': two
+    seats (app and app-2), and each one's wait returns the other's entry."""
+    url, there = started(env, server)
+    here_dir, host_dir = tmp_path / "here" / "app", server.root / "elsewhere" / "app"
+    here_dir.mkdir(parents=True)
+    host_dir.mkdir(parents=True, exist_ok=True)
+    local = {k: v for k, v in env.items() if k != "COLLAB_SESSION"} | {"COLLAB_SESSION": "local-session"}
+    host_side = server.env | {"COLLAB_SESSION": "host-session"}
+    mine = collab(local, "answer", url, "from here", "--json", cwd=here_dir)
+    assert mine.returncode == 0, mine.stderr
+    theirs = collab(host_side, "answer", there, "from the host", "--json", cwd=host_dir)
+    assert theirs.returncode == 0, theirs.stderr
+    authors = {json.loads(mine.stdout)["author"], json.loads(theirs.stdout)["author"]}
+    assert authors == {"app", "app-2"}
+    heard_here = collab(local, "wait", url, "--settle", "0", "--timeout", "30", "--json", cwd=here_dir)
+    heard_there = collab(host_side, "wait", there, "--settle", "0", "--timeout", "30", "--json", cwd=host_dir)
+    assert [e["body"].strip() for e in json.loads(heard_here.stdout)["entries"]] == ["from the host"]
+    assert [e["body"].strip() for e in json.loads(heard_there.stdout)["entries"]] == ["from here"]

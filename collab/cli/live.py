@@ -94,6 +94,9 @@ def wait(
             opened = Channel.open(channel, config.channel_dir(directory))
             seat = take_seat(opened, name)
             if started:  # collab on another machine reads this line: a retry starts where this wait did
+                from collab.remote.serve import end_with_session
+
+                end_with_session()
                 emit_json({"started": {"after": seat.seen if after is None else after}})
             banner = _Banner(opened.id, limit, enabled=not as_json)
             try:

@@ -76,3 +76,23 @@ def _document(raw: str) -> dict[str, Any]:
     except (ValueError, RecursionError):
         raise UsageError(f"{OPTION}: not a client document collab can read") from None
     return document
+
+
+def end_with_session() -> None:
+    """End this process (SIGHUP) when its standard input closes: the client of ``wait --started``
+    holds it open, and ``sshd`` closes it when the SSH session ends, also when the client was
+    killed. ``sshd`` hangs up only a session with a terminal, so a wait run for another machine
+    would otherwise hold its presence (and a process) until something landed."""
+    import os
+    import signal
+    import threading
+
+    def watch() -> None:
+        try:  # the descriptor itself: a buffered reader held by this thread would stall the exit
+            while os.read(0, 65536):
+                pass
+        except OSError:
+            pass
+        os.kill(os.getpid(), signal.SIGHUP)  # collab leaves SIGHUP at its default: the process ends
+
+    threading.Thread(target=watch, name="collab-session", daemon=True).start()

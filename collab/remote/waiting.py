@@ -6,13 +6,15 @@ gone) the wait is run again with ``--after K``, with backoff, within what is lef
 ``--timeout``. The cursor lives on the host and moves only when a wait returns there, so a retry
 from K loses nothing; and entries a dropped wait had delivered but that never arrived here are
 delivered again by the retry, not lost. The host's process ends with its SSH session (``sshd``
-hangs it up), so a wait killed here leaves no presence behind there.
+closes the standard input this side holds open, and the host's wait ends when it sees that:
+:func:`collab.remote.serve.end_with_session`), so a wait killed here leaves no presence behind there.
 """
 
 from __future__ import annotations
 
 import json
 import subprocess
+import threading
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -49,22 +51,39 @@ def _started(line: bytes) -> int | None:
         return None
 
 
+def _whole(out: bytes) -> bool:
+    """Whether the host's whole answer arrived: its last line is the wait's document."""
+    try:
+        return "entries" in json.loads(out.splitlines()[-1])
+    except (ValueError, IndexError, TypeError):
+        return False
+
+
 def attempt(remote: RemoteChannel, argv: list[str]) -> tuple[int | None, ssh.Ran]:
     """One ``ssh`` session of the host's ``wait``: where it started (None if it never said) and what it gave."""
     words = ssh.command(remote.address, argv)
     try:
-        process = subprocess.Popen(words, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        process = subprocess.Popen(words, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     except FileNotFoundError:
         where = remote.address.destination
         raise ssh.HostUnreachable(f"cannot reach {where}: {words[0]!r} is not installed here") from None
-    assert process.stdout is not None
+    assert process.stdin is not None and process.stdout is not None and process.stderr is not None
+    said: list[bytes] = []
+    reader = threading.Thread(target=lambda: said.append(process.stderr.read()), daemon=True)  # type: ignore[union-attr]
+    reader.start()
     try:
+        # stdin stays open while the wait runs: the host's wait ends when it sees it close
         first = process.stdout.readline()
-        rest, errors = process.communicate()
+        rest = process.stdout.read()
+        process.wait()
+        reader.join()
     except BaseException:
         process.kill()
         process.wait()
         raise
+    finally:
+        process.stdin.close()
+    errors = said[0] if said else b""
     return _started(first), ssh.Ran(process.returncode, first + rest, errors)
 
 
@@ -97,7 +116,7 @@ def wait(
         started, ran = attempt(remote, argv)
         if started is not None:
             after, connected = started, True  # a retry starts where this wait started: nothing lost
-        dropped = ran.code < 0 or (ran.code == ssh.SSH_FAILED and connected)
+        dropped = (ran.code < 0 or (ran.code == ssh.SSH_FAILED and connected)) and not _whole(ran.stdout)
         if not dropped:
             ssh.check(remote.address, ran)
             return waited(remote.read(ran, ok=(0, 3)))
