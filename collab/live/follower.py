@@ -89,7 +89,10 @@ class _Seen:
     def move(self, data: bytes, data_base: int, checkpoint: int, counters: Counters) -> None:
         """Take ``data`` (the file's readable bytes from ``data_base``) as read, resuming at ``checkpoint``."""
         self.checkpoint, self.counters = checkpoint, counters
-        self.base = max(data_base, checkpoint - _ANCHOR_BYTES)
+        base = max(data_base, checkpoint - _ANCHOR_BYTES)
+        while base > data_base and data[base - data_base] & 0xC0 == 0x80:
+            base -= 1  # never inside a UTF-8 sequence: what is read from here on must decode
+        self.base = base
         self.tail = data[self.base - data_base :]
         self.size = data_base + len(data)
 
