@@ -5,7 +5,7 @@
 Writes ``claude-commands/collab.md`` and the Claude Code plugin's manifest and skills under
 ``plugin/`` (:func:`collab.integrations.agents.checked_in`) below ``ROOT`` (default: this
 repository), naming each file that changed. Run it after editing ``templates/``:
-``tests/test_plugin.py`` checks the copies are current.
+``tests/integrations/test_plugin.py`` checks the copies are current.
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ from collab.text.format import parse
 from collab.text.grammar import Ref
 from collab.text.limits import MAX_ENTRY_BYTES
 from tests.conftest import NOW
-from tests.test_format import ORIGINAL
+from tests.text.test_format import ORIGINAL
 
 LATER = datetime(2026, 6, 22, 14, 2, 11, tzinfo=UTC)
 

@@ -9,7 +9,7 @@ would swallow the heading after it; otherwise it is written inside a fence whose
 
 CommonMark is read by :mod:`collab.text.structure` (markdown-it-py where it matters); mistune by its
 block parser, with a small state class that records where each top-level token starts (mistune
-gives no source positions; ``pyproject.toml`` pins its range and ``tests/test_blocks.py`` checks it).
+gives no source positions; ``pyproject.toml`` pins its range and ``tests/text/test_blocks.py`` checks it).
 """
 
 from __future__ import annotations

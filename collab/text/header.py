@@ -58,7 +58,7 @@ def _plain_requests(section: str) -> tuple[Request, ...] | None:
 
     Plain: every line is blank or :data:`_PLAIN_LINE`, no two blank lines follow each other, and no
     request ends in one; a request after the ninth is one line. For such a list, mistune reads each
-    item as paragraph text that is the request itself (``tests/test_header.py`` checks the two agree),
+    item as paragraph text that is the request itself (``tests/text/test_header.py`` checks the two agree),
     so reading a channel needs no markdown parser. Anything else (a header edited by hand, a request
     holding a list or a fence) is left to mistune.
     """

@@ -8,7 +8,7 @@ import pytest
 
 from collab.channel import Channel
 from collab.live.follower import Follower
-from tests.test_hand_writers import by_hand
+from tests.ledger.test_hand_writers import by_hand
 
 
 @pytest.mark.parametrize("pad", [0, 1])

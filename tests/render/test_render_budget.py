@@ -21,7 +21,7 @@ from collab.render.render_text import source_text
 from collab.render.status import Status, compute
 from collab.text.format import Document
 from tests.conftest import collab_bin
-from tests.test_surface import _on_pty
+from tests.cli.test_surface import _on_pty
 
 PAGE_SIZE, TERMINAL_SIZE = 4_000_000, 990_000  # just under what each view renders as markdown
 OneAnswer = tuple[Document, Channel]
@@ -157,7 +157,7 @@ def test_ordinary_bodies_render_as_markdown_as_before(one_answer: OneAnswer, mon
 
 def test_text_of_ordinary_markup_density_is_not_too_dense() -> None:
     """3 MB of prose with markup (this project's README) or of code passes the structural check."""
-    for sample in (Path(__file__).parents[1] / "README.md", Path(render_term.__file__)):
+    for sample in (Path(__file__).parents[2] / "README.md", Path(render_term.__file__)):
         assert not too_dense(_cut(sample.read_text(encoding="utf-8"))(3_000_000)), sample.name
 
 

@@ -18,7 +18,7 @@ from collab.ledger.journal import Ledger
 from collab.store import files
 from collab.text import format
 from collab.text.grammar import Ref
-from tests.test_integrity import by_hand, edit
+from tests.ledger.test_integrity import by_hand, edit
 
 #: Bytes a cheap step may touch: about the last entry and the new one, far below the channel's size.
 SMALL = 16384

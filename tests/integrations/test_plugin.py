@@ -4,7 +4,7 @@ the checked-in copies are what the generator writes (contract section 8).
 CI has no ``claude`` (nor any other agent) to validate with, so the schemas below say what each
 format's documentation says: the keys that must be there, the keys that may be, and each key's type.
 A key not in a schema is an error: a typo, or a field the documented format does not have.
-``tests/test_agents.py`` uses them too.
+``tests/integrations/test_agents.py`` uses them too.
 """
 
 from __future__ import annotations
@@ -183,7 +183,7 @@ def check_skill_name(meta: dict[str, Any], directory: str, where: str) -> None:
     assert name == directory, f"{where}: name {name!r} differs from its directory {directory!r}"
 
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 PLUGIN = ROOT / "plugin"
 
 

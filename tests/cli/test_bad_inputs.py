@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from collab.cli import app
 from collab.ledger.wal import LedgerWarning
 from tests.conftest import state_dir
-from tests.test_format import ORIGINAL
+from tests.text.test_format import ORIGINAL
 
 HEADER = "# Collab: Odd file\n\n## Task\nSomething\n\n## Requests\n1. One?\n\n## Answers\n"
 

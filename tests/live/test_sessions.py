@@ -26,7 +26,7 @@ from collab.store import paths
 from tests.conftest import collab_bin
 
 pytestmark = pytest.mark.timeout(120)
-HELPER = Path(__file__).resolve().parent / "agent_process.py"
+HELPER = Path(__file__).resolve().parents[1] / "agent_process.py"
 
 
 class Agent:
@@ -316,7 +316,7 @@ def test_a_foreign_git_in_a_shared_parent_changes_no_seat(tmp_path: Path) -> Non
             "import sys; from pathlib import Path; from collab import config; from collab.live import seats; "
             "p = seats.here(Path(sys.argv[1]), {}); print(p.place, config.identity(None))"
         )
-        root = Path(__file__).resolve().parent.parent
+        root = Path(__file__).resolve().parents[2]
         for parent in (sticky, owned):
             ran = subprocess.run(
                 ["runuser", "-u", victim, "--", "env", f"PYTHONPATH={root}", python, "-c", probe, str(parent / "proj")],

@@ -18,7 +18,7 @@ from collab.cli import app
 from collab.cli.setup import AgentChoice
 from collab.integrations import agents
 from tests.conftest import collab_bin
-from tests.test_plugin import (
+from tests.integrations.test_plugin import (
     AGENT_SKILL,
     CLAUDE_SKILL,
     COMPATIBILITY_MAX,

@@ -23,7 +23,7 @@ from markdown_it import MarkdownIt
 from collab.channel import Channel
 from collab.text import format
 from tests.conftest import NOW, collab_bin
-from tests.test_hand_writers import by_hand
+from tests.ledger.test_hand_writers import by_hand
 
 #: The first lines a hand append may begin with, each a block construct that can continue or
 #: reinterpret the block before it when no blank line ends that block.

@@ -19,7 +19,7 @@ from collab.cli import app
 from collab.live import presence
 from collab.store import paths
 from tests.conftest import NOW, collab_bin, state_dir
-from tests.test_jams import HOLDER, _other_user
+from tests.cli.test_jams import HOLDER, _other_user
 
 DAY = 86400
 

@@ -16,7 +16,7 @@ import pytest
 from collab.channel import Channel
 from collab.ledger import journal
 from collab.text import format
-from tests.test_hand_writers import by_hand
+from tests.ledger.test_hand_writers import by_hand
 
 #: Text a command may parse while it holds the lock: about its own entry and the last one.
 SMALL = 65536

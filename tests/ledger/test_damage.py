@@ -14,7 +14,7 @@ from collab.channel import Channel
 from collab.live.follower import Follower
 from collab.store import files
 from tests.conftest import collab_bin
-from tests.test_hand_writers import by_hand
+from tests.ledger.test_hand_writers import by_hand
 
 CUT = b"\n### Answer 1 from bob\nfirst half\nbad \xff here\nsecond half\n\n### Answer 2 from bob\nlater\n"
 

@@ -18,7 +18,7 @@ import pytest
 
 from collab.cli import app
 from tests.conftest import collab_bin
-from tests.test_agents import PROJECT, USER
+from tests.integrations.test_agents import PROJECT, USER
 
 #: agent -> the environment variable that names its user-wide root instead of the home directory.
 ROOT_VARIABLE = {"claude": "CLAUDE_CONFIG_DIR", "codex": "HOME", "gemini": "GEMINI_CLI_HOME"}
