@@ -12,7 +12,7 @@ from collab.cli import app
 from collab.integrations.install import render_command
 from collab.ledger.wal import LedgerWarning
 from tests.conftest import collab_bin
-from tests.test_format import ORIGINAL
+from tests.text.test_format import ORIGINAL
 
 
 def _start(runner, *args):
