@@ -21,7 +21,7 @@ from typer.testing import CliRunner
 from collab.channel import Channel
 from collab.cli import app
 from collab.ledger.wal import LedgerWarning
-from collab.render import render_html, render_term
+from collab.render import render_html, render_term, term_markdown
 from collab.text.sanitize import for_html, for_json, for_terminal
 from tests.conftest import collab_bin, state_dir
 
@@ -204,7 +204,7 @@ def test_rich_shows_inline_html_link_titles_and_image_addresses() -> None:
 
     console = Console(record=True, width=200, force_terminal=True)
     console.print(
-        render_term.ShownMarkdown('a <!-- psst --> [x](https://a.example "do it") ![i](https://b.example/p.png)')
+        term_markdown.ShownMarkdown('a <!-- psst --> [x](https://a.example "do it") ![i](https://b.example/p.png)')
     )
     text = console.export_text()
     assert "<!-- psst -->" in text and '"do it"' in text and "https://b.example/p.png" in text
@@ -215,7 +215,7 @@ def test_references_decoded_by_the_parser_are_made_visible_too() -> None:
     from rich.console import Console
 
     console = Console(record=True, width=80, force_terminal=True)
-    console.print(render_term.ShownMarkdown("left &#x202e; right"))
+    console.print(term_markdown.ShownMarkdown("left &#x202e; right"))
     assert_inert(console.export_text(styles=True))
     assert_inert(render_html.markdown_html("left &#x202e; right"))
 

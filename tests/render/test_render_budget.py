@@ -14,7 +14,7 @@ import pytest
 from rich.console import Console
 
 from collab.channel import Channel
-from collab.render import render_budget, render_html, render_term
+from collab.render import render_budget, render_html, render_term, term_markdown
 from collab.render.render_budget import NOTICE, Budget, too_dense
 from collab.render.render_markdown import Renderer
 from collab.render.render_text import source_text
@@ -150,14 +150,14 @@ def test_ordinary_bodies_render_as_markdown_as_before(one_answer: OneAnswer, mon
         assert NOTICE not in screen and "**" not in screen and "this order" in screen
     for width in (40, 120):
         plain, laid_out = io.StringIO(), io.StringIO()
-        Console(file=plain, width=width, force_terminal=True).print(render_term.ShownMarkdown(ORDINARY * 20))
-        Console(file=laid_out, width=width, force_terminal=True).print(render_term.MarkdownBody(ORDINARY * 20))
+        Console(file=plain, width=width, force_terminal=True).print(term_markdown.ShownMarkdown(ORDINARY * 20))
+        Console(file=laid_out, width=width, force_terminal=True).print(term_markdown.MarkdownBody(ORDINARY * 20))
         assert laid_out.getvalue() == plain.getvalue()
 
 
 def test_text_of_ordinary_markup_density_is_not_too_dense() -> None:
     """3 MB of prose with markup (this project's README) or of code passes the structural check."""
-    for sample in (Path(__file__).parents[2] / "README.md", Path(render_term.__file__)):
+    for sample in (Path(__file__).parents[2] / "README.md", Path(term_markdown.__file__)):
         assert not too_dense(_cut(sample.read_text(encoding="utf-8"))(3_000_000)), sample.name
 
 
@@ -189,9 +189,9 @@ def test_a_body_slower_than_its_time_stops_and_is_plain_text() -> None:
     started = time.monotonic()
     assert Renderer(cost=Budget(**tight))(SLOW).startswith(f'<p class="note">{NOTICE}.</p>')
     assert time.monotonic() - started < 2
-    few = "1. a\n" * (render_term.MAX_LINES - 1)
+    few = "1. a\n" * (term_markdown.MAX_LINES - 1)
     started = time.monotonic()
-    body = render_term.MarkdownBody(few, Budget(**tight))
+    body = term_markdown.MarkdownBody(few, Budget(**tight))
     out = io.StringIO()
     Console(file=out, width=80, force_terminal=True).print(body)
     assert time.monotonic() - started < 3 and NOTICE in out.getvalue()
@@ -201,8 +201,8 @@ def test_a_body_slower_than_its_time_stops_and_is_plain_text() -> None:
 def test_rich_is_stopped_while_laying_out() -> None:
     """A body parsed in time whose layout would take longer is shown as plain text, and nothing of
     the half-made layout reaches the screen."""
-    body = "```\n" * (render_term.MAX_LINES - 1)  # about 0.1 s to parse, 1.5 s for rich to lay out
-    shown = render_term.MarkdownBody(body, Budget(seconds=60.0, per_char=0.0, base=0.5, body_seconds=60.0))
+    body = "```\n" * (term_markdown.MAX_LINES - 1)  # about 0.1 s to parse, 1.5 s for rich to lay out
+    shown = term_markdown.MarkdownBody(body, Budget(seconds=60.0, per_char=0.0, base=0.5, body_seconds=60.0))
     assert shown.markdown is not None, "parsing took the whole time"
     out = io.StringIO()
     started = time.monotonic()
@@ -224,11 +224,11 @@ def test_once_the_page_budget_is_spent_bodies_are_plain(monkeypatch: pytest.Monk
 def test_a_table_or_code_block_rich_lays_out_whole_is_plain_on_a_terminal(one_answer: OneAnswer) -> None:
     """Tables of too many cells, code blocks too long, and paragraphs of too many hard breaks are
     shown as plain text on a terminal; the page renders them."""
-    rows = render_term.MAX_CELLS // 2 + 1
+    rows = term_markdown.MAX_CELLS // 2 + 1
     for body in (
         "| a | b |\n| --- | --- |\n" + "| x | y |\n" * rows,
-        "```python\n" + "x = 1\n" * (render_term.MAX_CODE_CHARS // 6 + 1) + "```\n",
-        "a  \n" * (render_term.MAX_BREAKS + 2),
+        "```python\n" + "x = 1\n" * (term_markdown.MAX_CODE_CHARS // 6 + 1) + "```\n",
+        "a  \n" * (term_markdown.MAX_BREAKS + 2),
     ):
         screen, _ = _screen(one_answer, body)
         assert NOTICE in screen
