@@ -271,10 +271,11 @@ class Channel(_Located, appending.Appending, directory_ops.InDirectory):
         closing = appending.closing(self.path, checked.document)
         return compute(checked.document, self.id, self.path, checked.integrity, waiting, readers, seated, closing)
 
-    def updates(self, *, from_start: bool = False, stop: Any = None) -> Iterator[Update]:
+    def updates(self, *, from_start: bool = False, after: int | None = None, stop: Any = None) -> Iterator[Update]:
         """Each look at the channel that found something, as :class:`collab.live.follower.Update`:
-        first the entries there (all with ``from_start``, else none), then each change, until
-        ``stop`` (anything with ``is_set()``, e.g. :class:`threading.Event`) is set.
+        first the entries there (all with ``from_start``, those after the ``after``-th entry when
+        given, else none), then each change, until ``stop`` (anything with ``is_set()``, e.g.
+        :class:`threading.Event`) is set.
 
         Raises:
             ChannelNotFound, ChannelRefused, ChannelFormatError, StorageError: the first read fails.
@@ -283,7 +284,10 @@ class Channel(_Located, appending.Appending, directory_ops.InDirectory):
 
         try:
             yield from follow(
-                self.path, after=0 if from_start else None, stop_event=stop, settings=WatchSettings.from_env()
+                self.path,
+                after=after if after is not None else 0 if from_start else None,
+                stop_event=stop,
+                settings=WatchSettings.from_env(),
             )
         except OSError as exc:
             raise storage_error(exc) from exc

@@ -432,3 +432,122 @@ def test_two_sessions_in_same_named_directories_each_hear_the_other(
     heard_there = collab(host_side, "wait", there, "--settle", "0", "--timeout", "30", "--json", cwd=host_dir)
     assert [e["body"].strip() for e in json.loads(heard_here.stdout)["entries"]] == ["from the host"]
     assert [e["body"].strip() for e in json.loads(heard_there.stdout)["entries"]] == ["from here"]
+
+
+class _Watching:
+    """A `collab watch` running here, its stdout and stderr gathered as they come."""
+
+    def __init__(self, env: dict[str, str], *args: str) -> None:
+        import threading
+
+        self.process = subprocess.Popen(
+            [collab_bin(), "watch", *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        self.out: list[str] = []
+        self.err: list[str] = []
+        self.readers = [
+            threading.Thread(target=self._gather, args=(stream, into), daemon=True)
+            for stream, into in ((self.process.stdout, self.out), (self.process.stderr, self.err))
+        ]
+        for reader in self.readers:
+            reader.start()
+
+    @staticmethod
+    def _gather(stream: object, into: list[str]) -> None:
+        for line in stream:  # type: ignore[attr-defined]
+            into.append(line)
+
+    def shows(self, text: str) -> bool:
+        return text in "".join(self.out)
+
+    def said(self, text: str) -> bool:
+        return text in "".join(self.err)
+
+    def finish(self, limit: float = 60) -> int:
+        try:
+            code = self.process.wait(timeout=limit)
+        finally:
+            if self.process.poll() is None:
+                self.process.kill()
+                self.process.wait()
+            for reader in self.readers:
+                reader.join(timeout=20)
+        return code
+
+
+def test_watch_over_ssh_shows_entries_written_on_the_host_and_ends_with_the_outcome(
+    env: dict[str, str], server: Server
+) -> None:
+    """watch of a remote channel: the host streams JSON lines; the entry there, one written on the
+    host while it watches, and, once the host's session closes the channel, the outcome last."""
+    url, there = started(env, server)
+    host_side = server.env | {"COLLAB_SESSION": "host-b"}
+    assert collab(host_side, "answer", there, "--as", "site-b", "before the watch").returncode == 0
+    watching = _Watching(env, url, "--from-start")
+    try:
+        _until(lambda: watching.shows("before the watch"))
+        assert watching.said(f"watching {url} (1 entry so far)")
+        assert collab(host_side, "answer", there, "--as", "site-b", HOSTILE).returncode == 0
+        _until(lambda: watching.shows("unclosed"))
+        closed = collab(host_side, "close", there, "Agreed: headers only.", "--as", "site-b", "--force")
+        assert closed.returncode == 0, closed.stderr
+        assert watching.finish() == 0, "".join(watching.err)
+    finally:
+        watching.finish()
+    out = "".join(watching.out)
+    assert out.count("before the watch") == 1 and out.count("unclosed") == 1
+    assert out.rstrip().endswith("Agreed: headers only.") and "Outcome:" in out
+    assert watching.said("the channel is closed") and "Traceback" not in "".join(watching.err)
+
+
+def _host_watches(there: str) -> set[int]:
+    """The host side's `collab watch --json` processes on the channel at ``there``."""
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            argv = _argv(int(entry.name))
+            if "--remote-client" in argv and "watch" in argv and there in argv:
+                found.add(int(entry.name))
+    return found
+
+
+def test_a_watch_whose_ssh_is_killed_is_retried_and_neither_loses_nor_repeats(
+    env: dict[str, str], server: Server
+) -> None:
+    """kill -9 of the local ssh in the middle of a watch: the host's watch ends with its session, the
+    watch reconnects from the last entry it showed, and every entry is shown exactly once."""
+    url, there = started(env, server)
+    host_side = server.env | {"COLLAB_SESSION": "host-b"}
+    watching = _Watching(env, url)
+    try:
+        _until(lambda: watching.said("entries so far"))
+        assert collab(host_side, "answer", there, "--as", "site-b", "one-1").returncode == 0
+        _until(lambda: watching.shows("one-1"))
+        old = _host_watches(there)
+        ssh_pids = [p for p in _children(watching.process.pid) if os.path.basename(_argv(p)[0]) == "ssh"]
+        assert len(ssh_pids) == 1 and old
+        os.kill(ssh_pids[0], 9)
+        _until(lambda: not (old & _host_watches(there)))  # the host's watch ended with its ssh session
+        assert collab(host_side, "answer", there, "--as", "site-b", "two-2").returncode == 0
+        _until(lambda: watching.shows("two-2"))
+        assert watching.said("dropped; reconnecting")
+        assert collab(host_side, "answer", there, "--as", "site-b", "three-3").returncode == 0
+        assert collab(host_side, "close", there, "--as", "site-b", "--force").returncode == 0
+        assert watching.finish() == 0, "".join(watching.err)
+    finally:
+        watching.finish()
+    out = "".join(watching.out)
+    assert [out.count(word) for word in ("one-1", "two-2", "three-3")] == [1, 1, 1], out
+    assert out.index("one-1") < out.index("two-2") < out.index("three-3")
+    assert not _host_watches(there)
+
+
+def test_a_watch_of_a_channel_the_host_does_not_have_is_one_line_with_the_hosts_exit_code(
+    env: dict[str, str], server: Server
+) -> None:
+    """The host's own error, in one line and with its exit code, as a local watch of it gives."""
+    missing = str(server.channels / "collab-nothere.md")
+    done = collab(env, "watch", f"{HOST}:{missing}", timeout=60)
+    local = collab(server.env, "watch", missing)
+    assert done.returncode == local.returncode != 0, (done.stderr, local.stderr)
+    assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr and HOST in done.stderr

@@ -41,7 +41,7 @@ _SETTINGS: dict[str, Any] = {
 COMMANDS = {
     "start": "channels", "join": "channels", "answer": "channels", "ask": "channels", "close": "channels",
     "ls": "housekeeping", "rm": "housekeeping", "prune": "housekeeping",
-    "install": "setup", "wait": "live", "watch": "live", "show": "review",
+    "install": "setup", "wait": "live", "watch": "watching", "show": "review",
     "status": "review", "verify": "verify", "repair": "verify",
     "hook": "push",
 }  # fmt: skip

@@ -1,9 +1,10 @@
-"""Commands that follow a channel as it grows: ``wait`` (for agents) and ``watch`` (for people)."""
+"""``wait``: block until others write to a channel and their turn is over (for agents; ``watch``, for
+people, is :mod:`collab.cli.watching`)."""
 
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -29,7 +30,6 @@ from collab.errors import Exit, UsageError
 
 if TYPE_CHECKING:
     from collab.seat import Waited
-    from collab.text.format import Entry
 
 
 @command()
@@ -169,108 +169,6 @@ def _print_wait(waited: Waited, as_json: bool) -> None:
     sys.stdout.flush()
     if waited.timed_out:
         sys.stderr.write("collab: nothing new yet (timed out): run the same `collab wait` again to keep waiting\n")
-
-
-@command()
-def watch(
-    channel: ChannelArg,
-    from_start: Annotated[bool, typer.Option("--from-start", help="Show every entry already there first.")] = False,
-    directory: DirOpt = None,
-) -> None:
-    """Show each new entry of CHANNEL as it lands, until it is closed or Ctrl+C.
-
-    Rendered on a terminal, plain text when piped. Survives the file being replaced or rewritten,
-    and says so when history above was edited. Exits 0 once the channel is closed and every entry
-    is shown, so `collab watch ID | tee log` ends with the exchange.
-
-    Example:
-
-    \b
-      collab watch k3x9q2ab --from-start
-    """
-    with reporting():
-        opened = Channel.open(channel, config.channel_dir(directory))
-        show = _Screen()
-        try:
-            updates = opened.updates(from_start=from_start)
-            first = next(updates)
-            for text in first.notices:  # on the first look, only the ledger finding the history edited
-                show.notice(f"{text} (see `collab verify {opened.path}`)")
-            so_far = f"{first.seen} {'entry' if first.seen == 1 else 'entries'} so far"
-            show.notice(f"watching {opened.path} ({so_far}); Ctrl+C to stop")
-            show.update(first.entries, (), first.closed)
-            if not first.closed:
-                for update in updates:
-                    for entry in update.revised:
-                        show.notice(f"{entry.label} got more text; as it stands now:")
-                        show.update((entry,), (), False)
-                    show.update(update.entries, update.notices, update.closed)
-                    if update.closed:
-                        break
-            closing = opened.closing()
-            if closing is not None and closing.summary:
-                show.outcome(closing.summary)
-        except KeyboardInterrupt:
-            show.notice("stopped")
-        except BrokenPipeError:
-            sys.stderr.close()
-
-
-class _Screen:
-    """Where ``watch`` writes: rich renderables on a terminal, plain text on a pipe; notices on stderr."""
-
-    def __init__(self) -> None:
-        self.closed = False
-        self.console: Any = None
-        self.errors: Any = None
-        if sys.stdout.isatty():
-            from rich.console import Console
-
-            self.console = Console(highlight=False)
-        if sys.stderr.isatty():
-            from rich.console import Console
-
-            self.errors = Console(stderr=True, highlight=False)
-
-    def notice(self, text: str) -> None:
-        from collab.text.sanitize import for_terminal
-
-        if self.errors is not None:
-            from rich.text import Text
-
-            self.errors.print(Text(f"collab: {for_terminal(text, one_line=True)}", style="yellow"))
-        else:
-            sys.stderr.write(f"collab: {for_terminal(text, one_line=True)}\n")
-            sys.stderr.flush()
-
-    def update(self, entries: tuple[Entry, ...], notices: tuple[str, ...], closed: bool) -> None:
-        for text in notices:
-            self.notice(text)
-        for entry in entries:
-            if self.console is not None:
-                from collab.render.render_term import entry_renderable
-
-                self.console.print(entry_renderable(entry))
-            else:
-                from collab.render.render_text import entry_text
-
-                sys.stdout.write(entry_text(entry) + "\n")
-                sys.stdout.flush()
-        if closed and not self.closed:
-            self.notice("the channel is closed: nothing more will be appended")
-        self.closed = closed
-
-    def outcome(self, summary: str) -> None:
-        """The closing summary on stdout, the last thing ``watch`` prints: rendered on a terminal."""
-        if self.console is not None:
-            from collab.render.render_term import print_outcome
-
-            print_outcome(self.console, summary)
-        else:
-            from collab.render.render_text import source_text
-
-            sys.stdout.write(f"Outcome:\n{source_text(summary)}")
-            sys.stdout.flush()
 
 
 class _Banner:
