@@ -17,6 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import adversarial
 import append
 import fuzz_bodies
+import hooks
 import live
 import push
 import reading
@@ -37,7 +38,8 @@ def main() -> None:
         ("Cold start", lambda: startup.run(7 if quick else 21)),
         ("Append", lambda: append.run(5 if quick else 15, 30 if quick else 100)),
         ("Reading", lambda: reading.run(3 if quick else 7, 50 if quick else 200)),
-        ("Live", lambda: live.run(40, 10, 20) if quick else live.run()),
+        ("Live", lambda: live.run(40, 10) if quick else live.run()),
+        ("Sleeping hooks", lambda: hooks.run(20, 10.0 if quick else 60.0)),
         ("Rounds at an agent's pace", lambda: rounds.run(rounds.Pace(1 if quick else 2, 3, 1.0, 1))),
         ("Push: the wake hook", lambda: push.run(5, 5.0) if quick else push.run()),
         ("Bodies, differential fuzz", lambda: fuzz_bodies.run(2_000 if quick else 20_000)),

@@ -244,6 +244,44 @@ def test_a_hand_entry_without_final_newline_is_delivered_once_its_line_ends(chan
     ]
 
 
+def test_a_hand_entry_with_a_body_needs_only_a_short_quiet(channel: Channel) -> None:
+    """With ``quick_s``, a last hand entry whose body has a finished line is complete once the file
+    was quiet that long (:meth:`Follower.due` says when); a heading alone waits for the settle."""
+    at_once, slow = Follower(channel.path, settle_s=60, quick_s=0), Follower(channel.path, settle_s=60, quick_s=30)
+    at_once.start()
+    slow.start()
+    by_hand(channel.path, "\n### Answer 1 (2026-11-23T10:00:00Z) from site-b\n")
+    for follower in (at_once, slow):
+        assert follower.refresh(settled=False).entries == () and follower.due() is None  # no body yet
+    by_hand(channel.path, "the body\n")
+    before = time.monotonic()
+    assert [e.body for e in at_once.refresh(settled=False).entries] == ["the body"] and at_once.due() is None
+    assert slow.refresh(settled=False).entries == ()
+    due = slow.due()
+    assert due is not None and before + 25 < due <= time.monotonic() + 30
+    channel.path.unlink()  # a look that cannot read the entry leaves nothing due: no busy loop on a past time
+    assert slow.refresh(settled=False).entries == () and slow.due() is None
+
+
+def test_follow_delivers_a_hand_entry_without_waiting_for_the_settled_look(channel: Channel) -> None:
+    """The settled look a minute away (idle_ms), a hand entry written whole is still delivered: by
+    the short quiet after its event."""
+    settings = WatchSettings(idle_ms=60_000)
+    stop = threading.Event()
+    watchdog = threading.Timer(20, stop.set)
+    watchdog.start()
+    got: list[str] = []
+    try:
+        for update in follow(channel.path, stop_event=stop, settings=settings):
+            got += [e.body for e in update.entries]
+            if got:
+                break
+            by_hand(channel.path, "\n### Answer 1 (2026-11-23T10:00:00Z) from site-b\nby hand, whole\n")
+    finally:
+        watchdog.cancel()
+    assert got == ["by hand, whole"] and not stop.is_set()
+
+
 def test_growth_that_also_rewrote_earlier_bytes_is_noticed(channel: Channel) -> None:
     channel.answer("first version", author="site-b")
     follower = Follower(channel.path)
@@ -562,21 +600,48 @@ def test_wait_ctrl_c_exits_130_without_a_traceback(channel: Channel, subprocess_
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
-    deadline = time.monotonic() + 30
-    while not watchfiles_loaded(process) and time.monotonic() < deadline:
-        time.sleep(0.05)
+    until_armed(process.pid, channel.path.parent, process)  # type: ignore[arg-type]
     process.send_signal(signal.SIGINT)
     _out, err = process.communicate(timeout=20)
     assert process.returncode == 130
     assert err == b"collab: interrupted\n"
 
 
-def watchfiles_loaded(process: subprocess.Popen[bytes]) -> bool:
-    """True once ``process`` has imported watchfiles (it is then inside the watch loop or about to be)."""
-    try:
-        return "_rust_notify" in Path(f"/proc/{process.pid}/maps").read_text()
-    except OSError:
-        return False
+@pytest.mark.parametrize("polling", ["0", "1"])
+def test_a_blocked_wait_ends_on_sigint_and_sighup(
+    channel: Channel, subprocess_env: dict[str, str], polling: str
+) -> None:
+    """Asleep on its watch (inotify, or watchfiles when polling), wait takes Ctrl+C (exit 130) and
+    SIGHUP (the SSH session of a remote wait ended: the process ends, and its presence with it)."""
+    env = dict(subprocess_env, COLLAB_WATCH_POLLING=polling)
+    for sent, code in ((signal.SIGINT, 130), (signal.SIGHUP, -signal.SIGHUP)):
+        process = subprocess.Popen(
+            [collab_bin(), "wait", str(channel.path), "--as", "site-a", "--timeout", "60"],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        try:
+            if polling == "0":
+                until_armed(process.pid, channel.path.parent, process)  # type: ignore[arg-type]
+            else:
+                _until_waiting(channel, process)
+            process.send_signal(sent)
+            process.communicate(timeout=20)
+        finally:
+            process.kill()
+            process.wait()
+        assert process.returncode == code
+
+
+def _until_waiting(channel: Channel, process: subprocess.Popen[bytes]) -> None:
+    """Wait (up to 20 s) until the waiter holds its presence (it is then about to watch, or watching)."""
+    from collab.live import presence
+
+    deadline = time.monotonic() + 20
+    while not presence.is_waiting(channel.path, "site-a"):
+        assert process.poll() is None and time.monotonic() < deadline, "the waiter never waited"
+        time.sleep(0.01)
 
 
 def test_watch_on_a_terminal_renders_markdown_and_keeps_control_sequences_inert(

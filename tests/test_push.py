@@ -253,6 +253,26 @@ def test_a_waiting_answerer_wakes_the_hook_within_a_second(sessions) -> None:
     assert again.returncode == 3 and json.loads(again.stdout)["entries"] == []
 
 
+def test_a_sleeping_hook_wakes_only_to_look_at_its_halt_event(sessions) -> None:
+    """Nothing landing: the hook's processes (sh and collab) sleep. The only wake-ups are the looks
+    at the agent-exit event, every HALT_CHECK_S (voluntary context switches, counted, proc(5))."""
+    from collab.live.turns import HALT_CHECK_S
+    from tests.test_idle import WINDOW, wakeups
+
+    a, _b, path = sessions
+    hook = a.sleep()
+    try:
+        until_sleeping(hook, Path(path).parent)
+        family = _descendants(hook.pid)
+        before = sum(wakeups(pid) for pid in family)
+        time.sleep(WINDOW)  # the window measured: nothing is written meanwhile
+        woken = sum(wakeups(pid) for pid in family) - before
+        assert hook.poll() is None
+    finally:
+        stop_all(hook)
+    assert woken <= 3 * WINDOW / HALT_CHECK_S, woken  # a 50 ms tick alone would be 60
+
+
 def test_a_writer_that_never_waits_wakes_the_hook_after_the_settle_time(sessions) -> None:
     """A hand writer that never runs `collab wait`: the hook wakes once the channel has been quiet for
     the settle time (``COLLAB_SETTLE``, 2 s in the tests), not before."""

@@ -144,10 +144,10 @@ def test_every_seated_author_must_have_ended_its_turn(channel):
 
 def test_the_turn_clock_asks_the_rule_and_the_stop_event_ends_the_watch(channel):
     """TurnClock asks the turn rule and notes when to ask again (a monotonic time, None when nothing
-    is waited for); Stop is set at the deadline, once halted, or when the caller's clocks are due."""
+    is waited for); Stop is set at the deadline or once halted, and says when to look at it next."""
     import threading
 
-    from collab.live.turns import Stop, TurnClock, TurnRule
+    from collab.live.turns import HALT_CHECK_S, Stop, TurnClock, TurnRule
 
     channel.answer("from b, by hand", author="site-b")
     entries = channel.read().entries
@@ -160,13 +160,35 @@ def test_the_turn_clock_asks_the_rule_and_the_stop_event_ends_the_watch(channel)
     assert not clock.reached() and clock.reached(clock.due)
     assert clock.check(channel.path, entries, TurnRule(settle=0, quiet=0), waiter="site-a") and clock.reached()
 
-    halt, due = threading.Event(), [False]
-    stop = Stop(None, lambda: due[0], halt)
+    halt = threading.Event()
+    stop = Stop(None, halt)
     assert not stop.is_set() and not stop.over()
-    due[0] = True
-    assert stop.is_set() and not stop.over()  # the clocks end the watch, not the wait
-    due[0] = False
+    assert stop.next_check() is not None and stop.next_check() <= time.monotonic() + HALT_CHECK_S  # type: ignore[operator]
     halt.set()
     assert stop.over() and stop.is_set()
-    assert Stop(time.monotonic() - 1, lambda: False).over()
-    assert not Stop(time.monotonic() + 60, lambda: False).is_set()
+    assert Stop(time.monotonic() - 1).over()
+    assert not Stop(time.monotonic() + 60).is_set()
+    assert Stop(None).next_check() is None  # nothing to look at by time: only file events wake the watcher
+    deadline = time.monotonic() + 60
+    assert Stop(deadline).next_check() == deadline
+
+
+def test_the_clock_asks_again_soon_while_a_seated_writer_has_not_waited(channel):
+    """A writer that starts waiting makes no change to the channel: while a seated writer's turn is
+    open, the clock comes due within PRESENCE_CHECK_S; once only hand entries are waited for, at
+    the settle time."""
+    from collab.live.turns import PRESENCE_CHECK_S, TurnClock, TurnRule
+
+    seat = channel.seat("site-b")
+    seat.answer("from b, with collab")
+    entries = channel.read().entries
+    clock = TurnClock()
+    before = time.monotonic()
+    assert not clock.check(channel.path, entries, TurnRule(settle=30, quiet=60), waiter="site-a")
+    assert clock.due is not None and clock.due <= time.monotonic() + PRESENCE_CHECK_S
+    with presence.waiting(channel.path, "site-b"):
+        assert clock.check(channel.path, entries, TurnRule(settle=30, quiet=60), waiter="site-a")
+    by_hand = channel.answer("by hand", author="site-c")
+    hand = [e for e in channel.read().entries if e.index == by_hand.index]
+    assert not clock.check(channel.path, hand, TurnRule(settle=30, quiet=60), waiter="site-a")
+    assert clock.due is not None and clock.due > before + 25

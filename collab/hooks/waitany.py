@@ -5,23 +5,25 @@ unseen entries from others and every author's turn is over; or once it was close
 else) while waited on. The wait returns every channel that is ready at that moment, each entry as
 it stands then.
 
-One :mod:`watchfiles` watcher covers the directories of all the channels (non-recursively, filtered
-to the channels' paths and to ``extra`` paths, such as the hook's sleeper file) and drives one
-:class:`collab.live.follower.Follower` per channel, as :func:`collab.live.watch.follow` does for one. The
-followers read each channel once before the watch is armed and again on its first tick, so an
-entry landing meanwhile is not missed. Presence is re-checked on each look at the files.
+One watcher (:func:`collab.live.watch.changed_paths`) covers the directories of all the channels
+(non-recursively, filtered to the channels' paths and to ``extra`` paths, such as the hook's sleeper
+file) and drives one :class:`collab.live.follower.Follower` per channel, as
+:func:`collab.live.watch.follow` does for one. The followers read each channel once before the
+watch is armed and again once it is, so an entry landing meanwhile is not missed. Presence is
+re-checked on each look at the files.
 
 The rule, and how it is asked again by time (:class:`collab.live.turns.TurnClock`, one per
-channel, and :class:`collab.live.turns.Stop`), are those of ``wait_turn``; so is the waiter's own
-presence never ending a turn (this process holds that name's presence itself). The differences,
+channel: the watcher looks again when the first comes due; and :class:`collab.live.turns.Stop`),
+are those of ``wait_turn``; so is the waiter's own presence never ending a turn (this process
+holds that name's presence itself). A sleeping hook with nothing to wait for by time wakes only
+on a change of its files, or to look at ``halt``. The differences,
 all because a hook waits on behalf of a session that may still be writing (a busy turn does not
 stop the hook):
 
 - ``own`` is asked afresh at each decision, so entries the session wrote while the hook slept
   are its own, never news; an entry under the waiter's name that its seat has not (yet) recorded
   waits for the settle time, then is checked against the seats registry again.
-- A clock come due ends the watch, not the wait: the rule is asked again for every channel, and
-  the watch resumes when none is ready.
+- A clock come due makes a look at every channel, and the rule is asked again for each.
 - A channel found edited before the wait started, or closed then with nothing unseen, is left
   out (``wait_turn`` fails on the edit, and returns at once on the close); one found edited while
   waited on is returned with the notices; one closed by the waiter itself while waited on is
@@ -33,7 +35,6 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
-import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NamedTuple
@@ -42,7 +43,7 @@ from collab.errors import CollabError
 from collab.live import presence, turns
 from collab.live.follower import Follower, Update
 from collab.live.turns import Stop, TurnClock, TurnRule
-from collab.live.watch import WatchSettings, changed_paths
+from collab.live.watch import Changes, WatchSettings, changed_paths
 from collab.text.format import Entry
 
 
@@ -107,7 +108,8 @@ def wait_any(
         watches: the channels, each with who waits and from where.
         rule: when a writer's turn is over by time (:class:`collab.live.turns.TurnRule`).
         deadline: a :func:`time.monotonic` time at which to give up, returning [] (None: never).
-        halt: an event that, once set, ends the wait with [] within about ``step_ms``.
+        halt: an event that, once set, ends the wait with [] (within
+            :data:`collab.live.turns.HALT_CHECK_S`).
         extra: more files to watch; when one changes, ``superseded()`` is asked and the wait ends
             with [] if it says so.
         closed_by_self: whether a channel closed while waited on was closed by the waiter itself
@@ -121,7 +123,7 @@ def wait_any(
     hold = 0.0 if rule.settle <= 0 else settings.idle_ms / 1000  # as `collab wait` holds a hand entry back
     with contextlib.ExitStack() as stack:
         channels = _open(watches, rule, hold, stack)
-        stop = Stop(deadline, lambda: _due(channels), halt)
+        stop = Stop(deadline, halt)
         return _watch(channels, rule, stop, extra, superseded, closed_by_self, settings)
 
 
@@ -149,10 +151,10 @@ def _open(watches: Sequence[Watch], rule: TurnRule, hold: float, stack: contextl
     return channels
 
 
-def _due(channels: Sequence[_Channel]) -> bool:
-    """True once some channel's turn clock has come due (its rule is to be asked again)."""
-    now = time.monotonic()
-    return any(c.clock.reached(now) for c in channels)
+def _due(channels: Sequence[_Channel]) -> float | None:
+    """When the first channel's turn clock comes due (its rule is to be asked again), if any does."""
+    times = [c.clock.due for c in channels if c.clock.due is not None]
+    return min(times) if times else None
 
 
 def _watch(
@@ -166,34 +168,31 @@ def _watch(
 ) -> list[Ready]:
     """Watch the ``channels`` (and the ``extra`` files) until some are ready: :func:`wait_any`'s loop.
 
-    The watcher ends whenever ``stop`` is set: the rule is asked again, and the channels ready are
-    returned; if none is, [] once :meth:`collab.live.turns.Stop.over`, else the watch resumes.
+    The rule is asked again after each look; the channels ready are returned, or [] once ``stop``
+    is set (:meth:`collab.live.turns.Stop.over`) or every channel is dropped.
     """
-    targets = {_real(c.watch.path): c for c in channels}
     extras = {_real(p) for p in extra}
-    while channels:
+    ready = _decide(channels, rule, closed_by_self)
+    if ready or not channels or stop.over():
+        return ready
+    targets = {_real(c.watch.path): c for c in channels}
+    for look in changed_paths([*targets, *extras], settings, stop, lambda: _due(channels)):
+        if look.paths & extras and superseded():
+            return []
+        _look(channels, targets, look, rule)
         ready = _decide(channels, rule, closed_by_self)
         if ready or not channels:
             return ready
-        if stop.over():
-            return []
-        for changed in changed_paths([*targets, *extras], settings, stop):
-            if changed & extras and superseded():
-                return []
-            _look(targets, changed, rule)
-            ready = _decide(channels, rule, closed_by_self)
-            if ready or not channels:
-                return ready
-        targets = {_real(c.watch.path): c for c in channels}
     return []
 
 
-def _look(targets: dict[str, _Channel], changed: set[str], rule: TurnRule) -> None:
-    """Read again the channels among ``targets`` (by real path) that ``changed``; every one when
-    ``changed`` is empty (the watcher's idle check)."""
-    for key, channel in targets.items():
-        if not changed or key in changed:
-            _take(channel, channel.follower.refresh(settled=not changed), rule)
+def _look(channels: list[_Channel], targets: dict[str, _Channel], look: Changes, rule: TurnRule) -> None:
+    """Read again the ``channels`` (``targets`` holds them by real path) that changed in ``look``;
+    every one for a look that time asked for."""
+    changed = {targets[key] for key in look.paths if key in targets}
+    for channel in channels:
+        if not look.paths or channel in changed:
+            _take(channel, channel.follower.refresh(settled=look.settled), rule)
 
 
 def _take(channel: _Channel, update: Update, rule: TurnRule) -> None:

@@ -10,9 +10,11 @@ checkpoint changed) means the whole file is read again, and only entries not del
 are delivered, with a notice when something delivered earlier changed.
 
 An entry is *complete* when a structural heading follows it, or when it is the last one, its last
-line has ended, and either collab wrote it (the journal says so) or the file has settled (no
-change for the follower's settle time). Incomplete entries are held back, never delivered in part
-(contract section 6.2).
+line has ended, and either collab wrote it (the journal says so) or the file has settled: no
+change for the follower's settle time, or, given a ``quick_s``, for that long once the entry has a
+body (a hand writer's ``cat >>`` lands whole; one writing a line at a time from a script writes its
+lines well within it; a heading alone waits the settle time for its body). Incomplete entries are
+held back, never delivered in part (contract section 6.2).
 """
 
 from __future__ import annotations
@@ -102,17 +104,29 @@ class Follower:
 
     ``after`` is how many entries count as already seen when the follower starts: 0 delivers every
     entry, ``None`` delivers only entries that land from now on. ``settle_s`` is how long, in
-    seconds, a file must be unchanged before a last entry written by hand counts as complete.
+    seconds, a file must be unchanged before a last entry written by hand counts as complete;
+    ``quick_s`` (None: no such rule), how long once that entry has a body and its last line has
+    ended, measured from when this follower saw the file change (see :meth:`due`).
     """
 
-    def __init__(self, path: Path, after: int | None = None, settle_s: float = 0.25) -> None:
+    def __init__(
+        self, path: Path, after: int | None = None, settle_s: float = 0.25, quick_s: float | None = None
+    ) -> None:
         self.path = path
         self.settle_s = settle_s
+        self.quick_s = quick_s
+        self._changed_at = 0.0  # time.monotonic() when a look last found the file changed
+        self._quick_held = False  # the last entry is held only until quick_s after that
         self._after = after
         self._seen: _Seen | None = None
         self._missing = False
         self._unreadable: str | None = None
         self._cut: str | None = None
+
+    def due(self) -> float | None:
+        """The :func:`time.monotonic` time at which a held last entry becomes complete by ``quick_s``
+        if the file does not change meanwhile (then :meth:`refresh` delivers it); None when none is."""
+        return self._changed_at + self.quick_s if self._quick_held and self.quick_s is not None else None
 
     @property
     def delivered(self) -> int:
@@ -137,7 +151,8 @@ class Follower:
             os.close(fd)
         data = shot.data
         document = checked.document
-        settled = time.time() - st.st_mtime >= self.settle_s
+        quiet_s = max(0.0, time.time() - st.st_mtime)
+        settled, self._changed_at = quiet_s >= self.settle_s, time.monotonic() - quiet_s
         data = data[: _in_flight(self.path, data, 0)]
         if len(data) < document.size:
             document = format.parse(data)
@@ -160,6 +175,7 @@ class Follower:
         """
         if self._seen is None:
             raise RuntimeError("Follower.refresh() before start()")
+        quick, self._quick_held = self._quick_held, False  # set again only by a look that still holds it
         try:
             fd = files.open_checked(self.path)
         except ChannelNotFound:
@@ -167,19 +183,21 @@ class Follower:
         except CollabError as exc:
             return self._cannot_read(str(exc), settled)
         try:
-            return self._back(self._read(fd, settled))
+            return self._back(self._read(fd, settled, quick))
         except ChannelFormatError as exc:
             return self._cannot_read(str(exc), settled)
         finally:
             os.close(fd)
 
-    def _read(self, fd: int, settled: bool) -> Update:
+    def _read(self, fd: int, settled: bool, quick: bool) -> Update:
         seen = self._seen
         assert seen is not None
         st = os.fstat(fd)
         same_file = (st.st_dev, st.st_ino) == seen.ident
         unchanged = same_file and st.st_size == seen.size and st.st_mtime_ns == seen.mtime_ns
-        if unchanged and not (settled and seen.held):
+        if not unchanged:
+            self._changed_at = time.monotonic()
+        elif not (seen.held and (settled or quick)):
             return self._nothing()
         if same_file and seen.size <= st.st_size <= files.MAX_CHANNEL_BYTES:
             buffer = files.read_fd(fd, self.path, seen.base)
@@ -227,13 +245,14 @@ class Follower:
         readable data ends. With ``damage`` (unreadable bytes, or the size limit, cut the data at
         ``end``) the last entry is cut short: it is held back, never delivered as if whole."""
         complete = list(entries)
+        self._quick_held = False
         if complete and complete[-1].end >= end:  # the last entry: nothing structural follows it yet
-            quiet = (
-                settled
-                or self.settle_s <= 0
-                or journal.written_by_collab(self.path, complete[-1].start, complete[-1].end)
-            )
-            cut = damage is not None and complete[-1].index > self.delivered  # delivered whole before the cut
+            last = complete[-1]
+            quiet = settled or self.settle_s <= 0 or journal.written_by_collab(self.path, last.start, last.end)
+            if not quiet and line_ended and self.quick_s is not None and last.body:
+                quiet = time.monotonic() - self._changed_at >= self.quick_s
+                self._quick_held = not quiet
+            cut = damage is not None and last.index > self.delivered  # delivered whole before the cut
             if cut or not (line_ended and quiet):
                 complete.pop()
         return complete

@@ -16,10 +16,12 @@ writer, which cannot say that it waits, is given :data:`DEFAULT_SETTLE`. ``--set
 explicitly replaces both; ``--settle 0`` returns on the first entry. The channel closing or the
 timeout also end a wait.
 
-Presence and sessions are re-checked on every look at the file: on each change and on the
-follower's idle check (every ``idle_ms``). Between looks, a :class:`TurnClock` says when the rule is
-due to be asked again by time, and a :class:`Stop` ends the watcher then, at the timeout, or when it
-is halted; ``wait_turn`` and :func:`collab.hooks.waitany.wait_any` both wait this way.
+The rule is asked again on every look at the file (each change, and the settled look after it)
+and when a :class:`TurnClock` says it is due by time: when the turns will be over if nothing
+changes, and, while a writer with a seat has not yet waited, every :data:`PRESENCE_CHECK_S` (a
+writer that starts waiting, or whose session ends, makes no change the watcher can see). A
+:class:`Stop` ends the watcher at the timeout, or when it is halted. Nothing else wakes a wait:
+``wait_turn`` and :func:`collab.hooks.waitany.wait_any` both wait this way.
 """
 
 from __future__ import annotations
@@ -41,6 +43,10 @@ from collab.text.format import Entry
 DEFAULT_SETTLE = 30.0
 #: Seconds the channel must be unchanged before a seated writer that has not waited counts as done.
 DEFAULT_QUIET = 60.0
+#: Seconds between two checks of presence and sessions while entries wait on a seated writer's turn.
+PRESENCE_CHECK_S = 0.1
+#: Seconds between two looks at a ``halt`` event (it cannot wake a sleeping watcher).
+HALT_CHECK_S = 0.25
 
 
 class TurnRule(NamedTuple):
@@ -98,15 +104,21 @@ def remaining(
     that cannot be read counts every entry as written by hand, and a presence that cannot be read
     as not waiting.
     """
-    entries = list(entries)
+    return _remaining(path, list(entries), rule, waiter, writers)[0]
+
+
+def _remaining(
+    path: Path, entries: list[Entry], rule: TurnRule, waiter: str, writers: Mapping[int, seats.Writer] | None
+) -> tuple[float, bool]:
+    """:func:`remaining`, and whether a seated writer's turn is still open (presence may end it)."""
     if rule.settle <= 0 or not entries:
-        return 0.0
+        return 0.0, False
     if writers is None:
         try:
             writers = seats.writers(path)
         except CollabError:
             writers = {}
-    quiet, host, left = quiet_for(path), seats.host_name(), 0.0
+    quiet, host, left, open_turn = quiet_for(path), seats.host_name(), 0.0, False
     seated: dict[str, seats.Writer] = {}
     for entry in entries:
         writer = writers.get(entry.index)
@@ -119,8 +131,8 @@ def remaining(
             continue
         if _ended(writer, host):
             continue
-        left = max(left, rule.quiet - quiet)
-    return max(0.0, left)
+        left, open_turn = max(left, rule.quiet - quiet), open_turn or rule.quiet > quiet
+    return max(0.0, left), open_turn
 
 
 class Waited(NamedTuple):
@@ -146,9 +158,9 @@ class TurnClock:
     """When one wait is due to ask the turn rule again, for the entries it waits for on one channel.
 
     :attr:`due` is a :func:`time.monotonic` time, in seconds: the moment the turn of every author
-    of those entries will be over by time alone if nothing changes; None while nothing is waited
-    for. Each :meth:`check` sets it anew, since meanwhile a writer may have started waiting, its
-    session may have ended, or the channel may have changed.
+    of those entries will be over by time alone if nothing changes, or sooner, within
+    :data:`PRESENCE_CHECK_S`, while a seated writer's turn is open (it may start waiting, or its
+    session end, at any moment); None while nothing is waited for. Each :meth:`check` sets it anew.
     """
 
     __slots__ = ("due",)
@@ -173,8 +185,8 @@ class TurnClock:
         if not entries:
             self.due = None
             return False
-        left = remaining(path, entries, rule, waiter=waiter)
-        self.due = time.monotonic() + left
+        left, open_turn = _remaining(path, list(entries), rule, waiter, None)
+        self.due = time.monotonic() + (min(left, PRESENCE_CHECK_S) if open_turn else left)
         return left <= 0
 
     def reached(self, now: float | None = None) -> bool:
@@ -183,20 +195,17 @@ class TurnClock:
 
 
 class Stop:
-    """The stop event of a turn-aware wait's watcher (a :class:`collab.live.watch.StopEvent`).
-
-    It is set once the ``deadline`` has passed or ``halt`` is set (:meth:`over`: the wait ends with
-    what it has), or when ``due()`` says so: the caller's turn clocks (:class:`TurnClock`) have come due,
-    and the caller decides what that means. The watcher asks about every ``step_ms``.
+    """The stop event of a turn-aware wait's watcher (a :class:`collab.live.watch.StopEvent`): set
+    once the ``deadline`` has passed or ``halt`` is set (the wait ends with what it has).
 
     Args:
         deadline: a :func:`time.monotonic` time, in seconds, at which the wait gives up (None: never).
-        due: asked on every look once :meth:`over` is not: True ends the watcher.
-        halt: an event that, once set, ends the wait (None: none).
+        halt: an event that, once set, ends the wait (None: none); it is looked at every
+            :data:`HALT_CHECK_S`, since setting it cannot wake the watcher.
     """
 
-    def __init__(self, deadline: float | None, due: Callable[[], bool], halt: threading.Event | None = None) -> None:
-        self.deadline, self.due, self.halt = deadline, due, halt
+    def __init__(self, deadline: float | None, halt: threading.Event | None = None) -> None:
+        self.deadline, self.halt = deadline, halt
 
     def over(self) -> bool:
         """True when the whole wait must end: the deadline passed or ``halt`` was set."""
@@ -205,8 +214,15 @@ class Stop:
         )
 
     def is_set(self) -> bool:
-        """True when the watcher must stop: :meth:`over`, or ``due()``."""
-        return self.over() or self.due()
+        """The same as :meth:`over`."""
+        return self.over()
+
+    def next_check(self) -> float | None:
+        """The :func:`time.monotonic` time by which :meth:`is_set` may have changed (None: never by itself)."""
+        halt = None if self.halt is None else time.monotonic() + HALT_CHECK_S
+        if self.deadline is None or halt is None:
+            return self.deadline if halt is None else halt
+        return min(self.deadline, halt)
 
 
 def wait_turn(
@@ -241,17 +257,15 @@ def wait_turn(
     rule = rule or TurnRule()
     wanted: list[Entry] = []
     clock = TurnClock()
-    # The follower ending ends the wait: when the clock comes due, the rule is asked again first
-    # (a writer may have written meanwhile, or started waiting).
-    stop = Stop(
-        None if timeout is None else time.monotonic() + timeout,
-        lambda: clock.reached() and clock.check(path, wanted, rule, waiter=name),
-    )
+    stop = Stop(None if timeout is None else time.monotonic() + timeout)
     seen, closed = 0, False  # the follower's first update counts every complete entry, skipped or not
     notices: list[str] = []
     with presence.waiting(path, name):
         hold = 0.0 if rule.settle <= 0 else None  # --settle 0: an entry as soon as its last line has ended
-        for update in follow(path, after=after, stop_event=stop, settings=settings, every_tick=True, hold_s=hold):
+        # The watcher looks again when the clock comes due: the rule is asked then.
+        due = lambda: clock.due  # noqa: E731
+        looks = follow(path, after=after, stop_event=stop, settings=settings, every_tick=True, hold_s=hold, wake_at=due)
+        for update in looks:
             if update.edited:
                 raise IntegrityError(f"{'; '.join(update.notices)}: run `collab verify {path}` to see what changed")
             revise(wanted, update.revised)
