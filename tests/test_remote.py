@@ -551,3 +551,47 @@ def test_a_watch_of_a_channel_the_host_does_not_have_is_one_line_with_the_hosts_
     local = collab(server.env, "watch", missing)
     assert done.returncode == local.returncode != 0, (done.stderr, local.stderr)
     assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr and HOST in done.stderr
+
+
+def test_ls_of_a_host_lists_its_channel_directory_or_a_directory_there(env: dict[str, str], server: Server) -> None:
+    """`ls HOST:` lists the host's channel directory and `ls HOST:/dir` (or `--dir` there) another one,
+    each channel named in the ssh:// form; nothing of the local side's is listed."""
+    url, there = started(env, server)
+    local = collab(env, "start", "Only here", "--json")
+    assert local.returncode == 0, local.stderr
+    listed = collab(env, "ls", f"{HOST}:", "--json")
+    assert listed.returncode == 0, listed.stderr
+    paths = [c["path"] for c in json.loads(listed.stdout)["channels"]]
+    assert url in paths and json.loads(local.stdout)["path"] not in paths
+    assert all(p.startswith(f"ssh://{HOST}/") for p in paths)
+    table = collab(env, "ls", HOST, "--open")
+    assert table.returncode == 0 and Path(there).stem.removeprefix("collab-") in table.stdout
+    odd = server.channels / "other dir 'q'"
+    odd.mkdir(exist_ok=True)
+    _, elsewhere = started(env, server, "--dir", str(odd))
+    in_odd = json.loads(collab(env, "ls", f"{HOST}:{odd}", "--json").stdout)["channels"]
+    assert [c["path"] for c in in_odd] == [f"ssh://{HOST}{elsewhere}"]
+    assert json.loads(collab(env, "ls", f"{HOST}:", "--dir", str(odd), "--json").stdout)["channels"] == in_odd
+    (server.root / "empty").mkdir(exist_ok=True)
+    empty = collab(env, "ls", f"{HOST}:{server.root / 'empty'}")
+    assert empty.returncode == 0 and "No channels in" in empty.stderr
+
+
+def test_rm_of_a_remote_channel_deletes_it_on_the_host(env: dict[str, str], server: Server) -> None:
+    """`rm` of an ssh:// channel deletes it and its state on the host; an open one needs --force, and
+    the refusal is the host's, in one line with its exit code."""
+    url, there = started(env, server)
+    refused = collab(env, "rm", url)
+    assert refused.returncode != 0 and Path(there).exists()
+    assert refused.stderr.count("\n") == 1 and "--force" in refused.stderr
+    gone = collab(env, "rm", url, "--force", "--json")
+    assert gone.returncode == 0, gone.stderr
+    assert json.loads(gone.stdout)["removed"][0]["path"] == url
+    assert not Path(there).exists()
+    url2, there2 = started(env, server)
+    assert collab(env, "close", url2, "--force").returncode == 0
+    said = collab(env, "rm", f"{HOST}:{there2}")
+    assert said.returncode == 0 and said.stdout.startswith("removed ") and url2 in said.stdout
+    assert not Path(there2).exists()
+    missing = collab(env, "rm", url)
+    assert missing.returncode != 0 and missing.stderr.count("\n") == 1 and HOST in missing.stderr

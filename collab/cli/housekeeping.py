@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -16,6 +16,7 @@ from collab.errors import ChannelNotFound, CollabError, Exit, UsageError
 from collab.text.sanitize import for_terminal
 
 if TYPE_CHECKING:
+    from collab.cli.remote import Address
     from collab.housekeeping.catalog import Listing, State
     from collab.housekeeping.cleanup import Removal, Skipped
 
@@ -83,6 +84,14 @@ def _width(terminal: bool) -> int | None:
 
 @command("ls")
 def list_command(
+    host: Annotated[
+        str | None,
+        typer.Argument(
+            help="List a host's channels over ssh: HOST: (its channel directory) or [user@]HOST:/dir.",
+            metavar="[HOST:[DIR]]",
+            show_default=False,
+        ),
+    ] = None,
     directory: Annotated[
         Path | None,
         typer.Option("--dir", help="The directory to list. Default: $COLLAB_DIR, else /tmp.", metavar="DIR"),
@@ -103,18 +112,25 @@ def list_command(
     \b
       collab ls --open
       collab ls --dir ~/channels --json
+      collab ls devbox:
     """
     with reporting(as_json):
         if only_open and only_closed:
             raise UsageError("--open and --closed exclude each other: give one, or neither to list all")
         state: State | None = "open" if only_open else "closed" if only_closed else None
         where = config.channel_dir(directory)
-        listings = Channel.catalog(where, state)
+        if host is None:
+            on, listings = None, Channel.catalog(where, state)
+        else:
+            from collab.cli import remote
+
+            on = remote.host_directory(host, directory)
+            listings = remote.listings(on, state)
         if as_json:
-            emit_json({"channels": [item.to_json() for item in listings]})
+            emit_json({"channels": [_located(item.to_json(), on) for item in listings]})
             return
         if not listings:
-            print(f"No {state + ' ' if state else ''}channels in {_shown(where)}", file=sys.stderr)
+            print(f"No {state + ' ' if state else ''}channels in {_shown(on or where)}", file=sys.stderr)
             return
         terminal = sys.stdout.isatty()
         print("\n".join(_table(listings, _width(terminal), header=terminal)))
@@ -188,9 +204,14 @@ def rm(
       collab rm k3x9 fe3r --force
     """
     with reporting(as_json):
-        done: list[Removal] = []
+        done: list[tuple[Removal, Address | None]] = []  # and the host it was on
         failed: list[tuple[str, CollabError]] = []
+        from collab.cli import remote
+
         for ref in channels:
+            if (where := remote.address(ref)) is not None:
+                _remove_remote(where, force, as_json, done, failed)
+                continue
             try:
                 removal = _remove_one(ref, directory, force)
             except CollabError as exc:
@@ -198,15 +219,15 @@ def rm(
                 if not as_json:
                     sys.stderr.write(f"collab: {_shown(exc)}\n")
                 continue
-            done.append(removal)
+            done.append((removal, None))
             if not as_json:
                 print(_describe(removal))
                 _report_leftovers(removal)
-        incomplete = [r for r in done if not r.complete]
+        incomplete = [r for r, _ in done if not r.complete]
         if as_json:
             emit_json(
                 {
-                    "removed": [r.to_json() for r in done],
+                    "removed": [_located(r.to_json(), on) for r, on in done],
                     "failed": [
                         {"channel": ref, "error": {"code": e.exit_code, "message": str(e)}} for ref, e in failed
                     ],
@@ -221,6 +242,28 @@ def rm(
         if len(channels) == 1 and failed:
             raise fail(str(failed[0][1]), code, as_json)
         raise fail(f"{len(failed) + len(incomplete)} of {len(channels)} not deleted, or not wholly", code, as_json)
+
+
+def _located(item: dict[str, object], where: Address | None) -> dict[str, object]:
+    """A ``--json`` item, its path in the ``ssh://`` form when it is on a host."""
+    return item if where is None else item | {"path": where.url(str(item["path"]))}
+
+
+def _remove_remote(
+    where: Address, force: bool, as_json: bool, done: list[Any], failed: list[tuple[str, CollabError]]
+) -> None:
+    """``rm`` of a channel on another host: the host removes it, and it is said here as ``rm`` says it."""
+    from collab.cli import remote
+
+    removed, not_removed = remote.remove(where, force)
+    failed += not_removed
+    done += [(removal, where) for removal in removed]
+    if not as_json:
+        for _, error in not_removed:
+            sys.stderr.write(f"collab: {_shown(error)}\n")
+        for removal in removed:
+            print(_describe(removal).replace(str(removal.path), where.url(str(removal.path)), 1))
+            _report_leftovers(removal)
 
 
 @command()

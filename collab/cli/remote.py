@@ -4,16 +4,23 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from collab.cli.app import emit_json
 from collab.text.sanitize import for_terminal
 
 if TYPE_CHECKING:
+    from collab.errors import CollabError
+    from collab.housekeeping.catalog import Listing
+    from collab.housekeeping.cleanup import Removal
     from collab.remote.address import Address
     from collab.remote.channel import RemoteChannel
 
-__all__ = ["Address", "address", "call", "channel", "echo", "relocated", "run", "show", "status"]
+__all__ = [
+    "Address", "address", "call", "channel", "echo", "host_directory", "listings", "relocated", "remove",
+    "run", "show", "status",
+]  # fmt: skip
 
 
 def address(ref: str | None) -> Address | None:
@@ -109,6 +116,57 @@ def status(where: Address, name: str | None, as_json: bool) -> None:
         from collab.render.render_text import status_text
 
         sys.stdout.write(status_text(result))
+
+
+def host_directory(host: str, directory: Path | None) -> Address:
+    """The host's channel directory ``ls HOST:[DIR]`` names: the path in it, else ``--dir``, else
+    the host's own default (an empty path).
+
+    Raises:
+        UsageError: ``host`` names no host, the directory is given twice, or it is not absolute.
+    """
+    from collab.errors import UsageError
+
+    where = address(host if ":" in host else f"{host}:")
+    if where is None:
+        raise UsageError(f"{host!r} names no host: write HOST: or [user@]HOST:/dir; for a directory here, use --dir")
+    if directory is not None and where.path:
+        raise UsageError("give the host's directory once: in HOST:/dir or with --dir, not both")
+    where = where._replace(path=where.path or (str(directory) if directory is not None else ""))
+    if where.path and not where.path.startswith("/"):
+        raise UsageError(f"--dir {where.path!r}: the directory on the host must be absolute")
+    return where
+
+
+def listings(where: Address, state: str | None) -> list[Listing]:
+    """``ls`` of the host's channel directory (``where.path``, else the host's default), paths as there."""
+    from collab.remote import results
+
+    words = [*(["--dir", where.path] if where.path else []), *([f"--{state}"] if state else [])]
+    found = call(where, "ls", *words, seat=False)
+    return [results.listing(item) for item in found["channels"]]
+
+
+def remove(where: Address, force: bool) -> tuple[list[Removal], list[tuple[str, CollabError]]]:
+    """``rm`` of the channel at ``where`` on its host: what went (paths as there), and what failed."""
+    from collab.errors import CollabError
+    from collab.remote import results
+    from collab.remote.channel import RemoteError
+
+    rc = channel(where)
+    try:
+        ran = run(rc, rc.argv("rm", where.path, *(["--force"] if force else []), seat=False))
+        called = rc.read(ran, ok=range(256))  # the host's document says what failed, and how
+    except CollabError as exc:
+        return [], [(where.url(), exc)]
+    echo(called.notices)
+    failed: list[tuple[str, CollabError]] = [
+        (where.url(), RemoteError(f"{where.destination}: {f['error']['message']}", int(f["error"]["code"])))
+        for f in called.document.get("failed", [])
+    ]
+    if called.code and not called.document.get("removed") and not failed:
+        failed.append((where.url(), RemoteError(f"{where.destination}: rm failed there", called.code)))
+    return [results.removal(item) for item in called.document.get("removed", [])], failed
 
 
 def shown(text: object) -> str:

@@ -10,6 +10,8 @@ from collab.render.status import EntryState, Participant, QuestionState, Request
 from collab.text.exchange import Closing
 
 if TYPE_CHECKING:
+    from collab.housekeeping.catalog import Listing
+    from collab.housekeeping.cleanup import Removal
     from collab.text.format import Document
 
 
@@ -52,3 +54,36 @@ def document(source: str) -> Document:
 
     data, damage = readable(source.encode("utf-8"))
     return parse(data, damage)
+
+
+def listing(found: dict[str, Any]) -> Listing:
+    """The :class:`collab.housekeeping.catalog.Listing` of one item of ``ls --json``, its path on the host."""
+    from collab.housekeeping.catalog import Listing
+
+    return Listing(
+        found["id"],
+        Path(found["path"]),
+        found["task"],
+        found["state"],
+        int(found["entries"]),
+        found["last_activity"],
+        problem=found.get("problem"),
+        closing=closing(found.get("closing")),
+    )
+
+
+def removal(found: dict[str, Any]) -> Removal:
+    """The :class:`collab.housekeeping.cleanup.Removal` of one item of ``rm --json``, its paths on the host."""
+    from collab.housekeeping.cleanup import Removal, Skipped
+
+    def skipped(items: list[dict[str, str]]) -> tuple[Skipped, ...]:
+        return tuple(Skipped(Path(s["path"]), s["reason"]) for s in items)
+
+    return Removal(
+        found["id"],
+        Path(found["path"]),
+        found["state"],
+        tuple(Path(p) for p in found["files"]),
+        skipped(found.get("left", [])),
+        skipped(found.get("skipped", [])),
+    )
