@@ -21,6 +21,7 @@ import hooks
 import live
 import push
 import reading
+import remote
 import rounds
 import startup
 from common import Target, machine, targets_table
@@ -42,6 +43,7 @@ def main() -> None:
         ("Sleeping hooks", lambda: hooks.run(20, 10.0 if quick else 60.0)),
         ("Rounds at an agent's pace", lambda: rounds.run(rounds.Pace(1 if quick else 2, 3, 1.0, 1))),
         ("Push: the wake hook", lambda: push.run(5, 5.0) if quick else push.run()),
+        ("Two machines, over SSH", lambda: remote.run(8 if quick else 30)),
         ("Bodies, differential fuzz", lambda: fuzz_bodies.run(2_000 if quick else 20_000)),
         ("Adversarial inputs", lambda: adversarial.run(1, 3.0) if quick else adversarial.run()),
     ]
