@@ -56,7 +56,7 @@ SUMMARIES = {
     "close": "Close CHANNEL: append '## Closed' and an optional summary.",
     "ls": "List the channels in the channel directory, most recent activity first.",
     "rm": "Delete channels and every file collab keeps for them, saying what went.",
-    "prune": "Delete your closed channels, and open ones idle longer than DURATION.",
+    "prune": "Delete your channels idle longer than DURATION, closed or open.",
     "install": "Write collab's instructions where a coding agent reads them.",
     "wait": "Block until others write to CHANNEL and their turn is over; print what they wrote.",
     "watch": "Show each new entry of CHANNEL as it lands, until it is closed or Ctrl+C.",

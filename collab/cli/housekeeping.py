@@ -272,22 +272,26 @@ def prune(
         str,
         typer.Option(
             "--older-than",
-            help="Open channels go once idle (file not modified) longer than this: 90s, 30m, 12h, 7d, 2w.",
+            help="Channels go once idle (file not modified) longer than this: 90s, 30m, 12h, 7d, 2w.",
             metavar="DURATION",
         ),
     ] = "7d",
     dry_run: Annotated[bool, typer.Option("--dry-run", "-n", help="List what would go; delete nothing.")] = False,
+    closed: Annotated[
+        bool, typer.Option("--closed", help="Delete every closed channel now, whatever its age, and no open one.")
+    ] = False,
     directory: Annotated[
         Path | None,
         typer.Option("--dir", help="The directory to prune. Default: $COLLAB_DIR, else /tmp.", metavar="DIR"),
     ] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Delete your closed channels, and open ones idle longer than DURATION.
+    """Delete your channels idle longer than DURATION, closed or open.
 
-    A closed channel goes whatever its age: --older-than applies to open ones only, which go once
-    their file has not been modified for longer than that, unless someone is waiting in one right
-    now. Files that are not readable channels stay (`collab rm --force` deletes one). Only your own
+    A channel goes once its file has not been modified for longer than --older-than (7 days by
+    default), so a closed one stays readable as a transcript that long; an open one also stays
+    while someone is waiting in it. --closed deletes every closed channel now, and no open one.
+    Files that are not readable channels stay (`collab rm --force` deletes one). Only your own
     channels are looked at; each goes as `collab rm` deletes it, with all collab keeps for it.
 
     Example:
@@ -295,10 +299,11 @@ def prune(
     \b
       collab prune --dry-run
       collab prune --older-than 12h
+      collab prune --closed
     """
     with reporting(as_json):
         seconds = config.duration("--older-than", older_than)
-        pruned = Channel.prune(config.channel_dir(directory), older_than=seconds, dry_run=dry_run)
+        pruned = Channel.prune(config.channel_dir(directory), older_than=seconds, dry_run=dry_run, closed_only=closed)
         if as_json:
             emit_json(
                 {
@@ -318,7 +323,7 @@ def prune(
             verb = "would remove" if dry_run else "removed"
             sys.stderr.write(
                 f"collab: {verb} {len(pruned.removed)}, kept {len(pruned.kept)} "
-                f"(open and active within {older_than}, waited on, or unreadable)\n"
+                f"({'open' if closed else f'active within {older_than}, waited on'}, or unreadable)\n"
             )
         incomplete = [r for r in pruned.removed if not r.complete]
         if pruned.failed or incomplete:

@@ -39,14 +39,19 @@ class InDirectory:
     @classmethod
     @guarded
     def prune(
-        cls, directory: str | os.PathLike[str] | None = None, *, older_than: int, dry_run: bool = False
+        cls,
+        directory: str | os.PathLike[str] | None = None,
+        *,
+        older_than: int,
+        dry_run: bool = False,
+        closed_only: bool = False,
     ) -> Pruned:
-        """Delete the user's closed channels, and open ones idle over ``older_than`` seconds
-        (see :func:`collab.housekeeping.prune.prune`).
+        """Delete the user's channels idle over ``older_than`` seconds, closed or open; with
+        ``closed_only``, every closed channel and no open one (see :func:`collab.housekeeping.prune.prune`).
 
         Raises:
             ChannelNotFound: the directory does not exist.
         """
         from collab.housekeeping.prune import prune
 
-        return prune(config.channel_dir(directory), older_than, dry_run=dry_run)
+        return prune(config.channel_dir(directory), older_than, dry_run=dry_run, closed_only=closed_only)

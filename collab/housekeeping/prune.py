@@ -1,9 +1,10 @@
 """Pruning a channel directory (``collab prune``): the user's closed channels, and idle open ones.
 
-Contract section 4: "delete your closed channels (and open ones idle longer than DURATION, default
-7d)". A closed channel goes whatever its age. An open one goes once its file has not been modified
-(``st_mtime_ns``) for longer than the duration, unless a participant is blocked in ``wait`` on it at
-that moment (:mod:`collab.live.presence`). Each goes as :func:`collab.housekeeping.cleanup.remove` deletes a channel,
+A channel, closed or open, goes once its file has not been modified (``st_mtime_ns``) for longer
+than the duration (default 7 days), so a closed channel stays readable as a transcript that long
+after its close; an open one also stays while a participant is blocked in ``wait`` on it
+(:mod:`collab.live.presence`). With ``closed_only``, closed channels go whatever their age, and
+open ones stay. Each goes as :func:`collab.housekeeping.cleanup.remove` deletes a channel,
 the rule asked again under the channel's lock, so one that became active meanwhile stays.
 """
 
@@ -31,23 +32,25 @@ class Pruned(NamedTuple):
     failed: tuple[Skipped, ...]
 
 
-def idle_or_closed(older_than: int, now: datetime | None = None) -> Rule:
-    """``collab prune``'s rule (contract section 4): closed channels go, and open ones idle longer
-    than ``older_than`` seconds (since the file was last modified, ``st_mtime_ns``), unless a
-    participant is blocked in ``wait`` on it right now. Unreadable files stay (``rm --force``
-    deletes them)."""
+def idle_or_closed(older_than: int, now: datetime | None = None, *, closed_only: bool = False) -> Rule:
+    """``collab prune``'s rule: channels idle longer than ``older_than`` seconds (since the file
+    was last modified, ``st_mtime_ns``) go, closed or open, but an open one stays while a participant
+    is blocked in ``wait`` on it. With ``closed_only``, every closed channel goes and no open one.
+    Unreadable files stay (``rm --force`` deletes them)."""
     from collab.live import presence
 
     now_ns = int((now or datetime.now(UTC)).timestamp() * 1_000_000_000)
 
     def rule(found: Found) -> str | None:
-        if found.state == "closed":
-            return None
-        if found.state != "open":
+        if found.state not in ("open", "closed"):
             return "not a channel collab can read: `collab rm --force` deletes it"
+        if closed_only:
+            return None if found.state == "closed" else "open (--closed removes closed channels only)"
         idle = (now_ns - found.modified_ns) / 1e9
         if idle <= older_than:
-            return f"open, and active {_ago(idle)} ago"
+            return f"{found.state}, and active {_ago(idle)} ago"
+        if found.state == "closed":
+            return None
         waiting = presence.waiting_names(found.path)
         if waiting:
             return f"open, and waited on right now by {', '.join(waiting)}"
@@ -63,8 +66,10 @@ def _ago(seconds: float) -> str:
     return f"{max(seconds, 0):.0f}s"
 
 
-def prune(directory: Path, older_than: int, *, dry_run: bool = False, now: datetime | None = None) -> Pruned:
-    """Delete the user's closed channels in ``directory``, and open ones idle over ``older_than`` seconds.
+def prune(
+    directory: Path, older_than: int, *, dry_run: bool = False, closed_only: bool = False, now: datetime | None = None
+) -> Pruned:
+    """Delete the user's channels in ``directory`` idle over ``older_than`` seconds (see :func:`idle_or_closed`).
 
     Only channel files (``collab-<id>.md``) that are the user's own regular files are looked at;
     any other file (another user's channel in ``/tmp``, a link) is not the user's to prune and is
@@ -77,7 +82,7 @@ def prune(directory: Path, older_than: int, *, dry_run: bool = False, now: datet
     """
     if not directory.is_dir():
         raise ChannelNotFound(f"directory {directory} does not exist: check --dir or COLLAB_DIR")
-    rule = idle_or_closed(older_than, now)
+    rule = idle_or_closed(older_than, now, closed_only=closed_only)
     removed: list[Removal] = []
     kept: list[Skipped] = []
     failed: list[Skipped] = []

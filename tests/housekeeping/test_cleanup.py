@@ -255,8 +255,14 @@ def _uid(name: str) -> int:
 
 
 def test_prune_dry_run_deletes_nothing_and_prune_honours_the_duration(runner: CliRunner, tmp_path: Path) -> None:
+    """A channel closed a minute ago stays (it is the transcript); one closed 8 days ago goes, as an
+    open one idle that long does; --closed removes every closed channel at once, and no open one."""
     closed = _make(tmp_path, "closed11")
     closed.close(author="site-a")
+    _age(closed.path, 60)
+    old = _make(tmp_path, "oldend11")
+    old.close(author="site-a")
+    _age(old.path, 8 * DAY)
     stale = _make(tmp_path, "stale111")
     _age(stale.path, 8 * DAY)
     hours = _make(tmp_path, "hours111")
@@ -267,16 +273,19 @@ def test_prune_dry_run_deletes_nothing_and_prune_honours_the_duration(runner: Cl
     dry = runner.invoke(app, ["prune", "--dry-run", "--json"])
     assert dry.exit_code == 0, dry.stderr
     document = json.loads(dry.stdout)
-    assert sorted(r["id"] for r in document["removed"]) == ["closed11", "stale111"]
-    assert sorted(k["id"] for k in document["kept"]) == ["fresh111", "hours111"]
+    assert sorted(r["id"] for r in document["removed"]) == ["oldend11", "stale111"]
+    assert sorted(k["id"] for k in document["kept"]) == ["closed11", "fresh111", "hours111"]
     assert document["dry_run"] is True and document["older_than"] == 7 * DAY
     assert _snapshot(tmp_path, state_dir(tmp_path)) == before
     human = runner.invoke(app, ["prune", "--dry-run"])
     assert human.stdout.count("would remove ") == 2 and _snapshot(tmp_path, state_dir(tmp_path)) == before
 
     assert runner.invoke(app, ["prune"]).exit_code == 0
-    assert not closed.path.exists() and not stale.path.exists() and hours.path.exists() and fresh.path.exists()
-    assert _mine(closed, state_dir(tmp_path)) == [] and _mine(stale, state_dir(tmp_path)) == []
+    assert closed.path.exists() and not old.path.exists() and not stale.path.exists()
+    assert hours.path.exists() and fresh.path.exists()
+    assert _mine(old, state_dir(tmp_path)) == [] and _mine(stale, state_dir(tmp_path)) == []
+    assert runner.invoke(app, ["prune", "--closed"]).exit_code == 0
+    assert not closed.path.exists() and hours.path.exists() and fresh.path.exists()
     assert runner.invoke(app, ["prune", "--older-than", "1h"]).exit_code == 0
     assert not hours.path.exists() and fresh.path.exists()
     assert _mine(fresh, state_dir(tmp_path))  # its ledger is untouched
