@@ -144,8 +144,14 @@ class Channel(_Located, appending.Appending, directory_ops.InDirectory):
         Raises:
             As :meth:`open`.
         """
+        from collab.ledger import journal
+
         path = config.resolve(os.fspath(ref), config.channel_dir(directory))
-        return cls.open(ref, directory) if os.path.lexists(path) else cls(path)
+        if os.path.lexists(path):
+            return cls.open(ref, directory)
+        if journal.load(path) is None:  # nothing there, nor a ledger: say what is near
+            config.resolve(os.fspath(ref), config.channel_dir(directory), existing=True)
+        return cls(path)
 
     @guarded
     def remove(self, *, force: bool = False) -> Removal:

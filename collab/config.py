@@ -94,7 +94,7 @@ def _own_file(place: os.DirEntry[str] | Path) -> bool:
 def resolve(ref: str, directory: str | os.PathLike[str] | None = None, *, existing: bool = False) -> Path:
     """Turn a CHANNEL argument (a path, an id, or a unique prefix of an id) into a path.
 
-    Contract section 3: an id is looked up in the channel directory. An id that begins exactly one
+    Contract section 3: an id is looked up in the channel directory, in any case. An id that begins exactly one
     channel's id (4+ characters, :data:`MIN_PREFIX`) names that channel; the full id wins over a
     longer id it begins. A prefix stands only for this user's own channel files
     (:func:`own_channel_ids`), so files another user plants in a shared directory (their own
@@ -118,7 +118,7 @@ def resolve(ref: str, directory: str | os.PathLike[str] | None = None, *, existi
         raise UsageError("CHANNEL is empty: give a channel path or id (`collab ls` lists them)")
     if "/" in ref or ref.endswith(".md"):
         return Path(ref)
-    m = _ID.match(ref)
+    m = _ID.match(ref.lower())  # ids are lowercase: K3X9Q2AB names k3x9q2ab
     if not m:
         raise UsageError(
             f"{ref!r} is neither a channel path nor an id: give a path, an id, or the id's first 4 or more "

@@ -231,3 +231,17 @@ def test_installed_script_runs_the_main_job(tmp_path, subprocess_env):
     assert failed.stderr.startswith("collab: no channel at") and "Traceback" not in failed.stderr
     module = subprocess.run([sys.executable, "-m", "collab", "--help"], capture_output=True, text=True)
     assert module.returncode == 0 and "answer" in module.stdout
+
+
+def test_ids_are_read_in_any_case_and_verify_says_what_is_near(runner, channel, monkeypatch) -> None:
+    """`collab show K3X9Q2AB` names k3x9q2ab; an id that names nothing gets a 'did you mean' from
+    verify as from show; usage errors of a command point to that command's own --help."""
+    monkeypatch.setenv("COLLAB_DIR", str(channel.path.parent))
+    shown = runner.invoke(app, ["show", channel.id.upper(), "--json"])
+    assert shown.exit_code == 0 and json.loads(shown.stdout)["id"] == channel.id
+    near = channel.id[:-1] + ("x" if channel.id[-1] != "x" else "y")
+    for command in ("show", "verify"):
+        result = runner.invoke(app, [command, near])
+        assert result.exit_code == 1 and f"did you mean {channel.id}?" in result.stderr, command
+    missing = runner.invoke(app, ["start", "x", "--request"])
+    assert missing.exit_code == 2 and "(see `collab start --help`)" in missing.stderr

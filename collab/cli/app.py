@@ -143,13 +143,21 @@ class OnDemandGroup(TyperGroup):
         except click.ClickException as exc:
             message = exc.format_message()
             if isinstance(exc, click.UsageError):
-                message = f"{message.rstrip('.')} (see `{exc.ctx.command_path if exc.ctx else 'collab'} --help`)"
+                where = exc.ctx.command_path if exc.ctx else _command_path(argv)
+                message = f"{message.rstrip('.')} (see `{where} --help`)"
             code = fail(message, exc.exit_code, _wants_json(argv)).exit_code
         except click.Abort:
             code = fail("aborted", Exit.ERROR, _wants_json(argv)).exit_code
         # Without standalone mode click returns an exit code raised as typer.Exit, else the command's
         # return value, which standalone click ignores: a command that returns normally exits 0.
         sys.exit(code if isinstance(code, int) else 0)
+
+
+def _command_path(args: list[str]) -> str:
+    """``collab CMD`` for the command ``args`` name (their first word that is not an option), else
+    ``collab``: click raises some usage errors (an option missing its value) without a context."""
+    first = next((arg for arg in args if not arg.startswith("-")), None)
+    return f"collab {first}" if first in COMMANDS else "collab"
 
 
 def _wants_json(args: list[str]) -> bool:
