@@ -3,7 +3,7 @@
     python scripts/write_hook_config.py [ROOT]
 
 Writes below ``ROOT`` (default: this repository). Run it after changing
-:mod:`collab.hooks.hookconfig`: ``tests/test_push.py`` checks the checked-in file equals
+:mod:`collab.hooks.hookconfig`: ``tests/hooks/test_push.py`` checks the checked-in file equals
 :func:`~collab.hooks.hookconfig.render`.
 """
 

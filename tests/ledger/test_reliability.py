@@ -21,7 +21,7 @@ import pytest
 
 from collab.channel import Channel
 from tests.conftest import collab_bin
-from tests.test_live import _await_line
+from tests.live.test_live import _await_line
 
 WRITERS = 8
 APPENDS = 50

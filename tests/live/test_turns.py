@@ -11,7 +11,7 @@ import time
 from collab.channel import Channel
 from collab.live import presence
 from tests.conftest import collab_bin
-from tests.test_live import run, until_armed
+from tests.live.test_live import run, until_armed
 
 
 def _waiter(channel: Channel, env: dict[str, str], *extra: str) -> subprocess.Popen[str]:

@@ -20,7 +20,7 @@ from collab.live import inotify, watch
 from collab.live.turns import Stop
 from collab.live.watch import Changes, WatchSettings, changed_paths, follow
 from tests.conftest import collab_bin
-from tests.test_live import until_armed
+from tests.live.test_live import until_armed
 
 pytestmark = pytest.mark.timeout(60)
 

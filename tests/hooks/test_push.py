@@ -4,7 +4,7 @@ Each hook test reads ``plugin/hooks/hooks.json``, takes the event's command, sub
 ``${CLAUDE_PLUGIN_ROOT}`` and runs it with ``sh -c`` and the JSON Claude Code sends on stdin. Session
 A's commands carry ``COLLAB_SESSION`` from the file its SessionStart hook wrote, as the Bash tool
 would. No test sleeps for a process to be ready: it waits until the hook watches the channel's
-directory (its inotify watch, as ``tests/test_live.py`` does).
+directory (its inotify watch, as ``tests/live/test_live.py`` does).
 """
 
 from __future__ import annotations
@@ -25,11 +25,11 @@ from collab.hooks import hookconfig, sleeper, wake
 from collab.live import cursors, presence, seats
 from collab.text.format import Entry
 from tests.conftest import TEST_SETTLE, collab_bin, state_dir
-from tests.test_live import watching
+from tests.live.test_live import watching
 
 pytestmark = pytest.mark.timeout(60)
 
-PLUGIN = Path(__file__).resolve().parent.parent / "plugin"
+PLUGIN = Path(__file__).resolve().parents[2] / "plugin"
 
 
 def hook_command(event: str) -> str:
@@ -257,7 +257,7 @@ def test_a_sleeping_hook_wakes_only_to_look_at_its_halt_event(sessions) -> None:
     """Nothing landing: the hook's processes (sh and collab) sleep. The only wake-ups are the looks
     at the agent-exit event, every HALT_CHECK_S (voluntary context switches, counted, proc(5))."""
     from collab.live.turns import HALT_CHECK_S
-    from tests.test_idle import WINDOW, wakeups
+    from tests.live.test_idle import WINDOW, wakeups
 
     a, _b, path = sessions
     hook = a.sleep()
