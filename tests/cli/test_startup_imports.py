@@ -1,6 +1,6 @@
 """Which heavy modules a command that returns at once imports (not timings: `bench/startup.py` times them).
 
-`tests/test_cli_app.py` holds a plain `collab answer`; these hold `collab answer` to a channel that
+`tests/cli/test_cli_app.py` holds a plain `collab answer`; these hold `collab answer` to a channel that
 has an entry its writer has not read (it reads the channel, header included, to say so), `collab
 wait` that returns at once, and `collab --help`.
 """
