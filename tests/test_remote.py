@@ -203,6 +203,7 @@ def test_start_on_a_host_creates_the_channel_there_and_the_join_message_says_ssh
     joined = collab(env, "join", url)
     assert joined.returncode == 0, joined.stderr
     assert shlex.quote(url) in joined.stdout and shlex.quote(there) in joined.stdout
+    assert f"`collab join {shlex.quote(url)}` prints" in joined.stdout  # not the id: it names a channel here
 
 
 def test_a_whole_exchange_with_a_hostile_body_in_a_path_with_spaces_and_quotes(
@@ -595,3 +596,54 @@ def test_rm_of_a_remote_channel_deletes_it_on_the_host(env: dict[str, str], serv
     assert not Path(there2).exists()
     missing = collab(env, "rm", url)
     assert missing.returncode != 0 and missing.stderr.count("\n") == 1 and HOST in missing.stderr
+
+
+def _two_machines() -> list[tuple[str, str, list[str]]]:
+    """The README's "Two machines" example: each command's machine, its line, and the output lines shown under it."""
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    section = readme.split("\n## Two machines\n", 1)[1].split("\n## ", 1)[0]
+    block = section.split("```console\n", 1)[1].split("```", 1)[0]
+    steps: list[tuple[str, str, list[str]]] = []
+    for line in block.splitlines():
+        machine, prompt, command = line.partition("$ ")
+        if prompt and machine in ("laptop", "devbox"):
+            steps.append((machine, command, []))
+        else:
+            steps[-1][2].append(line)
+    return steps
+
+
+def test_the_readmes_two_machines_example_runs_as_written(env: dict[str, str], server: Server, tmp_path: Path) -> None:
+    """Every command of the README's "Two machines" example, run as written (devbox is the test host,
+    /tmp its channel directory), exits 0, and prints the lines the README shows under it."""
+    assert subprocess.run(
+        [*shlex.split(env["COLLAB_SSH_COMMAND"]), HOST, "collab", "--version"], capture_output=True, check=False
+    ).stdout.startswith(b"collab ")  # the set-up's check: `ssh devbox collab --version`
+    laptop, devbox = tmp_path / "laptop" / "app", server.root / "devbox" / "app"
+    laptop.mkdir(parents=True)
+    devbox.mkdir(parents=True, exist_ok=True)
+    host_side = server.env | {"COLLAB_SESSION": "devbox-shell"}
+    swaps: list[tuple[str, str]] = []
+    steps = _two_machines()
+    assert [machine for machine, _, _ in steps][:2] == ["laptop", "devbox"]
+    for machine, line, shown in steps:
+        words = [w.replace("devbox", HOST) for w in shlex.split(line, comments=True)]
+        for old, new in swaps:
+            words = [w.replace(old, new) for w in words]
+        assert words[0] == "collab", line
+        done = collab(
+            env if machine == "laptop" else host_side, *words[1:], cwd=laptop if machine == "laptop" else devbox
+        )
+        assert done.returncode == 0, (line, done.stderr)
+        if not swaps:  # start: the README's id and path are this channel's
+            url = done.stderr.split("Created channel ", 1)[1].split("\n", 1)[0].split(": ", 1)[1]
+            ident = url.rsplit("collab-", 1)[1].removesuffix(".md")
+            swaps = [("/tmp/collab-k3x9q2ab.md", url.removeprefix(f"ssh://{HOST}")), ("k3x9q2ab", ident)]
+        for expected in shown:
+            for old, new in [("devbox", HOST), *swaps]:
+                expected = expected.replace(old, new)
+            assert expected.split("  #")[0].strip() in done.stdout + done.stderr, (line, expected)
+        if words[1] == "watch":
+            assert done.stdout.rstrip().endswith("Agreed: version 2.1.0.") and "Version 2.1.0." in done.stdout
+        if words[1] == "ls":
+            assert ident in done.stdout

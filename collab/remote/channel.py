@@ -163,10 +163,14 @@ class RemoteChannel(NamedTuple):
 def join_message(message: str, host_path: str, where: Address) -> str:
     """The host's join message for joiners on other machines: the ``ssh://`` form in its commands,
     and a last line naming the plain path for joiners on the host itself."""
+    from pathlib import PurePosixPath
+
     from collab.integrations.templates import shell_word
 
     url = where.url(host_path)
     shown = message.replace(shell_word(host_path), shell_word(url))
+    ident = PurePosixPath(host_path).stem.removeprefix("collab-")  # an id names a channel on this side only
+    shown = shown.replace(f"`collab join {ident}`", f"`collab join {shell_word(url)}`")
     return f"{shown.rstrip()}\n\n(On {where.destination} itself, the channel is {shell_word(host_path)}.)"
 
 
