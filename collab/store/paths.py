@@ -17,6 +17,7 @@ names with a timestamp and random part, created with ``O_EXCL``: see :func:`kept
 
 from __future__ import annotations
 
+import functools
 import os
 import stat
 from datetime import UTC, datetime
@@ -42,17 +43,18 @@ def state_dir(*, create: bool = True) -> Path:
     else:
         base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
         path = Path(base) / "collab"
-    if create:
+    try:
+        st = os.stat(path, follow_symlinks=False)
+    except FileNotFoundError:
+        if not create:
+            return path
         try:
             path.mkdir(mode=0o700, parents=True, exist_ok=True)
+            st = os.stat(path, follow_symlinks=False)
         except OSError as exc:
             raise ChannelRefused(
                 f"cannot create collab's state directory {path}: {exc.strerror}; set COLLAB_STATE_DIR"
             ) from None
-    try:
-        st = os.stat(path, follow_symlinks=False)
-    except FileNotFoundError:
-        return path
     if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.getuid() or st.st_mode & 0o077:
         raise ChannelRefused(
             f"collab's state directory {path} is not a private directory of yours (mode 0700): "
@@ -62,8 +64,14 @@ def state_dir(*, create: bool = True) -> Path:
 
 
 def _dir_key(channel_path: Path) -> str:
-    parent = os.path.realpath(channel_path.parent)
-    return digest.sha256(parent.encode("utf-8", "surrogateescape")).hexdigest()[:12]
+    return _key_of(str(channel_path.parent))
+
+
+@functools.lru_cache(maxsize=64)
+def _key_of(parent: str) -> str:
+    """The key of a channel directory: a digest of its real path, worked out once per process."""
+    real = os.path.realpath(parent)
+    return digest.sha256(real.encode("utf-8", "surrogateescape")).hexdigest()[:12]
 
 
 def sidecar(channel_path: Path, what: str, *, create: bool = True) -> Path:
