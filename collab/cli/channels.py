@@ -108,7 +108,11 @@ def start(
 def _print_started(channel_id: str, path: str, word: str, message: str) -> None:
     sys.stderr.write(f"Created channel {channel_id}: {_shown(path)}\n")
     sys.stderr.write(f"Watch it live in a spare terminal: collab watch {_shown(word)}\n")
-    sys.stderr.write("\nPaste this into the other session:\n\n")
+    join = f"collab join {_shown(word if '://' in word else channel_id)}"
+    if sys.stdout.isatty():
+        sys.stderr.write(f"\nPaste this into the other session, or run `{join}` there:\n\n")
+    else:
+        sys.stderr.write(f"The join message went to stdout; the other session can also run `{join}`\n")
     sys.stderr.flush()
     print(for_terminal(message))
 

@@ -30,8 +30,9 @@ def test_start_prints_id_path_and_join_message(runner, tmp_path):
     assert started["path"] in started["join_message"]
     human = runner.invoke(app, ["start", "Another task", "--as", "site-a"])
     assert human.exit_code == 0
-    assert "Paste this into the other session" in human.stderr
     assert "collab watch" in human.stderr
+    # stdout is not a terminal here: stderr says where the message went, not "paste this"
+    assert "Paste this" not in human.stderr and "The join message went to stdout" in human.stderr
     # stdout is the join message alone, as `collab join` prints it: piping start copies just that
     new_id = human.stderr.split("Created channel ", 1)[1].split(":", 1)[0]
     joined = runner.invoke(app, ["join", new_id, "--as", "site-a"])
