@@ -170,7 +170,11 @@ app = typer.Typer(
     help="Coordinate two agent sessions through one append-only markdown channel file.\n\n"
     "Session A starts a channel and passes the join message to session B; both append answers and "
     "questions, and each waits for the other's. `collab COMMAND --help` tells more.\n\n"
-    "Exit codes: 0 done, 1 error, 2 usage, 3 `wait` timed out, 4 history edited, 130 interrupted.",
+    "Exit codes: 0 done, 1 error, 2 usage, 3 `wait` timed out, 4 history edited, 130 interrupted.\n\n"
+    "Example:\n\n\b\n"
+    '  collab start "Align the auth handshake" -r "Which version runs on your side?"\n'
+    "  collab wait ID --timeout 100 --json      # in session A, after B has joined\n"
+    "  collab join ID                           # in session B: the same join message",
     cls=OnDemandGroup,
     suggest_commands=False,  # typer's suggestions look only at built commands: see OnDemandGroup
     **(_SETTINGS | {"add_completion": True}),

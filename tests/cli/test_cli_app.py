@@ -183,7 +183,8 @@ def test_the_help_summaries_are_each_commands_own_first_sentence() -> None:
     import click
     import typer
 
-    from collab.cli.app import COMMANDS, SUMMARIES, OnDemandGroup, app as root
+    from collab.cli.app import COMMANDS, SUMMARIES, OnDemandGroup
+    from collab.cli.app import app as root
 
     group = typer.main.get_command(root)
     assert isinstance(group, OnDemandGroup) and list(SUMMARIES) == list(COMMANDS)
@@ -192,3 +193,13 @@ def test_the_help_summaries_are_each_commands_own_first_sentence() -> None:
             found = group.get_command(ctx, name)
             assert found is not None and not found.hidden
             assert found.get_short_help_str(limit=1000) == SUMMARIES[name], name
+
+
+def test_the_root_help_ends_its_text_with_examples() -> None:
+    from typer.testing import CliRunner
+
+    from collab.cli.app import app as root
+
+    shown = CliRunner().invoke(root, ["--help"]).stdout
+    examples = shown.split("Example:", 1)[1].split("Options:", 1)[0]
+    assert "collab start " in examples and "collab wait ID" in examples and "collab join ID" in examples
