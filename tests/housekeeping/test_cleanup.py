@@ -18,8 +18,8 @@ from collab.channel import Channel
 from collab.cli import app
 from collab.live import presence
 from collab.store import paths
-from tests.conftest import NOW, collab_bin, state_dir
 from tests.cli.test_jams import HOLDER, _other_user
+from tests.conftest import NOW, collab_bin, state_dir
 
 DAY = 86400
 

@@ -19,8 +19,8 @@ import pytest
 from collab.channel import Channel
 from collab.live.turns import DEFAULT_SETTLE
 from tests.conftest import collab_bin
-from tests.live.test_live import run, until_armed
 from tests.hooks.test_push import Session, finish, stop_all, until_sleeping
+from tests.live.test_live import run, until_armed
 
 pytestmark = pytest.mark.timeout(240)
 

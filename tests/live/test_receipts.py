@@ -9,8 +9,8 @@ import pytest
 
 from collab.channel import Channel
 from collab.live import receipts
-from tests.live.test_live import run
 from tests.hooks.test_push import Session, finish, stop_all, until_sleeping
+from tests.live.test_live import run
 
 pytestmark = pytest.mark.timeout(120)
 

@@ -20,8 +20,8 @@ from collab.render.render_markdown import Renderer
 from collab.render.render_text import source_text
 from collab.render.status import Status, compute
 from collab.text.format import Document
-from tests.conftest import collab_bin
 from tests.cli.test_surface import _on_pty
+from tests.conftest import collab_bin
 
 PAGE_SIZE, TERMINAL_SIZE = 4_000_000, 990_000  # just under what each view renders as markdown
 OneAnswer = tuple[Document, Channel]
