@@ -203,3 +203,19 @@ def test_the_root_help_ends_its_text_with_examples() -> None:
     shown = CliRunner().invoke(root, ["--help"]).stdout
     examples = shown.split("Example:", 1)[1].split("Options:", 1)[0]
     assert "collab start " in examples and "collab wait ID" in examples and "collab join ID" in examples
+
+
+def test_ctrl_c_while_the_modules_load_exits_130_with_one_line() -> None:
+    """The console script's start-up: a SIGINT then is one line and exit 130, never a traceback."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import os, signal\n"
+        "from collab.console import quiet_interrupts\n"
+        "with quiet_interrupts():\n"
+        "    os.kill(os.getpid(), signal.SIGINT)\n"
+        "    import time; time.sleep(30)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+    assert (done.returncode, done.stderr) == (130, "collab: interrupted\n")
