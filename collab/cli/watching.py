@@ -4,6 +4,7 @@ the host streams JSON lines (``watch --json``, hidden) and they are rendered her
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -52,7 +53,7 @@ def watch(
         if as_json:
             _stream(opened, from_start, after)
             return
-        show = _Screen()
+        show = _Screen(lambda: opened.read().header.creator)
         try:
             updates = opened.updates(from_start=from_start)
             first = next(updates)
@@ -134,16 +135,20 @@ def _watch_remote(where: remote.Address, from_start: bool) -> None:
 
 
 class _Screen:
-    """Where ``watch`` writes: rich renderables on a terminal, plain text on a pipe; notices on stderr."""
+    """Where ``watch`` writes: rich renderables on a terminal, each author in its colour (the HTML
+    page's, the ``creator`` first), plain text on a pipe; notices on stderr."""
 
-    def __init__(self) -> None:
+    def __init__(self, creator: Callable[[], str | None] | None = None) -> None:
         self.closed = False
         self.console: Any = None
         self.errors: Any = None
         if sys.stdout.isatty():
             from rich.console import Console
 
+            from collab.render.sides import Casting
+
             self.console = Console(highlight=False)
+            self.casting = Casting(creator() if creator is not None else None)
         if sys.stderr.isatty():
             from rich.console import Console
 
@@ -167,7 +172,7 @@ class _Screen:
             if self.console is not None:
                 from collab.render.render_term import entry_renderable
 
-                self.console.print(entry_renderable(entry))
+                self.console.print(entry_renderable(entry, hue=self.casting.hue(entry.author)))
             else:
                 from collab.render.render_text import entry_text
 

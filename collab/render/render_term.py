@@ -17,7 +17,7 @@ from rich.rule import Rule
 from rich.table import Table
 from rich.text import Text
 
-from collab.render import render_budget
+from collab.render import render_budget, sides
 from collab.render.render_budget import Budget
 from collab.render.render_text import (
     body_text,
@@ -51,12 +51,14 @@ class EntryTitle:
         entry: the entry to name.
         answers: for a question, the answers that reply to it (see :class:`collab.render.status.QuestionState`);
             None shows no status (``watch`` shows a question as it lands).
+        hue: the author's hue (:mod:`collab.render.sides`, as on the HTML page); None colours by kind.
     """
 
-    def __init__(self, entry: Entry, answers: tuple[int, ...] | None = None) -> None:
+    def __init__(self, entry: Entry, answers: tuple[int, ...] | None = None, hue: int | None = None) -> None:
         key = entry.label + (f" from {entry.author}" if entry.author else "")
         key += f", re {entry.re.label()}" if entry.re else ""
-        self.key = Text(for_terminal(key, one_line=True), style=_KIND_STYLE.get(entry.kind, "bold"))
+        style = f"bold {sides.terminal_colour(hue)}" if hue is not None else _KIND_STYLE.get(entry.kind, "bold")
+        self.key = Text(for_terminal(key, one_line=True), style=style)
         self.rest: list[Text] = []
         if entry.timestamp:
             self.rest.append(Text(for_terminal(entry.timestamp, one_line=True), style="dim"))
@@ -82,15 +84,17 @@ class EntryTitle:
 _RULE_MIN = 3
 
 
-def entry_renderable(entry: Entry, answers: tuple[int, ...] | None = None, budget: Budget | None = None) -> Group:
-    """An :class:`EntryTitle` and the entry's markdown body (:class:`MarkdownBody`, spending from
-    ``budget``, or a budget of its own when None).
+def entry_renderable(
+    entry: Entry, answers: tuple[int, ...] | None = None, budget: Budget | None = None, hue: int | None = None
+) -> Group:
+    """An :class:`EntryTitle` (in the author's ``hue``) and the entry's markdown body
+    (:class:`MarkdownBody`, spending from ``budget``, or a budget of its own when None).
 
     A body over :data:`RENDER_LIMIT` is shown as source, as one transcript of that size would be.
     """
     if len(entry.body) > RENDER_LIMIT:
-        return Group(EntryTitle(entry, answers), Text(body_text(entry)))
-    return Group(EntryTitle(entry, answers), MarkdownBody(entry.body, budget), Text(""))
+        return Group(EntryTitle(entry, answers, hue), Text(body_text(entry)))
+    return Group(EntryTitle(entry, answers, hue), MarkdownBody(entry.body, budget), Text(""))
 
 
 class _Item:
@@ -179,15 +183,16 @@ def print_transcript(console: Console, document: Document, status: Status, entri
     console.print()
     size = sum(len(entry.body) for entry in entries)
     as_source = size > RENDER_LIMIT
+    hues = sides.cast(header.creator, (e.author for e in document.entries))
     answers = {q.number: q.answers for q in status.asked}
     for entry in entries:
         replies = answers.get(entry.number, ()) if entry.kind == "question" else None
         if as_source:
-            console.print(EntryTitle(entry, replies))
+            console.print(EntryTitle(entry, replies, hues[entry.author or sides.UNKNOWN].hue))
             # Straight to the file: laying the text out with rich would cost what rendering saves.
             console.file.write(body_text(entry) + "\n")
         else:
-            console.print(entry_renderable(entry, replies, budget))
+            console.print(entry_renderable(entry, replies, budget, hues[entry.author or sides.UNKNOWN].hue))
     if as_source:
         console.print(
             Text(

@@ -75,3 +75,30 @@ def cast(creator: str | None, authors: Iterable[str | None]) -> dict[str, Voice]
 def style_rules(voices: Iterable[Voice]) -> str:
     """One CSS rule per participant, setting the ``--hue`` its entries and legend item are drawn with."""
     return "".join(f".{v.css_class} {{ --hue: {v.hue}; }}\n" for v in voices)
+
+
+def terminal_colour(hue: int) -> str:
+    """The colour a participant of ``hue`` (degrees) is drawn in on a terminal, as ``#rrggbb``: the
+    page's hue at a lightness that reads on dark and light backgrounds alike (HSL 70%, 55%)."""
+    import colorsys
+
+    red, green, blue = colorsys.hls_to_rgb(hue / 360, 0.55, 0.70)
+    return "#" + "".join(f"{round(c * 255):02x}" for c in (red, green, blue))
+
+
+class Casting:
+    """Hues handed out as participants appear (``watch`` sees them one entry at a time): the creator
+    first when known, then each new name, in :data:`PALETTE` order, as :func:`cast` does for a page."""
+
+    def __init__(self, creator: str | None = None) -> None:
+        self._hues: dict[str, int] = {}
+        if creator:
+            self.hue(creator)
+
+    def hue(self, name: str | None) -> int:
+        """The hue of ``name`` (None: the unknown author), given it the first time it is asked for."""
+        key = name or UNKNOWN
+        if key not in self._hues:
+            number = len(self._hues) + 1
+            self._hues[key] = PALETTE[number - 1] if number <= len(PALETTE) else derived_hue(key)
+        return self._hues[key]

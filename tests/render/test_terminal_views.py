@@ -214,3 +214,25 @@ def test_show_kind_is_a_choice(runner, talk):
     assert bad.stderr.count("\n") == 1
     shown = json.loads(runner.invoke(app, ["show", talk.id, "--kind", "QUESTION", "--json"]).stdout)
     assert [e["kind"] for e in shown["entries"]] == ["question", "question"]
+
+
+def test_each_author_has_its_own_colour_on_the_terminal_as_on_the_page(channel: Channel) -> None:
+    from collab.render import sides
+
+    channel.answer("from b", author="site-b")
+    channel.ask("from a", author="site-a")
+    channel.answer("from b again", author="site-b")
+    document = channel.read()
+    console = Console(record=True, width=100, color_system="truecolor", force_terminal=True)
+    print_transcript(console, document, compute(document, channel.id, channel.path), document.entries)
+    styled = console.export_text(styles=True)
+    creator, other = (sides.terminal_colour(h) for h in sides.PALETTE[:2])  # site-a created the channel
+    rgb = {name: tuple(int(c[i : i + 2], 16) for i in (1, 3, 5)) for name, c in (("a", creator), ("b", other))}
+    codes = {name: "38;2;{};{};{}".format(*value) for name, value in rgb.items()}
+    lines = styled.splitlines()
+    title = {
+        key: next(line for line in lines if key in line) for key in ("Answer 1 from site-b", "Question 1 from site-a")
+    }
+    assert codes["b"] in title["Answer 1 from site-b"] and codes["a"] not in title["Answer 1 from site-b"]
+    assert codes["a"] in title["Question 1 from site-a"]
+    assert sides.Casting("site-a").hue("site-b") == sides.PALETTE[1]
