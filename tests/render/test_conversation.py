@@ -196,6 +196,7 @@ const out = {
     id: a.id, side: a.dataset.side, participant: a.dataset.participant, ...box(a),
     left_border: [px(s.borderLeftWidth), s.borderLeftColor], right_border: [px(s.borderRightWidth), s.borderRightColor],
     background: s.backgroundColor, heading: getComputedStyle(a.querySelector('h3')).color,
+    title_lines: a.querySelector('h3').getClientRects().length,
     code: all('pre', a).map(p => ({...box(p), scroll: p.scrollWidth, client: p.clientWidth})) }; }),
   keywords: all('pre.highlight span.k').map(t => [getComputedStyle(t).color, getComputedStyle(t.closest('pre')).color]),
   legend: all('.participants li').map(li => [li.dataset.participant, getComputedStyle(li.querySelector('.swatch')).backgroundColor]),
@@ -311,6 +312,7 @@ def test_narrow_screen_full_width_bubbles_that_keep_their_sides(runner, talk, tm
     for entry in data["entries"]:
         assert entry["left"] >= 0 and entry["right"] <= 400, entry
         assert entry["width"] >= 0.9 * data["conversation"]["width"], entry
+        assert entry["title_lines"] == 1, entry  # 'Answer 1' never breaks between its words
         width, colour = _edge(entry)
         assert width >= 4 and colour == entry["heading"]
         for block in entry["code"]:
