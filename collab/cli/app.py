@@ -43,7 +43,7 @@ COMMANDS = {
     "ls": "housekeeping", "rm": "housekeeping", "prune": "housekeeping",
     "install": "setup", "wait": "live", "watch": "watching", "show": "review",
     "status": "review", "verify": "verify", "repair": "verify",
-    "hook": "push",
+    "hook": "push", "help": "helping",
 }  # fmt: skip
 
 #: Each command's line in ``collab --help``: the first sentence of its docstring, kept here so that
@@ -65,6 +65,7 @@ SUMMARIES = {
     "verify": "Check that no one edited CHANNEL's history: exit 0, or 4 naming what changed.",
     "repair": "Restore CHANNEL's history from its ledger, or cut away unreadable bytes.",
     "hook": "Wake a Claude Code session when others write (run by collab's plugin).",
+    "help": "Show collab's help, or COMMAND's: the same as `collab --help` or `collab COMMAND --help`.",
 }
 
 #: Each command's own single-command typer app, filled in by :func:`command` as its module is imported.

@@ -219,3 +219,15 @@ def test_ctrl_c_while_the_modules_load_exits_130_with_one_line() -> None:
     )
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
     assert (done.returncode, done.stderr) == (130, "collab: interrupted\n")
+
+
+def test_help_shows_the_root_help_or_a_commands_own() -> None:
+    from typer.testing import CliRunner
+
+    from collab.cli.app import app as root
+
+    runner = CliRunner()
+    assert runner.invoke(root, ["help"]).stdout == runner.invoke(root, ["--help"]).stdout
+    assert runner.invoke(root, ["help", "wait"]).stdout == runner.invoke(root, ["wait", "--help"]).stdout
+    wrong = runner.invoke(root, ["help", "wiat"])
+    assert wrong.exit_code == 2 and "did you mean 'wait'" in wrong.stderr
