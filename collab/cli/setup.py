@@ -70,7 +70,11 @@ def install(
     with reporting(as_json):
         written = installer.install(agent.value, project=project, force=force)
         if as_json:
-            files = [{"path": str(w.path), "what": w.what, "outcome": w.outcome} for w in written]
+            files = [
+                {"path": str(w.path), "what": w.what, "outcome": w.outcome}
+                | ({"backup": str(w.backup)} if w.backup else {})
+                for w in written
+            ]
             emit_json(
                 {
                     "agent": agent.value,
@@ -83,3 +87,5 @@ def install(
         else:
             for w in written:
                 print(f"{w.what} {w.outcome}: {for_terminal(str(w.path), one_line=True)}")
+                if w.backup is not None:
+                    print(f"  the file that was there is kept as {for_terminal(str(w.backup), one_line=True)}")

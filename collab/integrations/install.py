@@ -38,11 +38,13 @@ _FILE_MODE = 0o644
 
 
 class Written(NamedTuple):
-    """One file ``install`` dealt with: its path, what it is, and ``created``/``updated``/``unchanged``."""
+    """One file ``install`` dealt with: its path, what it is, ``created``/``updated``/``unchanged``,
+    and, for a file it replaced, where the file as it was is kept (``NAME.collab-backup-TIME``)."""
 
     path: Path
     what: str
     outcome: Outcome
+    backup: Path | None = None
 
 
 def render_command() -> str:
@@ -74,10 +76,11 @@ def install(
     """
     files = agents.agent_files(agent, project, cwd)
     outcomes = [_outcome(file, force) for file in files]
+    written = []
     for file, outcome in zip(files, outcomes, strict=True):
-        if outcome != "unchanged":
-            _write(file)
-    return [Written(file.path, file.what, outcome) for file, outcome in zip(files, outcomes, strict=True)]
+        backup = _write(file, keep=outcome == "updated") if outcome != "unchanged" else None
+        written.append(Written(file.path, file.what, outcome, backup))
+    return written
 
 
 def _outcome(file: agents.AgentFile, force: bool) -> Outcome:
@@ -103,8 +106,10 @@ def _outcome(file: agents.AgentFile, force: bool) -> Outcome:
     return "updated"
 
 
-def _write(file: agents.AgentFile) -> None:
-    """Make the directories down to ``file`` and write it there atomically, mode 0644.
+def _write(file: agents.AgentFile, *, keep: bool = False) -> Path | None:
+    """Make the directories down to ``file`` and write it there atomically, mode 0644; with ``keep``,
+    the file that was there stays, under a new name beside it (a hard link: the same bytes, nothing
+    copied), which is returned.
 
     The text goes to a new temporary name (``O_CREAT|O_EXCL|O_NOFOLLOW``) in the file's directory,
     which is then renamed over the target, both through the directory's descriptor
@@ -115,10 +120,31 @@ def _write(file: agents.AgentFile) -> None:
     if folder is None:  # cannot happen: with create=True each directory is made or refused
         raise ChannelRefused(f"{file.path.parent} could not be made: run install again")
     try:
+        backup = _keep(folder, file.path) if keep else None
         # fchmod as well: the umask may have taken bits that agents of other users need
         replace_atomic(file.path, file.text.encode("utf-8"), _FILE_MODE, dir_fd=folder, exact_mode=True)
     finally:
         os.close(folder)
+    return backup
+
+
+def _keep(folder: int, path: Path) -> Path | None:
+    """Give the file ``path.name`` in the open directory ``folder`` a second name beside it,
+    ``NAME.collab-backup-YYYYMMDDTHHMMSS`` (link(2), never following a link); None when it is gone.
+
+    Raises:
+        ChannelRefused: the name cannot be made (permissions, a full disk): nothing was replaced.
+    """
+    from datetime import UTC, datetime
+
+    kept = f"{path.name}.collab-backup-{datetime.now(UTC).strftime('%Y%m%dT%H%M%S%f')}"
+    try:
+        os.link(path.name, kept, src_dir_fd=folder, dst_dir_fd=folder, follow_symlinks=False)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise ChannelRefused(f"cannot keep {path} before replacing it: {exc.strerror}; nothing was replaced") from None
+    return path.with_name(kept)
 
 
 def _descend(file: agents.AgentFile, *, create: bool) -> int | None:

@@ -349,3 +349,20 @@ def test_the_reported_repro_empty_home_through_the_script(places, tmp_path, subp
         "message": "HOME is set but empty: set it to an absolute path, or unset it",
     }
     assert not (tmp_path / ".agents").exists() and not Path("/.agents/skills/collab/SKILL.md").exists()
+
+
+def test_force_keeps_the_file_it_replaces_and_says_where(runner, places):
+    """A person's own file at collab's path is replaced only with --force, and stays beside it under
+    a new name, which install prints (and --json gives as "backup"); an unchanged file keeps none."""
+    home, _, _ = places
+    target = home / USER["codex"][0]
+    target.parent.mkdir(parents=True)
+    target.write_text("my own skill\n")
+    result = runner.invoke(app, [*_args("codex", "user"), "--force"])
+    assert result.exit_code == 0, result.stderr
+    (kept,) = [p for p in target.parent.iterdir() if ".collab-backup-" in p.name]
+    assert kept.read_text() == "my own skill\n" and "collab" in target.read_text()
+    assert f"kept as {kept}" in result.stdout
+    again = runner.invoke(app, [*_args("codex", "user"), "--force", "--json"])
+    assert [f.get("backup") for f in json.loads(again.stdout)["files"]] == [None]
+    assert len([p for p in target.parent.iterdir() if ".collab-backup-" in p.name]) == 1
