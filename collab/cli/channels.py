@@ -162,6 +162,8 @@ def join(channel: ChannelArg, name: AsOpt = None, directory: DirOpt = None, as_j
     with reporting(as_json):
         if (where := remote.address(channel)) is not None:
             found = remote.call(where, "join", where.path, name=name, seat=name is not None)
+            if name is not None:
+                remote.channel(where).note_seat()
             from collab.remote.channel import join_message
 
             message = join_message(found["join_message"], found["path"], where)

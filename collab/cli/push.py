@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from collab import config
-from collab.cli.app import command, fail_quietly
+from collab.cli.app import command, emit_json, fail_quietly, reporting
 from collab.errors import CollabError, Exit
 
 
@@ -24,6 +24,13 @@ def hook(
             metavar="S",
         ),
     ] = 540.0,
+    host_wait: Annotated[
+        list[str] | None,
+        typer.Option("--host-wait", hidden=True, help="Wait here for a session on another machine.", metavar="PATH"),
+    ] = None,
+    settle: Annotated[
+        float | None, typer.Option("--settle", hidden=True, help="With --host-wait: the turn rule's S.", metavar="S")
+    ] = None,
 ) -> None:
     """Wake a Claude Code session when others write (run by collab's plugin).
 
@@ -40,6 +47,9 @@ def hook(
     \b
       echo '{"hook_event_name": "Stop", "session_id": "s1", "cwd": "/src/app"}' | collab hook --timeout 60
     """
+    if host_wait:
+        _host_wait(host_wait, timeout, settle)
+        return
     from collab.hooks import push
 
     # A SessionStart hook's stdout reaches the model, and a stray print must never wake anything.
@@ -72,3 +82,17 @@ def _wake_exit() -> int:
     wrapper sets it, so that a usage error's 2 from a collab without this command never wakes anyone."""
     raw = os.environ.get("COLLAB_HOOK_WAKE_EXIT", "")
     return int(raw) if raw.isascii() and raw.isdigit() and 3 <= int(raw) <= 125 else 2
+
+
+def _host_wait(channel_paths: list[str], timeout: float, settle: float | None) -> None:
+    """The host's side of the hook of a session on another machine (:mod:`collab.hooks.hostwait`):
+    JSON lines on stdout, read by that machine's hook over ssh."""
+    from collab.hooks import push
+
+    def emit(document: dict[str, object]) -> None:
+        emit_json(document)
+        sys.stdout.flush()
+
+    with reporting(as_json=True):
+        limit = config.seconds("--timeout", timeout)
+        push.serve_host_wait(channel_paths, timeout=limit, settle=config.seconds("--settle", settle), emit=emit)

@@ -2,7 +2,7 @@
 hook configuration. The one package above the front door besides the CLI.
 
 May import: collab.channel, collab.config, collab.errors, collab.integrations, collab.live,
-collab.render, collab.store, collab.text.
+collab.remote, collab.render, collab.store, collab.text.
 
 An empty package on import: each module is imported where it is used (lazy start-up).
 """

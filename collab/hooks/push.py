@@ -18,7 +18,9 @@ stdout would reach the model.
   delivers (:func:`collab.live.cursors.take`, so ``collab wait`` and the hook never deliver the same
   entry twice) and exit 2 with the news on stderr (:mod:`collab.hooks.wake`): Claude Code wakes the
   session and shows it to the model. A newer hook of the session, ``SessionEnd``, the agent's
-  process exiting, or the timeout end the wait with exit 0 and nothing written.
+  process exiting, or the timeout end the wait with exit 0 and nothing written. The remote channels
+  the session sits in (:mod:`collab.remote.joined`) are waited on beside, one ``ssh`` per host
+  (:mod:`collab.hooks.remotes`); the first news ends the other waits.
 - ``UserPromptSubmit`` (run in the background): the person sent a prompt, so the session is busy,
   not waiting: its sleeper stops (and with it the session's presence as waiting, contract 6.2).
   News that lands during the turn is delivered by the Stop hook that ends it, at once.
@@ -39,15 +41,18 @@ import os
 import shlex
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from collab.errors import CollabError, Exit
-from collab.hooks import sleeper, waitany, wake
-from collab.live import cursors, receipts, seats
-from collab.live.turns import TurnRule
-from collab.live.watch import WatchSettings
+from collab.errors import Exit
+from collab.hooks import claiming, sleeper, wake
+from collab.live import seats
+from collab.live.turns import Stop, TurnRule
+from collab.live.watch import WatchSettings, changed_paths
+
+if TYPE_CHECKING:
+    from collab.hooks import remotes
 
 #: Seconds a new hook waits for an older one of the same session to let go of the session's lock.
 HANDOVER_SECONDS = 10.0
@@ -145,6 +150,19 @@ def run(
     return Outcome(Exit.OK, f"collab: nothing to do for the hook event {given.event}")
 
 
+def serve_host_wait(
+    channel_paths: Sequence[str],
+    *,
+    timeout: float | None,
+    settle: float | None,
+    emit: Callable[[dict[str, Any]], None],
+) -> None:
+    """The host's side of the Stop hook of a session on another machine: :func:`collab.hooks.hostwait.serve`."""
+    from collab.hooks import hostwait
+
+    hostwait.serve(channel_paths, timeout=timeout, settle=settle, emit=emit)
+
+
 def _session_start(given: HookInput, env: Mapping[str, str]) -> Outcome:
     sleeper.sweep()
     target = env.get("CLAUDE_ENV_FILE", "")
@@ -159,16 +177,21 @@ def _session_start(given: HookInput, env: Mapping[str, str]) -> Outcome:
     return Outcome(Exit.OK)
 
 
+def session_place(given: HookInput, env: Mapping[str, str]) -> seats.Place:
+    """This session's place, with the session key its commands carry (see the module docstring)."""
+    session = env.get("COLLAB_SESSION", "").strip()
+    if not session and sleeper.exported(given.session_id):
+        session = given.session_id
+    return seats.here(given.cwd, {"COLLAB_SESSION": session} if session else {})
+
+
 def seat_matcher(given: HookInput, env: Mapping[str, str]) -> Callable[[str], bool]:
     """Which seat keys are this session's (see the module docstring).
 
     With a session key, a seat of the session in another directory (the session ran collab there)
     is the session's too: the key names the host, any directory, and the session.
     """
-    session = env.get("COLLAB_SESSION", "").strip()
-    if not session and sleeper.exported(given.session_id):
-        session = given.session_id
-    place = seats.here(given.cwd, {"COLLAB_SESSION": session} if session else {})
+    place = session_place(given, env)
     host, tail = place.host, f":{place.session}"
     return lambda key: key.startswith(f"{host}:") and key.endswith(tail)
 
@@ -176,87 +199,79 @@ def seat_matcher(given: HookInput, env: Mapping[str, str]) -> Callable[[str], bo
 def _stop(
     given: HookInput, env: Mapping[str, str], deadline: float, rule: TurnRule, halt: threading.Event | None
 ) -> Outcome:
-    held = {h.channel: h for h in seats.holdings(seat_matcher(given, env))}
+    from collab.hooks import remotes
+    from collab.remote import joined
+
+    matches = seat_matcher(given, env)
+    held = {h.channel: h for h in seats.holdings(matches)}
+    far = joined.held(matches)
     own_sleeper = sleeper.Sleeper(given.session_id)
-    if not held and not own_sleeper.path.exists():
+    if not (held or far) and not own_sleeper.path.exists():
         return Outcome(Exit.OK)  # nothing to wait on, and no older sleeper of this session to stop
     own_sleeper.announce()  # an older sleeper of this session stops now, whatever happens next
     try:
-        if not held:
+        if not (held or far):
             return Outcome(Exit.OK)
         if not own_sleeper.acquire(HANDOVER_SECONDS):
             return Outcome(Exit.OK)  # a newer hook of this session took over meanwhile
         if halt is None:
             halt = threading.Event()
             sleeper.on_agent_exit(halt)
-        return _sleep(list(held.values()), own_sleeper, deadline, rule, halt)
+        hosts = remotes.HostWaits(far, session_place(given, env), given.cwd.name, deadline, rule)
+        return _sleep(list(held.values()), hosts, own_sleeper, deadline, rule, halt)
     finally:
         own_sleeper.close()
 
 
+def _relay(source: threading.Event, *targets: threading.Event) -> None:
+    """Set every one of ``targets`` once ``source`` is set (a daemon thread blocks on it)."""
+
+    def relay() -> None:
+        source.wait()
+        for target in targets:
+            target.set()
+
+    threading.Thread(target=relay, name="collab-relay", daemon=True).start()
+
+
 def _sleep(
-    held: list[seats.Holding], own_sleeper: sleeper.Sleeper, deadline: float, rule: TurnRule, halt: threading.Event
+    held: list[seats.Holding],
+    hosts: remotes.HostWaits,
+    own_sleeper: sleeper.Sleeper,
+    deadline: float,
+    rule: TurnRule,
+    halt: threading.Event,
 ) -> Outcome:
-    """Wait until there is news to deliver and deliver it (exit 2), or until the wait ends (exit 0)."""
-    by_path = {h.channel: h for h in held}
-    settings = WatchSettings.from_env()
-    while True:
-        watches = []
-        for h in held:
-            seen, _warning = cursors.load(h.channel, h.name)
-            watches.append(waitany.Watch(h.channel, h.name, seen, _own(h)))
-        found = waitany.wait_any(
-            watches,
-            rule=rule,
-            deadline=deadline,
-            halt=halt,
-            extra=[own_sleeper.path],
-            superseded=lambda: not own_sleeper.current(),
-            closed_by_self=_closed_by_self,
-            settings=settings,
-        )
-        if not found:
-            return Outcome(Exit.OK)
-        news = [item for item in (_claim(r, by_path[r.path]) for r in found) if item is not None]
-        if news:
-            return Outcome(Exit.WAKE, wake.message(news))
-
-
-def _own(holding: seats.Holding) -> Callable[[], frozenset[int]]:
-    def own() -> frozenset[int]:
-        try:
-            return seats.written_by(holding.channel, holding.key, holding.name)
-        except CollabError:
-            return frozenset()
-
-    return own
-
-
-def _closed_by_self(path: Path, name: str) -> bool:
-    from collab.channel import Channel
-
+    """Wait here and on every host until there is news to deliver and deliver it (exit 2), or until
+    the wait ends (exit 0). The first news ends the other waits; the hosts' are gathered then, as
+    what a host claimed is delivered by no one else."""
+    local_stop, idle_stop = threading.Event(), threading.Event()
+    _relay(halt, local_stop, idle_stop)
+    _relay(hosts.news_arrived, local_stop, idle_stop)
+    _relay(hosts.all_done, idle_stop)
+    hosts.start()
+    news: list[wake.News] = []
     try:
-        closing = Channel(path).closing()
-    except CollabError:
-        return False
-    return closing is not None and closing.author == name
+        if held:
+            news = claiming.wait_news(
+                held,
+                rule=rule,
+                deadline=deadline,
+                halt=local_stop,
+                extra=[own_sleeper.path],
+                superseded=lambda: not own_sleeper.current(),
+                settings=WatchSettings.from_env(),
+            )
+        else:
+            _idle(own_sleeper, Stop(deadline, idle_stop))
+    finally:
+        news += hosts.stop()
+    return Outcome(Exit.WAKE, wake.message(news)) if news else Outcome(Exit.OK)
 
 
-def _claim(ready: waitany.Ready, holding: seats.Holding) -> wake.News | None:
-    """Move the seat's cursor past ``ready``; the news it holds that nobody else delivered first, if any."""
-    from collab.channel import Channel
-
-    before = cursors.take(ready.path, ready.name, ready.seen, ceiling=ready.seen)
-    entries = tuple(e for e in ready.entries if e.index > before)
-    if not (entries or ready.newly_closed or ready.notices):
-        return None  # another reader (a `collab wait`) took these first
-    channel = Channel(ready.path)
-    try:
-        document = channel.read()
-        title, closing = document.header.title or channel.id, channel.closing(document)
-        found = receipts.news(ready.path, holding.name, _own(holding)())
-        read = tuple(receipts.sentences(found, {e.index: e.label for e in document.entries}))
-    except CollabError:
-        title, closing, read = channel.id, None, ()
-    claims = frozenset(e.index for e in entries if e.author == holding.name)
-    return wake.News(ready.path, title, holding.name, holding.explicit, entries, closing, claims, ready.notices, read)
+def _idle(own_sleeper: sleeper.Sleeper, stop: Stop) -> None:
+    """Wait for the hosts alone: until ``stop`` is over or a newer hook of the session takes over."""
+    target = os.path.join(os.path.realpath(own_sleeper.path.parent), own_sleeper.path.name)
+    for _look in changed_paths([target], WatchSettings.from_env(), stop):
+        if not own_sleeper.current():
+            return

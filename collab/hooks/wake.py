@@ -33,7 +33,8 @@ class News(NamedTuple):
     whether it was given ``explicit``-ly), the ``entries``, the ``closing`` if it was closed, the
     entries that ``claims`` the reader's name, ``notices`` such as an edited history, and ``read``:
     sentences saying who has read which of the reader's own entries since it last heard
-    (:func:`collab.live.receipts.sentences`)."""
+    (:func:`collab.live.receipts.sentences`); ``where``: the channel as the reader's commands name
+    it when that is not ``path`` (its ``ssh://`` address, for a channel on another host)."""
 
     path: Path
     title: str
@@ -44,6 +45,7 @@ class News(NamedTuple):
     claims: frozenset[int] = frozenset()
     notices: tuple[str, ...] = ()
     read: tuple[str, ...] = ()
+    where: str = ""
 
 
 def message(news: Sequence[News]) -> str:
@@ -65,7 +67,7 @@ def message(news: Sequence[News]) -> str:
 
 def _channel(item: News, budget: int) -> tuple[str, int]:
     """One channel's part of the message, and the budget left after its entries."""
-    path = shell_word(item.path)
+    path = shell_word(item.where or item.path)
     title = for_terminal(item.title, one_line=True)
     lines = [f"collab: news in the channel {for_terminal(path, one_line=True)} ({title}), where you are {item.name}:"]
     for notice in item.notices:

@@ -148,6 +148,13 @@ class RemoteChannel(NamedTuple):
                 f"(protocol {PROTOCOL}): install collab {version()} there"
             )
 
+    def note_seat(self) -> None:
+        """Note that this session sits in this channel, for the wake hook (:mod:`collab.remote.joined`)."""
+        from collab.live import seats
+        from collab.remote import joined
+
+        joined.note(self.address, seats.Place(*_place()).key)
+
     def post(self, kind: str, body: str, *, re: str | None, name: str | None) -> tuple[Any, tuple[str, ...]]:
         """Append an entry of ``kind`` with ``body`` (sent on stdin): the :class:`collab.Posted` and notices."""
         from collab.text.exchange import Posted
@@ -155,6 +162,7 @@ class RemoteChannel(NamedTuple):
         command = "answer" if kind == "answer" else "ask"
         words = [self.path, "-", *(["--re", re] if re else [])]
         called = self.call(self.argv(command, *words, name=name), body.encode("utf-8"))
+        self.note_seat()
         found = called.document
         posted = Posted(entry(found), tuple(entry(e) for e in found.get("unseen", [])))
         return posted, called.notices

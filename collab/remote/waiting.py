@@ -108,6 +108,7 @@ def wait(
             until the timeout).
         CollabMissing, VersionMismatch, RemoteError: as :meth:`RemoteChannel.call`.
     """
+    remote.note_seat()  # the host's wait seats this session there
     deadline = None if timeout is None else clock() + timeout
     backoff, connected = FIRST_BACKOFF, False
     while True:
