@@ -25,7 +25,9 @@ def _heavy_imports(argv: list[str], env: dict[str, str]) -> tuple[int, list[str]
         "from collab.console import main\n"
         "main()\n"
     )
-    done = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, timeout=60)
+    # Without coverage's start-up hook (the suite runs under --cov): coverage itself imports hashlib.
+    plain = {k: v for k, v in env.items() if not k.startswith("COVERAGE_")}
+    done = subprocess.run([sys.executable, "-c", probe], env=plain, capture_output=True, text=True, timeout=60)
     return done.returncode, eval(done.stderr.strip().splitlines()[-1])
 
 
