@@ -261,7 +261,9 @@ def test_show_html_and_text_are_rendered_here(env: dict[str, str], server: Serve
     assert "<script>alert(1)</script>" not in page.stdout and "&lt;script&gt;" in page.stdout
     text = collab(env, "show", url)
     assert text.returncode == 0 and "Align the handshake" in text.stdout
-    assert "site-a" in collab(env, "status", url).stdout
+    assert text.stdout.splitlines()[0].endswith(url)  # the address as given, its // kept
+    status = collab(env, "status", url).stdout
+    assert "site-a" in status and status.splitlines()[0].endswith(url)
 
 
 def test_an_unreachable_host_is_one_line_naming_it(env: dict[str, str], server: Server) -> None:

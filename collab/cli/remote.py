@@ -78,9 +78,8 @@ def show(where: Address, words: list[str], as_json: bool, as_html: bool) -> None
     document = results.document(source)
     shown = {e["index"] for e in found["entries"]}
     entries = tuple(e for e in document.entries if e.index in shown)
-    from pathlib import Path
 
-    status = compute(document, found["id"], Path(where.url()), integrity)
+    status = compute(document, found["id"], where.url(), integrity)
     if as_html:
         from collab.render.render_html import page_parts
 

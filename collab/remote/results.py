@@ -24,7 +24,7 @@ def status(found: dict[str, Any], where: str) -> Status:
     """The :class:`collab.render.status.Status` of ``status --json`` (contract section 4), at ``where``."""
     return Status(
         id=found["id"],
-        path=Path(where),
+        path=where,
         task=found["task"],
         state=found["state"],
         requests=tuple(RequestState(r["number"], r["text"], tuple(r["answers"])) for r in found["requests"]),

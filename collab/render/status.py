@@ -79,7 +79,8 @@ class Status(NamedTuple):
     """The state of a channel at a glance."""
 
     id: str
-    path: Path
+    #: The channel's path, or its ``ssh://`` address when it lives on another machine.
+    path: Path | str
     task: str
     state: str
     requests: tuple[RequestState, ...]
@@ -211,7 +212,7 @@ def select_entries(
 def compute(
     document: Document,
     channel_id: str,
-    path: Path,
+    path: Path | str,
     integrity: str = "unchecked",
     waiting: frozenset[str] = frozenset(),
     readers: Mapping[str, Reader] | None = None,
