@@ -3,6 +3,7 @@ real test ``sshd`` of :mod:`tests.test_remote`: one ``ssh`` per host, the cursor
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shlex
@@ -167,3 +168,62 @@ def test_a_hook_that_stands_down_ends_its_ssh_and_the_hosts_wait(
         _stop(hook)
     assert hook.returncode == 0 and out == "" and err == "", err
     assert not _host_hooks(there) and not _waiting(host_side, there, name)
+
+
+def _ssh_of(pid: int) -> int:
+    """The one ``ssh`` the hook of process ``pid`` runs (started by one of its threads)."""
+    children = set()
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        with contextlib.suppress(OSError):
+            children |= {int(p) for p in (task / "children").read_text().split()}
+    (found,) = [p for p in children if os.path.basename(_argv(p)[0]) == "ssh"]
+    return found
+
+
+@pytest.mark.parametrize("moment", ["waiting", "offered"])
+def test_a_hooks_ssh_killed_before_the_ack_is_retried_and_delivers_the_entry_once(
+    env: dict[str, str], server: Server, tmp_path: Path, moment: str
+) -> None:
+    """kill -9 of the hook's ssh while the host waits ("waiting"), or once the host has its news
+    ready but the hook, stopped, cannot acknowledge it ("offered"): the host takes nothing, the
+    retried connection delivers the host's question exactly once, and a later `collab wait` from
+    the session has nothing left."""
+    url, there = started(env, server)
+    laptop = _Laptop(env, tmp_path)
+    host_side = server.env | {"COLLAB_SESSION": "host-b"}
+    mine = laptop.collab("answer", url, "--re", "request:1", "Version 2.1.0.", "--json")
+    assert mine.returncode == 0, mine.stderr
+    name = json.loads(mine.stdout)["author"]
+    hook = laptop.sleep()
+    theirs = None
+    try:
+        _until(lambda: _waiting(host_side, there, name), limit=60)
+        old, ssh_pid = _host_hooks(there), _ssh_of(hook.pid)
+        assert old
+        if moment == "offered":
+            os.kill(hook.pid, signal.SIGSTOP)  # its ssh carries the offer on; no ack can go back
+        else:
+            os.kill(ssh_pid, signal.SIGKILL)
+            _until(lambda: not (old & _host_hooks(there)), limit=60)
+        assert collab(host_side, "ask", there, "--as", "site-b", "Do you sign the body?").returncode == 0
+        theirs = subprocess.Popen(
+            [collab_bin(), "wait", there, "--as", "site-b", "--timeout", "120"],
+            env=host_side, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True,
+        )  # fmt: skip
+        if moment == "offered":
+            _until(lambda: not _waiting(host_side, there, name), limit=60)  # the host's wait found it
+            os.kill(ssh_pid, signal.SIGKILL)
+            _until(lambda: not (old & _host_hooks(there)), limit=60)
+            os.kill(hook.pid, signal.SIGCONT)
+        out, err = hook.communicate(timeout=120)
+    finally:
+        if hook.poll() is None:
+            os.kill(hook.pid, signal.SIGCONT)
+        _stop(hook, theirs)
+    assert hook.returncode == 2, err
+    assert out == ""
+    assert err.count("Do you sign the body?") == 1, err
+    again = laptop.collab("wait", url, "--settle", "0", "--timeout", "1", "--json")
+    assert again.returncode == 3, again.stderr
+    assert json.loads(again.stdout)["entries"] == []
+    _until(lambda: not _host_hooks(there))

@@ -3,12 +3,20 @@
 The channels come from :mod:`collab.remote.joined` (the remote channels this session's commands
 sat in). For each host a thread runs the host's side (:mod:`collab.hooks.hostwait`) over ``ssh``,
 with this session's place in the client document, and holds the ``ssh``'s standard input open:
-closing it ends the host's wait, with nothing claimed, and the host's process with it. A
-connection that drops before the host's answer arrived is run again with backoff, within the
-hook's timeout; the cursors live on the host, and move only when it claims what it prints.
+closing it ends the host's wait, with nothing claimed, and the host's process with it.
+
+The host offers its news before it claims any (``{"offer": [...]}``); once the whole offer has
+arrived this side answers ``ack`` on the ``ssh``'s standard input, and the host moves the cursors
+and prints what it claimed (``{"news": [...]}``, which is what is delivered). A connection that
+drops before the ack (before or while the offer travels) is run again with backoff, within the
+hook's timeout: nothing was taken, so the retry finds the same news, and nothing is lost. One that
+drops after the ack delivers the offer itself, as the host may have claimed it: delivery is at
+least once, and an entry can be delivered twice only if the connection drops in that narrow
+window, the ack sent but never read by the host (a later wait delivers it again).
 
 :meth:`HostWaits.stop` ends every ``ssh`` by closing its standard input, then gathers what the
-hosts printed meanwhile: news a host claimed just as the wait was stopped is still delivered.
+hosts printed meanwhile: news a host claimed just as the wait was stopped is still delivered; an
+offer not acknowledged yet is not acknowledged then, and stays on the host for a later wait.
 """
 
 from __future__ import annotations
@@ -62,13 +70,17 @@ def news(document: dict[str, Any], address: Address) -> list[wake.News]:
     return found
 
 
-def _answer(out: bytes) -> dict[str, Any] | None:
-    """The host's final document, if its whole answer arrived."""
+#: The line that tells the host the whole offer arrived (:data:`collab.hooks.hostwait.ACK`).
+ACK = b"ack\n"
+
+
+def _line(raw: bytes) -> dict[str, Any] | None:
+    """One whole JSON line of the host's answer as a document, else None (a line cut short)."""
     try:
-        found = json.loads(out.splitlines()[-1])
-    except (ValueError, IndexError):
+        found = json.loads(raw) if raw.endswith(b"\n") else None
+    except ValueError:
         return None
-    return found if isinstance(found, dict) and isinstance(found.get("news"), list) else None
+    return found if isinstance(found, dict) else None
 
 
 class _Host(threading.Thread):
@@ -91,10 +103,11 @@ class _Host(threading.Thread):
             words += ["--host-wait", path]
         return words
 
-    def _attempt(self) -> tuple[int, bytes]:
+    def _attempt(self) -> tuple[int, list[Any] | None]:
+        """One ``ssh`` session: its exit code, and the news items to deliver (None: none arrived whole)."""
         with self.waits.lock:
             if self.waits.stopping.is_set():
-                return 0, b""
+                return 0, None
             self.process = subprocess.Popen(
                 ssh.command(self.host, self._argv()),
                 stdin=subprocess.PIPE,
@@ -103,20 +116,43 @@ class _Host(threading.Thread):
             )
         process = self.process
         assert process.stdout is not None and process.stdin is not None
-        with process.stdout:
-            out = process.stdout.read()  # stdin stays open: the host's wait ends when it closes
+        items: list[Any] | None = None
+        offered: list[Any] | None = None  # acknowledged, not confirmed yet
+        with process.stdout:  # stdin stays open: the host's wait ends when it closes
+            for raw in process.stdout:
+                answer = _line(raw) or {}
+                if items is not None:
+                    continue  # the host's last word is in: read on to its end
+                if isinstance(answer.get("news"), list):
+                    items = answer["news"]
+                elif answer.get("withdrawn"):
+                    offered = None  # another reader claimed it all first: the host waits on
+                elif isinstance(answer.get("offer"), list) and self._ack():
+                    offered = answer["offer"]
         code = process.wait()
         self.hang_up()
-        return code, out
+        return code, (items if items is not None else offered)
+
+    def _ack(self) -> bool:
+        """Tell the host the whole offer arrived, unless the waits are stopping; whether it was told."""
+        process = self.process
+        with self.waits.lock:
+            if self.waits.stopping.is_set() or process is None or process.stdin is None:
+                return False
+            try:
+                process.stdin.write(ACK)
+                process.stdin.flush()
+            except (OSError, ValueError):  # the connection is gone, or its stdin closed
+                return False
+            return True
 
     def run(self) -> None:
         backoff = FIRST_BACKOFF
         try:
             while not self.waits.stopping.is_set():
-                code, out = self._attempt()
-                answer = _answer(out)
-                if answer is not None:
-                    self.found = news(answer, self.host)
+                code, items = self._attempt()
+                if items is not None:
+                    self.found = news({"news": items}, self.host)
                     return
                 if code not in (ssh.SSH_FAILED,) and code >= 0:
                     return  # the host cannot serve this wait (no collab, another version): nothing to retry
