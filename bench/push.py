@@ -147,8 +147,9 @@ def _woken(hook: subprocess.Popen[str]) -> float:
 def writer_waiting(setup: Setup, n: int) -> float:
     """ms from B's library append (B already waiting) to the hook's exit 2."""
     hook = setup.sleep()
+    writer = Channel(Path(setup.path)).seat("site-b")
     with presence.waiting(Path(setup.path), "site-b"):
-        Channel(Path(setup.path)).answer(f"answer {n}", author="site-b")
+        writer.answer(f"answer {n}")  # a seated writer, waiting: its turn is over at once
         written = time.monotonic()
         ended = _woken(hook)
     return (ended - written) * 1000
