@@ -13,7 +13,7 @@ import importlib
 import os
 import sys
 import warnings
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -27,7 +27,6 @@ from collab.errors import CollabError, Exit, UsageError
 if TYPE_CHECKING:
     from collab.channel import Channel
     from collab.seat import Seat
-    from collab.text.format import Entry
 
 _SETTINGS: dict[str, Any] = {
     "add_completion": False,  # the root app alone offers shell completion (see ``app`` below)
@@ -347,17 +346,6 @@ def warn_each(sentences: Sequence[str], channel_path: Path) -> None:
     if len(sentences) > WARNINGS_SHOWN:
         more = len(sentences) - WARNINGS_SHOWN
         warn(f"{more} more warnings about this channel: `collab show {channel_path}` lists them all")
-
-
-def heading_warnings(entries: Iterable[Entry]) -> list[str]:
-    """A warning for each part of an entry heading that collab could not read (contract section 2).
-
-    The document's own warnings name a heading without a number; these name the rest
-    (:meth:`collab.Channel.heading_warnings`).
-    """
-    from collab.channel import Channel
-
-    return Channel.heading_warnings(list(entries))
 
 
 def take_seat(channel: Channel, name: str | None) -> Seat:

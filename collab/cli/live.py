@@ -20,7 +20,6 @@ from collab.cli.app import (
     emit_json,
     fail,
     fail_quietly,
-    heading_warnings,
     reporting,
     take_seat,
     warn,
@@ -106,7 +105,7 @@ def wait(
                 raise fail("interrupted", Exit.INTERRUPTED, as_json) from None
             finally:
                 banner.clear()
-            warn_each(heading_warnings(waited.entries), opened.path)
+            warn_each(Channel.heading_warnings(waited.entries), opened.path)
         for notice in waited.notices:
             warn(notice)
         _print_wait(waited, as_json)

@@ -20,7 +20,6 @@ from collab.cli.app import (
     JsonOpt,
     command,
     emit_json,
-    heading_warnings,
     reporting,
     warn,
     warn_each,
@@ -195,13 +194,15 @@ def _read(opened: Channel) -> tuple[str, Document]:
 
     What the check found is reported on stderr and the command goes on, since reading an edited
     channel is how a person finds out what happened. The document's warnings include those about
-    entry headings collab could not read fully (:func:`collab.cli.app.heading_warnings`).
+    entry headings collab could not read fully (:meth:`collab.Channel.heading_warnings`).
     """
     checked = opened.check()
     for sentence in checked.warnings(opened.path):
         warn(sentence)
     document = checked.document
-    return checked.integrity, document._replace(warnings=document.warnings + tuple(heading_warnings(document.entries)))
+    return checked.integrity, document._replace(
+        warnings=document.warnings + tuple(Channel.heading_warnings(document.entries))
+    )
 
 
 @command()
@@ -230,7 +231,7 @@ def status(channel: ChannelArg, name: AsOpt = None, directory: DirOpt = None, as
         for sentence in checked.warnings(opened.path):
             warn(sentence)
         document = checked.document
-        warn_each(document.warnings + tuple(heading_warnings(document.entries)), opened.path)
+        warn_each(document.warnings + tuple(Channel.heading_warnings(document.entries)), opened.path)
         result = opened.status(checked)
         if as_json:
             emit_json(result.to_json())

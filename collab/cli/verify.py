@@ -11,7 +11,7 @@ import typer
 from collab import config
 from collab.channel import Channel
 from collab.cli import remote
-from collab.cli.app import ChannelArg, DirOpt, JsonOpt, command, emit_json, fail, heading_warnings, reporting, warn_each
+from collab.cli.app import ChannelArg, DirOpt, JsonOpt, command, emit_json, fail, reporting, warn_each
 from collab.errors import CollabError, IntegrityError
 from collab.text.sanitize import for_terminal
 
@@ -92,7 +92,7 @@ def _warn_about_text(opened: Channel) -> None:
     except CollabError:
         return  # not there or not readable: the check's report says so
     damaged = document.damage.warning() if document.damage else None  # already among the problems
-    sentences = [w for w in document.warnings if w != damaged] + heading_warnings(document.entries)
+    sentences = [w for w in document.warnings if w != damaged] + Channel.heading_warnings(document.entries)
     warn_each(sentences, opened.path)
 
 
