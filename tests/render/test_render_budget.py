@@ -60,6 +60,26 @@ HOSTILE: dict[str, tuple[Callable[[int], str], float, float, bool]] = {
 }
 
 
+#: Seconds rich takes to lay out ``ORDINARY * 20`` at 80 columns on the 2-core machine the bounds
+#: above were measured on (the best of three, no coverage).
+CALIBRATION_SECONDS = 0.025
+
+
+@pytest.fixture(scope="module")
+def slowdown() -> float:
+    """How many times slower this machine is now than the one the bounds were measured on, at least
+    1: coverage, or another process on the cores, slows the calibration and the body alike, so a
+    bound scaled by it stays ten times the median wherever the suite runs."""
+    best = float("inf")
+    for _ in range(3):
+        started = time.monotonic()
+        Console(file=io.StringIO(), width=80, force_terminal=True, color_system=None).print(
+            term_markdown.ShownMarkdown(ORDINARY * 20)
+        )
+        best = min(best, time.monotonic() - started)
+    return max(1.0, best / CALIBRATION_SECONDS)
+
+
 @pytest.fixture(scope="module")
 def one_answer(tmp_path_factory: pytest.TempPathFactory) -> OneAnswer:
     """A channel of one ordinary answer, read; tests put their body in its place."""
@@ -94,25 +114,27 @@ def _screen(one_answer: OneAnswer, body: str, width: int = 80) -> tuple[str, flo
 
 @pytest.mark.timeout(120)
 @pytest.mark.parametrize("kind", HOSTILE)
-def test_a_hostile_body_on_the_page_is_escaped_plain_text_at_once(one_answer: OneAnswer, kind: str) -> None:
+def test_a_hostile_body_on_the_page_is_escaped_plain_text_at_once(
+    one_answer: OneAnswer, slowdown: float, kind: str
+) -> None:
     """A 4 MB body of markup that costs mistune most per character comes out at once as escaped
     text in ``<pre class="source">`` under the notice."""
     make, bound, _, _ = HOSTILE[kind]
     body = make(PAGE_SIZE)
     page, seconds = _page(one_answer, body)
-    assert seconds < bound, f"{kind}: {seconds:.2f} s"
+    assert seconds < bound * slowdown, f"{kind}: {seconds:.2f} s, {slowdown:.1f} times slower than the reference"
     assert f'<p class="note">{NOTICE}.</p>\n<pre class="source">{html.escape(body)}</pre>' in page
 
 
 @pytest.mark.timeout(120)
 @pytest.mark.parametrize("kind", HOSTILE)
-def test_a_hostile_body_on_a_terminal_is_plain_text_at_once(one_answer: OneAnswer, kind: str) -> None:
+def test_a_hostile_body_on_a_terminal_is_plain_text_at_once(one_answer: OneAnswer, slowdown: float, kind: str) -> None:
     """A body just under what a terminal renders, of markup that costs markdown-it-py and rich
     most per character, comes out at once as its source under the notice, every character there."""
     make, _, bound, plain = HOSTILE[kind]
     body = make(TERMINAL_SIZE)
     screen, seconds = _screen(one_answer, body)
-    assert seconds < bound, f"{kind}: {seconds:.2f} s"
+    assert seconds < bound * slowdown, f"{kind}: {seconds:.2f} s, {slowdown:.1f} times slower than the reference"
     assert (NOTICE in screen) == plain
     if plain:
         assert source_text(body).replace("\n", "") in screen.replace("\n", "")
