@@ -13,13 +13,14 @@ import collab
 PACKAGE = Path(collab.__file__).resolve().parent
 
 #: What a CLI module may import besides the front door (``collab``, its top-level modules and the
-#: CLI itself): rendering and output, and the two commands that are front doors of their own
-#: (``install`` writes agent files, ``hook`` is Claude Code's Stop hook, contract section 8).
+#: CLI itself): rendering and output, and the commands that are front doors of their own (``install``
+#: and ``uninstall`` write and remove agent files, ``hook`` is Claude Code's Stop hook, contract section 8).
 CLI_MAY_IMPORT = (
     "collab.render.",
     "collab.store.output",
     "collab.text.sanitize",
     "collab.integrations.install",
+    "collab.integrations.uninstall",
     "collab.hooks.push",
     "collab.remote.",
 )

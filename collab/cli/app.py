@@ -40,7 +40,7 @@ _SETTINGS: dict[str, Any] = {
 COMMANDS = {
     "start": "channels", "join": "channels", "answer": "channels", "ask": "channels", "close": "channels",
     "ls": "housekeeping", "rm": "housekeeping", "prune": "housekeeping",
-    "install": "setup", "wait": "live", "watch": "watching", "show": "review",
+    "install": "setup", "uninstall": "setup", "wait": "live", "watch": "watching", "show": "review",
     "status": "review", "verify": "verify", "repair": "verify",
     "hook": "push", "help": "helping",
 }  # fmt: skip
@@ -57,6 +57,7 @@ SUMMARIES = {
     "rm": "Delete channels and every file collab keeps for them, saying what went.",
     "prune": "Delete your channels idle longer than DURATION, closed or open.",
     "install": "Write collab's instructions where a coding agent reads them.",
+    "uninstall": "Remove the files collab install wrote for a coding agent, and nothing else.",
     "wait": "Block until others write to CHANNEL and their turn is over; print what they wrote.",
     "watch": "Show each new entry of CHANNEL as it lands, until it is closed or Ctrl+C.",
     "show": "Show a channel's whole transcript, for people, agents or a browser.",

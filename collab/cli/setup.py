@@ -1,4 +1,4 @@
-"""Commands that set collab up for an agent: ``install``."""
+"""Commands that set collab up for an agent, and take it away again: ``install`` and ``uninstall``."""
 
 from __future__ import annotations
 
@@ -89,3 +89,72 @@ def install(
                 print(f"{w.what} {w.outcome}: {for_terminal(str(w.path), one_line=True)}")
                 if w.backup is not None:
                     print(f"  the file that was there is kept as {for_terminal(str(w.backup), one_line=True)}")
+
+
+@command()
+def uninstall(
+    agent: Annotated[
+        AgentChoice,
+        typer.Option("--agent", help="The agent whose collab instructions to remove.", case_sensitive=False),
+    ] = AgentChoice.claude,
+    project: Annotated[
+        bool,
+        typer.Option(
+            "--project", help="Remove the project's copy (at the git top level, else here) instead of the user's."
+        ),
+    ] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Remove the files collab install wrote for a coding agent, and nothing else.
+
+    The files are those install writes (see `collab install --help`), user-wide or with --project.
+    A file is removed only when it is exactly collab's text; a file there that differs (a person's
+    own, one they edited, or one an older collab wrote) is kept as it is and reported, and
+    uninstall still exits 0. A skill's own folder, skills/collab/, goes too once empty; the folders
+    that hold it, like .agents/skills or .claude/commands, always stay. Backups that install --force
+    kept (NAME.collab-backup-TIME) stay and are named. The skill in .agents/skills/collab is shared
+    by codex, copilot, opencode and gemini: removing it for one removes it for all. Like install,
+    uninstall follows no symbolic link below the home directory or the project top and changes no
+    directory of another user: it refuses, names it and removes nothing (exit 1).
+
+    Example:
+
+    \b
+      collab uninstall
+      collab uninstall --agent codex --project
+    """
+    from collab.integrations import uninstall as remover
+
+    with reporting(as_json):
+        removed = remover.uninstall(agent.value, project=project)
+        if as_json:
+            files = [
+                {"path": str(r.path), "what": r.what, "outcome": r.outcome}
+                | ({"backups": [str(b) for b in r.backups]} if r.backups else {})
+                | ({"folder": str(r.folder)} if r.folder else {})
+                for r in removed
+            ]
+            emit_json(
+                {
+                    "agent": agent.value,
+                    "scope": "project" if project else "user",
+                    "path": files[0]["path"],
+                    "outcome": files[0]["outcome"],
+                    "files": files,
+                }
+            )
+        else:
+            for r in removed:
+                print(f"{r.what} {_UNINSTALLED[r.outcome]}: {for_terminal(str(r.path), one_line=True)}")
+                if r.folder is not None:
+                    print(f"  and its folder, now empty: {for_terminal(str(r.folder), one_line=True)}")
+                for backup in r.backups:
+                    print(f"  install's backup stays: {for_terminal(str(backup), one_line=True)}")
+
+
+#: How ``uninstall`` says each outcome, one line per file.
+_UNINSTALLED = {
+    "removed": "removed",
+    "absent": "not installed",
+    "kept": "kept, not collab's (it differs from what collab writes)",
+}

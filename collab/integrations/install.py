@@ -12,7 +12,8 @@ step at a time relative to the one before (``O_DIRECTORY|O_NOFOLLOW`` with ``dir
 belong to this user, and is made with ``mkdir`` relative to its parent when missing; the file is
 written as a temporary name in the last directory and renamed over the target through the same
 descriptor. A link, a non-directory or another user's directory on the way is refused, naming it,
-before anything is written.
+before anything is written. ``collab uninstall`` (:mod:`collab.integrations.uninstall`) walks the
+same way with :func:`descend` and reads a file there with :func:`read_existing`.
 """
 
 from __future__ import annotations
@@ -87,19 +88,19 @@ def _outcome(file: agents.AgentFile, force: bool) -> Outcome:
     """What writing ``file`` would do, found without creating or changing anything.
 
     Raises:
-        ChannelRefused: the way to the file is unsafe (see :func:`_descend`), the file is not a
+        ChannelRefused: the way to the file is unsafe (see :func:`descend`), the file is not a
             regular file of this user, or it differs and ``force`` is False.
     """
-    folder = _descend(file, create=False)
+    folder = descend(file, create=False)
     if folder is None:
         return "created"
     try:
-        current = _read_existing(folder, file.path, len(file.text.encode("utf-8")) + 1)
+        current = read_existing(folder, file.path, len(file.text.encode("utf-8")) + 1)
     finally:
         os.close(folder)
     if current is None:
         return "created"
-    if current == file.text.encode("utf-8"):
+    if current[0] == file.text.encode("utf-8"):
         return "unchanged"
     if not force:
         raise ChannelRefused(f"{file.path} exists and differs from collab's file: use --force to replace it")
@@ -116,7 +117,7 @@ def _write(file: agents.AgentFile, *, keep: bool = False) -> Path | None:
     (:func:`collab.store.files.replace_atomic` with ``dir_fd``): a reader sees the old file or the
     new one, never a part, and a link at the target is replaced, not followed.
     """
-    folder = _descend(file, create=True)
+    folder = descend(file, create=True)
     if folder is None:  # cannot happen: with create=True each directory is made or refused
         raise ChannelRefused(f"{file.path.parent} could not be made: run install again")
     try:
@@ -147,7 +148,7 @@ def _keep(folder: int, path: Path) -> Path | None:
     return path.with_name(kept)
 
 
-def _descend(file: agents.AgentFile, *, create: bool) -> int | None:
+def descend(file: agents.AgentFile, *, create: bool, command: str = "install") -> int | None:
     """Open the directory that holds ``file``, one checked step at a time from its root.
 
     A root that does not exist yet (a ``CLAUDE_CONFIG_DIR`` to be) starts from its nearest
@@ -156,6 +157,7 @@ def _descend(file: agents.AgentFile, *, create: bool) -> int | None:
     Args:
         file: the file; ``file.path`` lies below ``file.root``.
         create: make each missing directory (mode 0755 before the umask); else stop at the first.
+        command: the command that walks (``install``, ``uninstall``), as the messages name it.
 
     Returns:
         A descriptor of the file's directory (the caller closes it), or None when a directory is
@@ -175,7 +177,7 @@ def _descend(file: agents.AgentFile, *, create: bool) -> int | None:
         owner = os.fstat(fd).st_uid
         if owner not in (os.getuid(), 0):
             raise ChannelRefused(
-                f"{start} belongs to another user (uid {owner}): collab installs only below a directory "
+                f"{start} belongs to another user (uid {owner}): collab {command}s only below a directory "
                 "that you or root own; run it as that user, or point HOME or the project elsewhere"
             )
         for name in steps:
@@ -193,7 +195,7 @@ def _descend(file: agents.AgentFile, *, create: bool) -> int | None:
                 if exc.errno == errno.ENOENT and not create:
                     os.close(fd)
                     return None
-                raise _unsafe_step(fd, name, here, exc) from None
+                raise _unsafe_step(fd, name, here, exc, command) from None
             os.close(fd)
             fd = child
             owner = os.fstat(fd).st_uid
@@ -218,7 +220,7 @@ def _existing_ancestor(root: Path) -> tuple[Path, list[str]]:
     return here, missing
 
 
-def _unsafe_step(parent: int, name: str, path: Path, exc: OSError) -> ChannelRefused:
+def _unsafe_step(parent: int, name: str, path: Path, exc: OSError, command: str) -> ChannelRefused:
     """Why the directory ``name`` in ``parent`` (at ``path``) could not be opened, as one line to act on."""
     try:
         mode = os.stat(name, dir_fd=parent, follow_symlinks=False).st_mode
@@ -226,18 +228,19 @@ def _unsafe_step(parent: int, name: str, path: Path, exc: OSError) -> ChannelRef
         mode = None
     if mode is not None and stat.S_ISLNK(mode):
         return ChannelRefused(
-            f"{path} is a symbolic link: collab does not follow links when it installs; "
-            "replace the link with a real directory (or remove it) and run install again"
+            f"{path} is a symbolic link: collab does not follow links when it {command}s; "
+            f"replace the link with a real directory (or remove it) and run {command} again"
         )
     if mode is not None and not stat.S_ISDIR(mode):
-        return ChannelRefused(f"{path} is in the way and is not a directory: move it away and run install again")
+        return ChannelRefused(f"{path} is in the way and is not a directory: move it away and run {command} again")
     if exc.errno in (errno.EACCES, errno.EPERM):
         return ChannelRefused(f"permission denied for {path}: collab cannot write there; fix its permissions")
     return ChannelRefused(f"cannot open {path}: {exc.strerror}")
 
 
-def _read_existing(folder: int, path: Path, limit: int) -> bytes | None:
-    """The first ``limit`` bytes of the file ``path.name`` in the open directory ``folder``; None if absent.
+def read_existing(folder: int, path: Path, limit: int) -> tuple[bytes, os.stat_result] | None:
+    """The first ``limit`` bytes of the file ``path.name`` in the open directory ``folder``, and its
+    status as it was read (:func:`os.fstat`); None if absent.
 
     Raises:
         ChannelRefused: it is a link, not a regular file, or another user's.
@@ -266,6 +269,6 @@ def _read_existing(folder: int, path: Path, limit: int) -> bytes | None:
                 break
             chunks.append(chunk)
             size += len(chunk)
-        return b"".join(chunks)
+        return b"".join(chunks), st
     finally:
         os.close(fd)
