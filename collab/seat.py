@@ -211,6 +211,8 @@ class Seat:
             ChannelNotFound, ChannelRefused, ChannelFormatError: the channel cannot be read.
             KeyboardInterrupt: passes through, with nothing moved.
         """
+        # What the return needs is loaded before the wait blocks, not once something has landed.
+        from collab.live import receipts  # noqa: F401
         from collab.live.turns import TurnRule, wait_turn
         from collab.live.watch import WatchSettings
 
@@ -220,7 +222,8 @@ class Seat:
         if after is not None:
             if isinstance(after, bool) or not isinstance(after, int) or after < 0:
                 raise UsageError("after: give an entry count, 0 or more")
-            if after > (count := len(self.channel.read().entries)):
+            # 0 is always in range: only a later count needs the channel read to check it
+            if after and after > (count := len(self.channel.read().entries)):
                 # a cursor never stands past the entries there are: it would skip every entry up to it
                 raise UsageError(f"--after {after}: the channel has {count} entries; give a count from 0 to {count}")
         start = self.seen if after is None else after

@@ -97,6 +97,8 @@ def wait(
 
                 end_with_session()
                 emit_json({"started": {"after": seat.seen if after is None else after}})
+            if not as_json:  # loaded before the wait blocks, so what lands is printed at once
+                from collab.render import render_text  # noqa: F401
             banner = _Banner(opened.id, limit, enabled=not as_json)
             try:
                 waited = seat.wait(limit, settle=checked_settle, after=after, include_own=include_own)
