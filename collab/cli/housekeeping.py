@@ -17,58 +17,12 @@ from collab.text.sanitize import for_terminal
 
 if TYPE_CHECKING:
     from collab.cli.remote import Address
-    from collab.housekeeping.catalog import Listing, State
+    from collab.housekeeping.catalog import State
     from collab.housekeeping.cleanup import Removal, Skipped
-
-_HEADER = ("ID", "LAST ACTIVITY", "STATE", "ENTRIES", "TASK")
-_GAP = "  "
 
 
 def _shown(text: object) -> str:
     return for_terminal(str(text), one_line=True)
-
-
-def _shorten(text: str, budget: int) -> str:
-    """``text`` cut to ``budget`` terminal cells, at a word boundary where one is in reach, with "…"."""
-    from rich.cells import cell_len
-
-    if cell_len(text) <= budget:
-        return text
-    if budget < 2:
-        return ""
-    cut, used = 0, 1  # the ellipsis takes one cell
-    while cut < len(text) and used + cell_len(text[cut]) <= budget:
-        used += cell_len(text[cut])
-        cut += 1
-    head = text[:cut]
-    if text[cut] != " " and " " in head.strip():
-        head = head[: head.rstrip().rfind(" ")]  # never end on part of a word when a whole one fits
-    return head.rstrip() + "…"
-
-
-def _table(listings: list[Listing], width: int | None, header: bool) -> list[str]:
-    """The rows of ``collab ls``: id, activity, state and count whole; the task cut to fit ``width``."""
-    from rich.cells import cell_len
-
-    rows = [
-        (_shown(i.id), _shown(i.last_activity), i.state, str(i.entries), _shown(i.problem or i.task)) for i in listings
-    ]
-    widths = [max(cell_len(row[n]) for row in [*rows, _HEADER]) for n in range(4)]
-    fixed = sum(widths) + len(_GAP) * 4
-
-    def line(row: tuple[str, ...], task: str) -> str:
-        cells = [row[n] + " " * (widths[n] - cell_len(row[n])) for n in range(3)]
-        cells.append(" " * (widths[3] - cell_len(row[3])) + row[3])
-        return (_GAP.join(cells) + _GAP + task).rstrip()
-
-    out = []
-    if header:
-        title = line(_HEADER, _HEADER[4])
-        bold = not os.environ.get("NO_COLOR") and os.environ.get("TERM") != "dumb"
-        out.append(f"\x1b[1m{title}\x1b[0m" if bold else title)
-    for row in rows:
-        out.append(line(row, row[4] if width is None else _shorten(row[4], width - fixed)))
-    return out
 
 
 def _width(terminal: bool) -> int | None:
@@ -103,9 +57,11 @@ def list_command(
     """List the channels in the channel directory, most recent activity first.
 
     Most recent is the newest modification time of the file, to the nanosecond. On a terminal a
-    header row comes first and each task is cut, at a word, to fit the width; piped, there is no
-    header and the task is whole (unless COLUMNS is set). A file that is not a readable channel is
-    listed with its problem, and only without --open or --closed.
+    header row comes first and each task is cut, at a word, to fit the width; where that would
+    show fewer than 30 columns of a task (about 80 columns or fewer), each task has a line of its
+    own below its channel, and the time is an age ("5m ago"). Piped, there is no header and the
+    task is whole (unless COLUMNS is set). A file that is not a readable channel is listed with
+    its problem, and only without --open or --closed.
 
     Example:
 
@@ -132,8 +88,12 @@ def list_command(
         if not listings:
             print(f"No {state + ' ' if state else ''}channels in {_shown(on or where)}", file=sys.stderr)
             return
+        from collab.render.listing import table
+
         terminal = sys.stdout.isatty()
-        print("\n".join(_table(listings, _width(terminal), header=terminal)))
+        rows = [(i.id, i.last_activity, i.state, i.entries, i.problem or i.task) for i in listings]
+        bold = not os.environ.get("NO_COLOR") and os.environ.get("TERM") != "dumb"
+        print("\n".join(table(rows, _width(terminal), terminal, bold=terminal and bold)))
 
 
 def _describe(removal: Removal, dry_run: bool = False) -> str:
