@@ -64,9 +64,10 @@ def call(where: Address, command: str, *words: str, name: str | None = None, sea
     return called.document
 
 
-def show(where: Address, words: list[str], as_json: bool, as_html: bool) -> None:
-    """``show`` of a remote channel: ``--json`` as the host gives it; the terminal, plain text and
-    HTML rendered here from the channel's text."""
+def show(where: Address, words: list[str], as_json: bool, as_html: bool, paging: bool = True) -> None:
+    """``show`` of a remote channel: ``--json`` as the host gives it; the terminal (through a
+    pager when ``paging``, :mod:`collab.cli.pager`), plain text and HTML rendered here from the
+    channel's text."""
     from collab.remote import results
     from collab.render.status import compute
 
@@ -87,9 +88,11 @@ def show(where: Address, words: list[str], as_json: bool, as_html: bool) -> None
     elif sys.stdout.isatty():
         from rich.console import Console
 
+        from collab.cli.pager import paged
         from collab.render.render_term import print_transcript
 
-        print_transcript(Console(highlight=False), document, status, entries)
+        with paged(paging) as out:
+            print_transcript(Console(highlight=False, file=out), document, status, entries)
     else:
         from collab.render.render_text import transcript
 

@@ -6,7 +6,7 @@ import sys
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import IO, TYPE_CHECKING, Annotated
 
 import typer
 
@@ -55,10 +55,10 @@ def _since(value: str | None) -> datetime | None:
         raise UsageError(f"--since: {value!r} is out of range: give a time from year 1 to 9999 in UTC") from None
 
 
-def _console() -> Console:
+def _console(file: IO[str] | None = None) -> Console:
     from rich.console import Console
 
-    return Console(highlight=False)
+    return Console(highlight=False, file=file)
 
 
 class EntryKind(StrEnum):
@@ -100,11 +100,15 @@ def show(
     with_source: Annotated[
         bool, typer.Option("--source", hidden=True, help="With --json: add the channel's text and integrity.")
     ] = False,
+    no_pager: Annotated[
+        bool, typer.Option("--no-pager", help="On a terminal, print the whole transcript without a pager.")
+    ] = False,
 ) -> None:
     """Show a channel's whole transcript, for people, agents or a browser.
 
     On a terminal the task, the requests and questions (answered by which answers, or open) and
-    every entry are rendered; piped, the same as plain text with each body as its markdown source.
+    every entry are rendered, through $PAGER (else less) when taller than the terminal; piped, the
+    same as plain text with each body as its markdown source.
     --json gives the contract's document, --html one standalone page that reads as a conversation.
     --since takes a date or a time: 2026-06-22, 2026-06-22T14:00Z, 2026-06-22T16:00+02:00.
 
@@ -126,7 +130,8 @@ def show(
             if output is not None:
                 raise UsageError("-o/--output with a remote channel: redirect stdout instead (> page.html)")
             words = [*(["--since", since] if since else []), *(["--author", author] if author else [])]
-            remote.show(where, [*words, *(["--kind", kind.value] if kind else [])], as_json, as_html)
+            words += ["--kind", kind.value] if kind else []
+            remote.show(where, words, as_json, as_html, paging=not no_pager)
             return
         opened = Channel.open(channel, config.channel_dir(directory))
         integrity, document = _read(opened)
@@ -167,9 +172,11 @@ def show(
                 written = out_file.write(output, parts, channel=opened.path)
                 sys.stdout.write(f"{for_terminal(str(written), one_line=True)}\n")
         elif sys.stdout.isatty():
+            from collab.cli.pager import paged
             from collab.render.render_term import print_transcript
 
-            print_transcript(_console(), document, status, entries)
+            with paged(not no_pager) as out:
+                print_transcript(_console(out), document, status, entries)
         else:
             from collab.render.render_text import transcript
 
