@@ -429,7 +429,7 @@ def test_ls_has_a_header_on_a_terminal_and_none_on_a_pipe(tmp_path: Path, subpro
     piped = subprocess.run([collab_bin(), "ls"], env=subprocess_env, capture_output=True, text=True)
     assert piped.stdout.startswith("k3x9q2ab ")
     master, slave = pty.openpty()
-    env = subprocess_env | {"COLUMNS": "60", "NO_COLOR": "1"}
+    env = subprocess_env | {"COLUMNS": "160", "NO_COLOR": "1"}  # one line a channel (narrower: test_ls_layout)
     process = subprocess.Popen([collab_bin(), "ls"], env=env, stdin=slave, stdout=slave, stderr=slave)
     os.close(slave)
     screen = b""
