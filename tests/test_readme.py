@@ -654,3 +654,14 @@ def test_a_broken_readme_fails_the_checks(tmp_path: Path, subprocess_env: dict[s
     broken = text.replace(f"| `{first}` |", "| `COLLAB_NO_SUCH_THING` |", 1)
     _, problems = check_environment(broken)
     assert any("COLLAB_NO_SUCH_THING" in p for p in problems) and any(first in p for p in problems), problems
+
+
+def test_the_readme_starts_with_use_and_stays_short() -> None:
+    """At most 250 lines; its first 40 hold the install and the three steps of an exchange in Claude
+    Code (the plugin or `collab install`, `/collab TASK`, paste or `collab join`)."""
+    lines = readme().splitlines()
+    assert len(lines) <= 250, f"README.md is {len(lines)} lines"
+    first = "\n".join(lines[:40])
+    assert "## Install" in first and "pip install" in first
+    for step in ("1. Install the plugin", "collab install", "2. In session A, type `/collab TASK`", "collab join ID"):
+        assert step in first, step
