@@ -231,8 +231,9 @@ class Channel(_Located, appending.Appending, directory_ops.InDirectory):
         return repair.accept_current(self.path)
 
     @guarded
-    def join_message(self, document: Document | None = None) -> str:
-        """The text a person pastes into the joining session (templates/join.md)."""
+    def join_message(self, document: Document | None = None, *, width: int = JOIN_WIDTH) -> str:
+        """The text a person pastes into the joining session (templates/join.md), its paragraphs and
+        commands wrapped to ``width`` columns (80 by default; a command goes on with a backslash)."""
         from collab.integrations import templates
         from collab.text import bodies
 
@@ -240,7 +241,7 @@ class Channel(_Located, appending.Appending, directory_ops.InDirectory):
         word = templates.shell_word(self.path)
         task = bodies.title(document.header.task, limit=400) if document.header.task else ""
         text = templates.render("join.md", path=word, id=self.id, title=task or document.header.title or self.id)
-        return templates.wrap(text, keep=(word,), width=JOIN_WIDTH).rstrip("\n")
+        return templates.wrap(text, keep=(word,), width=width).rstrip("\n")
 
     @guarded
     def seat(self, name: str | None = None) -> Seat:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -9,7 +10,7 @@ from typing import Annotated
 import typer
 
 from collab import Ref, config
-from collab.channel import Channel
+from collab.channel import JOIN_WIDTH, Channel
 from collab.cli import remote
 from collab.cli.app import (
     AsOpt,
@@ -98,11 +99,19 @@ def start(
             directory=config.channel_dir(directory),
         )
         take_seat(channel, name)
-        message = channel.join_message()
+        message = channel.join_message(width=_join_width(as_json))
         if as_json:
             emit_json({"id": channel.id, "path": str(channel.path), "join_message": message})
             return
         _print_started(channel.id, str(channel.path), channel.shell_word, message)
+
+
+def _join_width(as_json: bool) -> int:
+    """The join message's width: 80 columns, or a narrower terminal's own width (40 at least), so
+    that it reads whole where it is shown; JSON and a pipe always get 80."""
+    if as_json or not sys.stdout.isatty():
+        return JOIN_WIDTH
+    return max(40, min(JOIN_WIDTH, shutil.get_terminal_size().columns))
 
 
 def _print_started(channel_id: str, path: str, word: str, message: str) -> None:
@@ -180,7 +189,7 @@ def join(channel: ChannelArg, name: AsOpt = None, directory: DirOpt = None, as_j
             )
         if name is not None:
             take_seat(opened, name)
-        message = opened.join_message(document)
+        message = opened.join_message(document, width=_join_width(as_json))
         if as_json:
             emit_json({"id": opened.id, "path": str(opened.path), "join_message": message})
         else:

@@ -108,3 +108,24 @@ def test_the_join_message_is_wrapped_after_its_paths_are_filled_in(placed):
         lines = paragraph.splitlines()
         if len(lines) > 1 and not any(line.startswith((" ", "- ")) for line in lines):
             assert all(len(line) > 60 for line in lines[:-1]), lines
+
+
+def test_on_a_narrow_terminal_the_join_message_fits_its_width(channel, subprocess_env):
+    """`collab join` on a 60-column terminal wraps to 60 columns, and every command still names the
+    channel as one shell word; piped, the message keeps its 80 columns."""
+    import shlex
+
+    from tests.cli.test_surface import _on_pty
+    from tests.conftest import collab_bin
+
+    narrow, word = channel.join_message(width=60), shlex.quote(str(channel.path))
+    assert all(len(line) <= 60 or word in line for line in narrow.splitlines())  # a path is never broken
+    assert any(60 < len(line) and word not in line for line in channel.join_message().splitlines())
+    logical = narrow.replace("\\\n", " ")
+    for command in [line.strip() for line in logical.splitlines() if line.startswith("    collab ")]:
+        assert shlex.split(command.split("<<")[0])[2] == str(channel.path), command
+    screen = _on_pty(["join", channel.id], subprocess_env | {"COLUMNS": "60", "LINES": "40"}).decode()
+    lines = screen.replace("\r\n", "\n").rstrip("\n").splitlines()
+    assert lines == narrow.splitlines()
+    piped = subprocess.run([collab_bin(), "join", channel.id], env=subprocess_env, capture_output=True, text=True)
+    assert piped.stdout.rstrip("\n") == channel.join_message()
