@@ -94,7 +94,8 @@ class _Page:
 
 
 def _count(number: int, noun: str) -> str:
-    return f"{number} {noun}{'' if number == 1 else 's'}"
+    """``3&nbsp;answers``: the number never ends a line apart from its noun."""
+    return f"{number}&nbsp;{noun}{'' if number == 1 else 's'}"
 
 
 def _section(anchor: str, title: str, content: str) -> str:
