@@ -1,4 +1,10 @@
-"""Commands that create, join, append to and close a channel: ``start join answer ask close``."""
+"""Commands that create, join, append to and close a channel: ``start join answer ask close``.
+
+Cost, for N bytes and T from the last checkpoint on: ``start`` O(its texts); ``join`` parses all N.
+``answer``/``ask``: under the lock, SHA-256 of the accepted bytes (O(N), no parse), a parse of O(T)
+(all N decoded for ``--re request:K``), then the entries after a lagging cursor; ``close`` as
+``answer``, but a cursor behind the last entry (one's own too) parses all N locked (no ``--force``).
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,10 @@
-"""Commands that look after the channel directory: ``ls``, ``rm`` and ``prune``."""
+"""Commands that look after the channel directory: ``ls``, ``rm`` and ``prune``.
+
+Cost, for C channel files of N bytes each: ``ls`` reads every byte of each (a UTF-8 check, no
+digest) and parses it from its checkpoint on, a closed one's file twice. ``rm`` locks a channel,
+parses all N to learn whether it is open, and lists the state and channel directories if it goes.
+``prune`` does that lock and parse for each of the user's C files, even one its age keeps.
+"""
 
 from __future__ import annotations
 

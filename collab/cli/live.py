@@ -1,5 +1,11 @@
 """``wait``: block until others write to a channel and their turn is over (for agents; ``watch``, for
-people, is :mod:`collab.cli.watching`)."""
+people, is :mod:`collab.cli.watching`).
+
+Cost, for N bytes and T from the last checkpoint on: to start, a checked read of all N with its
+index (SHA-256, then every entry's body decoded: O(N) whatever the cursor) and a second read of N;
+then O(T + what is new) a change, and the bodies delivered to print. ``--after K`` parses all N
+first; the return parses all N again if the channel is closed (its summary) or a receipt is due.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,10 @@
-"""The command Claude Code's plugin hooks run: ``collab hook`` (contract section 8)."""
+"""The command Claude Code's plugin hooks run: ``collab hook`` (contract section 8).
+
+Cost, for N bytes and T from the last checkpoint on: SessionStart, UserPromptSubmit and SessionEnd
+touch a few small files. Stop reads every seats registry in the state directory, starts as ``wait``
+on each channel the session sits in (all N read checked, every body decoded), then O(T + what is
+new) a change; news parses its channel in full (O(N), for the title and the receipts' labels).
+"""
 
 from __future__ import annotations
 

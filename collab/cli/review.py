@@ -1,4 +1,10 @@
-"""Commands that read a channel for review: ``show`` and ``status``."""
+"""Commands that read a channel for review: ``show`` and ``status``.
+
+Cost, for N bytes, T from the last checkpoint on and E entries: both read the channel checked with
+its index (SHA-256 of N, the journal's E records, every entry's body decoded: O(N), no full parse;
+O(T) parsed for hand appends), and a closed one's file again for its summary. ``show`` renders the
+bodies it shows (rich markdown on a terminal: most of its time); ``status`` adds O(E) a reader.
+"""
 
 from __future__ import annotations
 

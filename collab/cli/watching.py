@@ -1,5 +1,11 @@
 """``watch``: show each new entry of a channel as it lands, for people; on a channel on another host,
-the host streams JSON lines (``watch --json``, hidden) and they are rendered here."""
+the host streams JSON lines (``watch --json``, hidden) and they are rendered here.
+
+Cost, for N bytes and T from the last checkpoint on: the start of ``wait`` (a checked read of all N
+with every entry's body), then O(T + what is new) a change and the rendering of each entry shown
+(its body; all N with ``--from-start``). On a terminal it also parses all N once for the creator's
+name (its colour), and at the close it parses all N again for the summary.
+"""
 
 from __future__ import annotations
 
