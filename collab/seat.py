@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from collab import config
 from collab.errors import CollabError, UsageError
 from collab.ledger import entries as appending
+from collab.ledger import reading
 from collab.live import cursors, seats
 
 if TYPE_CHECKING:
@@ -222,8 +223,8 @@ class Seat:
         if after is not None:
             if isinstance(after, bool) or not isinstance(after, int) or after < 0:
                 raise UsageError("after: give an entry count, 0 or more")
-            # 0 is always in range: only a later count needs the channel read to check it
-            if after and after > (count := len(self.channel.read().entries)):
+            # 0 is always in range; a later count is checked against the numbering (the tail is parsed)
+            if after and after > (count := reading.summary(self.channel.path).counters.index):
                 # a cursor never stands past the entries there are: it would skip every entry up to it
                 raise UsageError(f"--after {after}: the channel has {count} entries; give a count from 0 to {count}")
         start = self.seen if after is None else after
@@ -264,7 +265,9 @@ class Seat:
         path = self.channel.path
         try:
             found = receipts.news(path, self.name, seats.written_by(path, self._held.key, self.name), lock_timeout)
-            labels = {e.index: e.label for e in self.channel.read().entries} if found else {}
+            # the labels of the entries read, from the first of them on (not the whole channel)
+            shown = reading.entries_after(path, min(r.index for r in found) - 1) if found else []
+            labels = {e.index: e.label for e in shown}
         except CollabError:
             return ()
         return tuple(Read(r.index, labels.get(r.index, f"entry {r.index}"), r.by) for r in found)

@@ -202,10 +202,13 @@ def _snapshot(path: Path) -> reading.Snapshot:
 def closing(path: Path, document: Document | None = None) -> exchange.Closing | None:
     """The channel's closing line and summary (contract section 6.3), or None while it is open.
 
+    Without ``document``, the channel is read as a listing reads it (:func:`reading.summary`: the
+    text from its checkpoint on is parsed, nothing checked), then its summary from the closing line on.
+
     Raises:
         ChannelNotFound, ChannelRefused, ChannelFormatError: the channel cannot be read.
     """
-    document = document or read(path)
+    document = document or reading.summary(path)
     if document.closed is None:
         return None
     return exchange.closing_of(_snapshot(path).data, document.closed)

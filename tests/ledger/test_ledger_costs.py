@@ -257,3 +257,25 @@ def test_the_whole_file_is_read_only_when_compose_asks_for_it(channel: Channel) 
         _ = kept[0].data
     entry = channel.answer("re the first request", author="site-b", re=Ref("request", 1))
     assert entry.re == Ref("request", 1) and channel.verify().ok
+
+
+def test_a_wait_on_a_closed_channel_reads_receipts_and_summary_from_the_tail(
+    channel: Channel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A wait that returns with receipts and the closing parses no whole channel: the receipts'
+    labels come from the entries after the first one read, the summary from the closing line on."""
+    big(channel)
+    a, b = channel.seat("site-a"), channel.seat("site-b")
+    mine = a.answer("mine").entry
+    assert mine in b.wait(timeout=30, settle=0).entries  # b's wait is a's receipt
+    b.close("Agreed.")
+    whole = spy(monkeypatch, format, "parse")
+    parsed = spy(monkeypatch, format, "parse_tail")
+    waited = a.wait(timeout=30, settle=0)
+    assert waited.closed and waited.closing is not None and waited.closing.summary == "Agreed."
+    assert [(r.index, r.label, r.read_by) for r in waited.read] == [(mine.index, mine.label, ("site-b",))]
+    assert not whole
+    assert parsed and all(len(args[0]) < SMALL for args, _ in parsed)
+    with pytest.raises(CollabError, match="--after 999"):
+        a.wait(timeout=0, after=999)
+    assert not whole
