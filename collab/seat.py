@@ -6,7 +6,9 @@ kept per name in the private state directory, so two waits in a row miss nothing
 reports the entries from others it crossed, and a close refuses while any are unread.
 
 Cost: ``answer``/``ask`` are an append (:mod:`collab.ledger.entries`) plus the seats and cursors
-files; ``wait`` reads the channel from the cursor on, then only what each change adds.
+files; ``wait`` starts with a checked read of the whole channel (its digest and every entry's
+body: O(N)), then reads only what each change adds, and on its return the entries from the first
+receipt on and the text from the checkpoint on.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """``collab verify``: whether a channel's header and every accepted entry are as first written
 (contract section 7, point 6).
 
-Cost: the accepted bytes are digested in pieces (O(size of the file)), and what follows them is
-parsed; a failed check also diffs what changed.
+Cost: the file is read whole and its accepted bytes digested (O(size of the file)), and what
+follows them is parsed; a failed check also diffs what changed.
 """
 
 from __future__ import annotations

@@ -4,8 +4,9 @@ The number of an entry is the highest of its kind in the file plus one, taken un
 lock by :func:`collab.ledger.writer.append` from the file as it is at that moment; the whole entry
 is written with one ``write``, so a reader never sees two entries interleaved.
 
-Cost: an append reads the channel from its last checkpoint on (what the writer needs to number
-it); reporting crossed entries reads the ledger's index from the writer's cursor on.
+Cost: an append digests the accepted bytes once (SHA-256, O(N), no parse) and parses the channel
+from its last checkpoint on (what the writer needs to number it; :mod:`collab.ledger.writer`);
+reporting crossed entries reads the ledger's index from the writer's cursor on.
 """
 
 from __future__ import annotations

@@ -8,8 +8,10 @@ anything (contract section 7, point 5).
 Costs, for N bytes and a checkpoint T bytes from the end: :func:`verdict` reads the file and
 digests its accepted bytes (O(N), see :mod:`collab.ledger.checks`), and parses O(T) to accept;
 :func:`check` and :func:`indexed` add the journal's whole index and every final entry's body
-(O(entries)); :func:`entries_after` costs what follows the cursor, in journal records and in bytes
-(each run read is checked against its own digest); :func:`summary` checks nothing and parses O(T).
+(O(entries) records and O(N) bytes of bodies decoded, which costs more than the digest);
+:func:`entries_after` costs what follows the cursor, in journal records and in bytes (each run
+read is checked against its own digest); :func:`summary` reads the file, checks nothing and parses
+O(T).
 """
 
 from __future__ import annotations
