@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from collab.channel import Channel
+from tests import processes
 
 # A shell that starts the test run as a background job ignores SIGINT, and child processes inherit
 # that: the Ctrl+C tests would then wait forever. A handler (not an ignore) is reset to the default
@@ -48,6 +50,15 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     # In this process a writer appends at once after a hand entry (tests of the hold set these back).
     monkeypatch.setattr("collab.ledger.writer.HAND_QUIET_S", 0.0)
     monkeypatch.setattr("collab.ledger.writer.HAND_PAUSE_S", 0.0)
+
+
+@pytest.fixture(autouse=True)
+def _end_processes(tmp_path: Path) -> Iterator[None]:
+    """Every process the test started is ended after it, passed or failed: those still running are
+    killed by PID (see ``tests/processes.py``)."""
+    before = processes.pids()
+    yield
+    processes.end(processes.left_running(before, tmp_path))
 
 
 def state_dir(tmp_path: Path) -> Path:
