@@ -8,7 +8,7 @@ It reads one JSON request per line on stdin and answers one JSON line on stdout:
 - ``{"run": "CMD", "background": "KEY"}``: start it and answer ``{"started": "KEY"}`` at once.
 - ``{"collect": "KEY"}``: wait for the background command ``KEY``; answer as for a run.
 
-At the end of stdin it kills what it started in the background and exits.
+At the end of stdin it kills what it started in the background, and what that started, and exits.
 """
 
 from __future__ import annotations
@@ -37,6 +37,17 @@ def _finish(process: subprocess.Popen[str]) -> dict[str, object]:
     return {"rc": process.returncode, "out": out, "err": err}
 
 
+def _family(pid: int) -> list[int]:
+    """``pid`` and every process under it (Linux ``/proc/PID/task/TID/children``, proc(5))."""
+    found = [pid]
+    with contextlib.suppress(OSError):
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{task}/children") as children:
+                for child in children.read().split():
+                    found += _family(int(child))
+    return found
+
+
 def main() -> None:
     background: dict[str, subprocess.Popen[str]] = {}
     try:
@@ -53,9 +64,10 @@ def main() -> None:
             sys.stdout.flush()
     finally:
         for process in background.values():
-            if process.poll() is None:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(process.pid, signal.SIGKILL) if os.getpgid(process.pid) == process.pid else process.kill()
+            if process.poll() is None:  # the command and what it started: `sh -c` may not exec its last
+                for pid in _family(process.pid):
+                    with contextlib.suppress(ProcessLookupError):
+                        os.kill(pid, signal.SIGKILL)
             process.wait()
 
 

@@ -24,6 +24,7 @@ import pytest
 from collab.hooks import hookconfig, sleeper, wake
 from collab.live import cursors, presence, seats
 from collab.text.format import Entry
+from tests import processes
 from tests.conftest import TEST_SETTLE, collab_bin, state_dir
 from tests.live.test_live import watching
 
@@ -136,28 +137,11 @@ def sessions(tmp_path: Path, subprocess_env: dict[str, str]) -> tuple[Session, S
     return a, b, json.loads(started.stdout)["path"]
 
 
-def _descendants(root: int) -> list[int]:
-    parents = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as stat:
-                    parents[int(entry)] = int(stat.read().rpartition(")")[2].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-    found, frontier = [], [root]
-    while frontier:
-        pid = frontier.pop()
-        found.append(pid)
-        frontier += [child for child, parent in parents.items() if parent == pid]
-    return found
-
-
 def until_sleeping(process: subprocess.Popen[str], directory: Path) -> int:
     """Wait (up to 20 s) until the hook started as ``process`` watches ``directory``; return its PID."""
     deadline = time.monotonic() + 20
     while True:
-        for pid in _descendants(process.pid):
+        for pid in processes.family(process.pid):
             if watching(pid, directory):
                 return pid
         if process.poll() is not None:
@@ -174,11 +158,15 @@ def finish(process: subprocess.Popen[str], timeout: float = 20) -> tuple[int, st
     return process.returncode, err, ended
 
 
-def stop_all(*processes: subprocess.Popen[str] | None) -> None:
-    for process in processes:
+def stop_all(*started: subprocess.Popen[str] | None) -> None:
+    """Kill each process still running and what it started: a hook is ``sh``, its wrapper and
+    ``collab hook``, and killing ``sh`` alone would leave the other two sleeping."""
+    for process in started:
         if process is not None and process.poll() is None:
-            process.kill()
+            family = processes.family(process.pid)
+            processes.kill(family)
             process.wait(10)
+            processes.gone(family)
 
 
 def test_the_checked_in_hooks_json_is_what_the_generator_writes() -> None:
@@ -266,7 +254,7 @@ def test_a_sleeping_hook_wakes_only_to_look_at_its_halt_event(sessions) -> None:
     hook = a.sleep()
     try:
         until_sleeping(hook, Path(path).parent)
-        family = _descendants(hook.pid)
+        family = processes.family(hook.pid)
         before = sum(wakeups(pid) for pid in family)
         time.sleep(WINDOW)  # the window measured: nothing is written meanwhile
         woken = sum(wakeups(pid) for pid in family) - before
