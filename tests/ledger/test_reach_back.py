@@ -125,9 +125,14 @@ def test_a_hand_entry_written_a_line_at_a_time_keeps_its_body(
         stderr=subprocess.PIPE,
         text=True,
     )
-    hand = _write_slowly(channel.path, ["Step 1\n", "Step 2\n", "Step 3\n", "no newline", " yet\n"], 0.3)
-    hand.join()
-    _out, err = writer.communicate(timeout=60)
+    try:
+        hand = _write_slowly(channel.path, ["Step 1\n", "Step 2\n", "Step 3\n", "no newline", " yet\n"], 0.3)
+        hand.join()
+        _out, err = writer.communicate(timeout=60)
+    finally:
+        if writer.poll() is None:
+            writer.kill()
+            writer.wait(10)
     assert writer.returncode == 0, err
     hand_entry, collab_entry = format.parse(channel.path.read_bytes()).entries
     assert hand_entry.body == f"{first}Step 1\nStep 2\nStep 3\nno newline yet"

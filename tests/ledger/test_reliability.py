@@ -92,10 +92,12 @@ def test_writers_killed_mid_append_leave_no_torn_entry_and_no_stale_lock(
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
         )
-        assert writer.stdout is not None and writer.stdout.readline() == b"ready\n"
-        time.sleep(random.uniform(0.0, 0.15))
-        writer.send_signal(signal.SIGKILL)
-        writer.wait(10)
+        try:  # it appends 400 KB entries until killed: killed here whatever happens
+            assert writer.stdout is not None and writer.stdout.readline() == b"ready\n"
+            time.sleep(random.uniform(0.0, 0.15))
+        finally:
+            writer.send_signal(signal.SIGKILL)
+            writer.wait(10)
         started = time.monotonic()
         result = subprocess.run(
             [collab_bin(), "answer", str(channel.path), f"after kill {round_number}", "--as", "next", "--json"],
