@@ -266,19 +266,22 @@ def test_a_sleeping_hook_wakes_only_to_look_at_its_halt_event(sessions) -> None:
 
 def test_a_writer_that_never_waits_wakes_the_hook_after_the_settle_time(sessions) -> None:
     """A hand writer that never runs `collab wait`: the hook wakes once the channel has been quiet for
-    the settle time (``COLLAB_SETTLE``, 2 s in the tests), not before."""
+    the settle time (``COLLAB_SETTLE``, 2 s in the tests), not before. Timed from before the write,
+    so a slow machine only lengthens it; the upper bound is 15 times the settle time, 15 times the
+    median (2.03 s) of what it measures, idle or under ``stress-ng --cpu 2`` on 2 cores."""
     a, _b, path = sessions
     hook = a.sleep()
     try:
         until_sleeping(hook, Path(path).parent)
+        before = time.monotonic()
         with open(path, "a") as hand:
             hand.write("\n### Question 1 from site-b\nDo you sign the body?\n")
-        written = time.monotonic()
-        code, err, ended = finish(hook)
+        code, err, ended = finish(hook, timeout=40)
     finally:
         stop_all(hook)
     assert code == 2, err
-    assert float(TEST_SETTLE) - 0.1 <= ended - written < 10 * float(TEST_SETTLE), ended - written
+    settle = float(TEST_SETTLE)
+    assert settle - 0.1 <= ended - before < 15 * settle, ended - before  # a lower bound, and 15x the median (2.03 s)
     assert "Question 1 from site-b" in err and "Do you sign the body?" in err
     assert f"collab answer {path} --re question:1 - <<'COLLAB_BODY'" in err
 
@@ -543,10 +546,10 @@ def test_the_hook_gives_up_before_its_timeout(sessions) -> None:
         env=a.env,
         capture_output=True,
         text=True,
-        timeout=20,
+        timeout=30,
     )
     assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
-    assert 1.0 <= time.monotonic() - started < 5
+    assert 1.0 <= time.monotonic() - started < 15  # 13x the median (1.16 s on a busy 2-core machine)
 
 
 def test_seats_find_a_sessions_channels_by_key_and_name(sessions, tmp_path: Path) -> None:
