@@ -24,6 +24,7 @@ from collab import config
 from collab.live import sessions
 from collab.store import paths
 from tests.conftest import collab_bin
+from tests.live.test_live import until_armed
 
 pytestmark = pytest.mark.timeout(120)
 HELPER = Path(__file__).resolve().parents[1] / "agent_process.py"
@@ -231,7 +232,8 @@ def test_read_only_commands_leave_the_seat_registry_unchanged(tmp_path: Path, ag
         stderr=subprocess.DEVNULL,
     )
     try:
-        time.sleep(1.5)
+        until_armed(watch.pid, Path(path).parent, watch)  # past its start-up, however slow the machine
+        time.sleep(1.5)  # and watching a while: it writes nothing meanwhile either
     finally:
         watch.terminate()
         watch.wait(10)
