@@ -438,12 +438,14 @@ def test_the_hook_ends_when_the_agent_process_goes_away(sessions) -> None:
         cwd=a.cwd,
         env=dict(a.env, CLAUDE_PLUGIN_ROOT=str(PLUGIN)),
     )
-    assert agent.stdin is not None
-    agent.stdin.write(a.payload("Stop"))
-    agent.stdin.close()
-    agent.stdin = None
+    family: list[int] = []
     try:
+        assert agent.stdin is not None
+        agent.stdin.write(a.payload("Stop"))
+        agent.stdin.close()
+        agent.stdin = None
         pid = until_sleeping(agent, Path(path).parent)
+        family = processes.family(agent.pid)[1:]  # its shells and the hook: the agent itself is reaped below
         exited = os.pidfd_open(pid)
         agent.send_signal(signal.SIGKILL)
         agent.wait(10)
@@ -451,6 +453,8 @@ def test_the_hook_ends_when_the_agent_process_goes_away(sessions) -> None:
         os.close(exited)
     finally:
         stop_all(agent)
+        processes.kill(family)  # the shells the agent left, if still on their way out (or the hook, failing)
+        processes.gone(family)
 
 
 def test_a_channel_closed_by_the_other_side_wakes_once_with_the_summary(sessions) -> None:
