@@ -120,7 +120,7 @@ def test_on_a_narrow_terminal_the_join_message_fits_its_width(channel, subproces
 
     narrow, word = channel.join_message(width=60), shlex.quote(str(channel.path))
     assert all(len(line) <= 60 or word in line for line in narrow.splitlines())  # a path is never broken
-    assert any(60 < len(line) and word not in line for line in channel.join_message().splitlines())
+    assert any(len(line) > 60 and word not in line for line in channel.join_message().splitlines())
     logical = narrow.replace("\\\n", " ")
     for command in [line.strip() for line in logical.splitlines() if line.startswith("    collab ")]:
         assert shlex.split(command.split("<<")[0])[2] == str(channel.path), command
