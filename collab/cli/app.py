@@ -6,8 +6,7 @@ one JSON document ``{"error": {"code": int, "message": str}}``; a traceback is s
 ``COLLAB_DEBUG`` is set.
 """
 
-from __future__ import annotations
-
+# No ``from __future__ import annotations``: see :mod:`collab.cli.live`.
 import gc
 import importlib
 import os
@@ -349,7 +348,7 @@ def warn_each(sentences: Sequence[str], channel_path: Path) -> None:
         warn(f"{more} more warnings about this channel: `collab show {channel_path}` lists them all")
 
 
-def take_seat(channel: Channel, name: str | None) -> Seat:
+def take_seat(channel: "Channel", name: str | None) -> "Seat":
     """This session's seat in ``channel`` (:meth:`collab.Channel.seat`), saying so once when its
     automatic name had to change."""
     from collab.text.sanitize import for_terminal

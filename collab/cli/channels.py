@@ -6,8 +6,7 @@ Cost, for N bytes and T from the last checkpoint on: ``start`` O(its texts); ``j
 ``answer``, but a cursor behind the last entry (one's own too) parses all N locked (no ``--force``).
 """
 
-from __future__ import annotations
-
+# No ``from __future__ import annotations``: see :mod:`collab.cli.live`.
 import shutil
 import sys
 from pathlib import Path
@@ -320,7 +319,7 @@ def close(
             print(f"Closed {path}" if closed_now else f"{path} was already closed")
 
 
-def _close_remote(where: remote.Address, summary: str | None, force: bool, name: str | None) -> dict[str, object]:
+def _close_remote(where: "remote.Address", summary: str | None, force: bool, name: str | None) -> dict[str, object]:
     """``close`` on the host, the summary on stdin; its document with the ``ssh://`` path."""
     rc = remote.channel(where)
     words = [where.path, *(["-"] if summary is not None else []), *(["--force"] if force else [])]

@@ -3,12 +3,13 @@ people, is :mod:`collab.cli.watching`).
 
 Cost, for N bytes and T from the last checkpoint on: to start, a checked read of all N with its
 index (SHA-256, then every entry's body decoded: O(N) whatever the cursor) and a second read of N;
-then O(T + what is new) a change, and the bodies delivered to print. ``--after K`` parses all N
-first; the return parses all N again if the channel is closed (its summary) or a receipt is due.
+then O(T + what is new) a change, and the bodies delivered to print. ``--after K`` parses O(T)
+first; the return parses O(T) for a closed channel's summary, and the entries from the first
+receipt on.
 """
 
-from __future__ import annotations
-
+# No ``from __future__ import annotations`` in the command modules: typer reads every option's
+# annotation, and from a string it compiles and evaluates it again, on every start-up.
 import sys
 from typing import TYPE_CHECKING, Annotated
 
@@ -122,14 +123,14 @@ def wait(
 
 
 def _wait_remote(
-    where: remote.Address,
+    where: "remote.Address",
     limit: float | None,
     settle: float | None,
     after: int | None,
     include_own: bool,
     name: str | None,
     as_json: bool,
-) -> Waited:
+) -> "Waited":
     """``wait`` on the host, retried when the connection drops (:mod:`collab.remote.waiting`)."""
     from collab.remote import waiting
 
@@ -147,7 +148,7 @@ def _wait_remote(
     return waited
 
 
-def _print_wait(waited: Waited, as_json: bool) -> None:
+def _print_wait(waited: "Waited", as_json: bool) -> None:
     """Print what ``wait`` found: the entries, then the closing, with the receipts on stderr."""
     entries, closing = waited.entries, waited.closing
     if as_json:
