@@ -7,7 +7,7 @@ is read. ``uninstall`` also lists the folder of each file, for install's backups
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -79,15 +79,7 @@ def install(
                 | ({"backup": str(w.backup)} if w.backup else {})
                 for w in written
             ]
-            emit_json(
-                {
-                    "agent": agent.value,
-                    "scope": "project" if project else "user",
-                    "path": files[0]["path"],
-                    "outcome": files[0]["outcome"],
-                    "files": files,
-                }
-            )
+            _emit_files(agent, project, files)
         else:
             for w in written:
                 print(f"{w.what} {w.outcome}: {for_terminal(str(w.path), one_line=True)}")
@@ -138,15 +130,7 @@ def uninstall(
                 | ({"folder": str(r.folder)} if r.folder else {})
                 for r in removed
             ]
-            emit_json(
-                {
-                    "agent": agent.value,
-                    "scope": "project" if project else "user",
-                    "path": files[0]["path"],
-                    "outcome": files[0]["outcome"],
-                    "files": files,
-                }
-            )
+            _emit_files(agent, project, files)
         else:
             for r in removed:
                 print(f"{r.what} {_UNINSTALLED[r.outcome]}: {for_terminal(str(r.path), one_line=True)}")
@@ -162,3 +146,12 @@ _UNINSTALLED = {
     "absent": "not installed",
     "kept": "kept, not collab's (it differs from what collab writes)",
 }
+
+
+def _emit_files(agent: AgentChoice, project: bool, files: list[dict[str, Any]]) -> None:
+    """``install --json`` and ``uninstall --json``: the agent, the scope, the first file's path and
+    outcome, then every file."""
+    scope = "project" if project else "user"
+    emit_json(
+        {"agent": agent.value, "scope": scope, "path": files[0]["path"], "outcome": files[0]["outcome"], "files": files}
+    )
