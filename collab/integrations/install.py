@@ -38,6 +38,10 @@ _DIR_MODE = 0o755
 _FILE_MODE = 0o644
 
 
+#: What a backup ``install --force`` keeps is called: ``NAME``, then this, then the time.
+BACKUP_INFIX = ".collab-backup-"
+
+
 class Written(NamedTuple):
     """One file ``install`` dealt with: its path, what it is, ``created``/``updated``/``unchanged``,
     and, for a file it replaced, where the file as it was is kept (``NAME.collab-backup-TIME``)."""
@@ -95,12 +99,12 @@ def _outcome(file: agents.AgentFile, force: bool) -> Outcome:
     if folder is None:
         return "created"
     try:
-        current = read_existing(folder, file.path, len(file.text.encode("utf-8")) + 1)
+        current = compare_existing(folder, file)
     finally:
         os.close(folder)
     if current is None:
         return "created"
-    if current[0] == file.text.encode("utf-8"):
+    if current[0]:
         return "unchanged"
     if not force:
         raise ChannelRefused(f"{file.path} exists and differs from collab's file: use --force to replace it")
@@ -138,7 +142,7 @@ def _keep(folder: int, path: Path) -> Path | None:
     """
     from datetime import UTC, datetime
 
-    kept = f"{path.name}.collab-backup-{datetime.now(UTC).strftime('%Y%m%dT%H%M%S%f')}"
+    kept = f"{path.name}{BACKUP_INFIX}{datetime.now(UTC).strftime('%Y%m%dT%H%M%S%f')}"
     try:
         os.link(path.name, kept, src_dir_fd=folder, dst_dir_fd=folder, follow_symlinks=False)
     except FileNotFoundError:
@@ -236,6 +240,21 @@ def _unsafe_step(parent: int, name: str, path: Path, exc: OSError, command: str)
     if exc.errno in (errno.EACCES, errno.EPERM):
         return ChannelRefused(f"permission denied for {path}: collab cannot write there; fix its permissions")
     return ChannelRefused(f"cannot open {path}: {exc.strerror}")
+
+
+def compare_existing(folder: int, file: agents.AgentFile) -> tuple[bool, os.stat_result] | None:
+    """Whether the file at ``file.path`` in the open directory ``folder`` is exactly collab's text
+    (``file.text``), and its status as read; None if absent. What ``install`` calls ``unchanged``
+    and ``uninstall`` removes.
+
+    Raises:
+        ChannelRefused: as :func:`read_existing`.
+    """
+    expected = file.text.encode("utf-8")
+    found = read_existing(folder, file.path, len(expected) + 1)
+    if found is None:
+        return None
+    return found[0] == expected, found[1]
 
 
 def read_existing(folder: int, path: Path, limit: int) -> tuple[bytes, os.stat_result] | None:

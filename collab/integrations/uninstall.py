@@ -24,12 +24,9 @@ from typing import Literal, NamedTuple
 
 from collab.errors import ChannelRefused
 from collab.integrations import agents
-from collab.integrations.install import descend, read_existing
+from collab.integrations.install import BACKUP_INFIX, compare_existing, descend
 
 Outcome = Literal["removed", "absent", "kept"]
-
-#: What the backups ``install --force`` keeps are called: ``NAME`` then this, then the time.
-BACKUP_INFIX = ".collab-backup-"
 
 
 class Removed(NamedTuple):
@@ -91,7 +88,7 @@ def _settle(file: agents.AgentFile, *, remove: bool) -> Removed:
 
 def _look(folder: int, file: agents.AgentFile) -> Outcome:
     """``removed`` when the file in the open directory ``folder`` is collab's text, ``absent`` or ``kept``."""
-    found = _read(folder, file)
+    found = compare_existing(folder, file)
     if found is None:
         return "absent"
     return "removed" if found[0] else "kept"
@@ -99,7 +96,7 @@ def _look(folder: int, file: agents.AgentFile) -> Outcome:
 
 def _remove_if_ours(folder: int, file: agents.AgentFile) -> Outcome:
     """Unlink the file in the open directory ``folder`` if it is collab's text and still the file read."""
-    found = _read(folder, file)
+    found = compare_existing(folder, file)
     if found is None:
         return "absent"
     ours, read = found
@@ -118,15 +115,6 @@ def _remove_if_ours(folder: int, file: agents.AgentFile) -> Outcome:
 def _identity(st: os.stat_result) -> tuple[int, int, int, int]:
     """Which file this is, and whether it was written to: device, inode, size, modification time."""
     return st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns
-
-
-def _read(folder: int, file: agents.AgentFile) -> tuple[bool, os.stat_result] | None:
-    """Whether the file in ``folder`` is collab's text, and its status as read; None if absent."""
-    expected = file.text.encode("utf-8")
-    found = read_existing(folder, file.path, len(expected) + 1)
-    if found is None:
-        return None
-    return found[0] == expected, found[1]
 
 
 def _backups(folder: int, path: Path) -> tuple[Path, ...]:

@@ -258,8 +258,10 @@ def test_a_directory_of_another_user_is_not_changed(runner, places, tmp_path):
 def test_a_file_replaced_after_it_was_read_is_kept(places, monkeypatch):
     """The file removed is the one that was read: one swapped in between is another file, and stays."""
     home, _, _ = places
+    from collab.integrations import install
+
     file = agents.agent_files("codex", False)[0]
-    real_read = remover.read_existing
+    real_read = install.read_existing
 
     def read_then_swap(folder, path, limit):
         found = real_read(folder, path, limit)
@@ -267,10 +269,8 @@ def test_a_file_replaced_after_it_was_read_is_kept(places, monkeypatch):
         os.replace(path.with_name("new"), path)
         return found
 
-    from collab.integrations import install
-
     install.install("codex")
-    monkeypatch.setattr(remover, "read_existing", read_then_swap)
+    monkeypatch.setattr(install, "read_existing", read_then_swap)
     removed = remover.uninstall("codex")
     assert [r.outcome for r in removed] == ["kept"] and (home / SKILL).read_text() == file.text
 
