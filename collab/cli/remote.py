@@ -3,8 +3,8 @@
 
 Cost: one ``ssh`` round trip a command (one shared connection a host) and the command's own cost on
 the host. ``show`` also brings all N bytes of the channel's text here, besides its entries' JSON,
-and parses all N to render them; a ``wait`` retried after a drop passes ``--after K``, which
-parses all N on the host; a retried ``watch`` starts its read there again (O(N)).
+and parses all N to render them; a ``wait`` retried after a drop passes ``--after K``, checked
+on the host against the numbering (O(T)); a retried ``watch`` starts its read there again (O(N)).
 """
 
 from __future__ import annotations

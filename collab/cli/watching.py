@@ -4,7 +4,7 @@ the host streams JSON lines (``watch --json``, hidden) and they are rendered her
 Cost, for N bytes and T from the last checkpoint on: the start of ``wait`` (a checked read of all N
 with every entry's body), then O(T + what is new) a change and the rendering of each entry shown
 (its body; all N with ``--from-start``). On a terminal it also parses all N once for the creator's
-name (its colour), and at the close it parses all N again for the summary.
+name (its colour), and at the close it parses O(T) for the summary.
 """
 
 from __future__ import annotations
