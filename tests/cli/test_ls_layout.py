@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import pty
-import subprocess
 from datetime import timedelta
 from pathlib import Path
 
@@ -15,7 +12,8 @@ from typer.testing import CliRunner
 from collab.channel import Channel
 from collab.cli import app
 from collab.render.listing import HEADER, age, table
-from tests.conftest import NOW, collab_bin
+from tests.cli.test_surface import _on_pty
+from tests.conftest import NOW
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -114,23 +112,7 @@ def listed(tmp_path: Path) -> list[Channel]:
 
 
 def _ls_on_a_terminal(env: dict[str, str]) -> list[str]:
-    master, slave = pty.openpty()
-    process = subprocess.Popen([collab_bin(), "ls"], env=env, stdin=slave, stdout=slave, stderr=slave)
-    os.close(slave)
-    screen = b""
-    try:
-        while True:
-            try:
-                chunk = os.read(master, 65536)
-            except OSError:  # EIO: the command closed the terminal
-                break
-            if not chunk:
-                break
-            screen += chunk
-    finally:
-        assert process.wait(timeout=30) == 0
-        os.close(master)
-    return screen.decode().replace("\r\n", "\n").splitlines()
+    return _on_pty(["ls"], env, codes=(0,)).decode().replace("\r\n", "\n").splitlines()
 
 
 @pytest.mark.parametrize("columns", [60, 80, 160])

@@ -134,8 +134,11 @@ def test_verify_shows_a_hostile_edit_visibly(runner: CliRunner, tmp_path: Path) 
 # --- nothing hidden from the person ----------------------------------------------------------------------
 
 
-def _on_pty(args: list[str], env: dict[str, str], needle: bytes | None = None) -> bytes:
-    """Run ``collab ARGS`` with a pseudo-terminal as stdout and stderr; return all it printed.
+def _on_pty(
+    args: list[str], env: dict[str, str], needle: bytes | None = None, *, codes: tuple[int, ...] = (0, 130)
+) -> bytes:
+    """Run ``collab ARGS`` with a pseudo-terminal as stdout and stderr; return all it printed, once
+    it exited with one of ``codes``.
 
     With ``needle``, stop (Ctrl+C) once it has been printed, for a command that runs until stopped.
     """
@@ -162,7 +165,7 @@ def _on_pty(args: list[str], env: dict[str, str], needle: bytes | None = None) -
                 needle = None
             elif needle is None and process.poll() is not None and not ready:
                 break
-        assert process.wait(20) in (0, 130)
+        assert process.wait(20) in codes
     finally:
         if process.poll() is None:
             process.kill()

@@ -423,28 +423,13 @@ def test_ls_fits_the_width_and_never_breaks_a_word(runner: CliRunner, tmp_path: 
 
 
 def test_ls_has_a_header_on_a_terminal_and_none_on_a_pipe(tmp_path: Path, subprocess_env: dict[str, str]) -> None:
-    import pty
+    from tests.cli.test_surface import _on_pty
 
     _make(tmp_path, "k3x9q2ab")
     piped = subprocess.run([collab_bin(), "ls"], env=subprocess_env, capture_output=True, text=True)
     assert piped.stdout.startswith("k3x9q2ab ")
-    master, slave = pty.openpty()
     env = subprocess_env | {"COLUMNS": "160", "NO_COLOR": "1"}  # one line a channel (narrower: test_ls_layout)
-    process = subprocess.Popen([collab_bin(), "ls"], env=env, stdin=slave, stdout=slave, stderr=slave)
-    os.close(slave)
-    screen = b""
-    try:
-        while True:
-            try:
-                chunk = os.read(master, 65536)
-            except OSError:  # EIO: the child closed the terminal
-                break
-            if not chunk:
-                break
-            screen += chunk
-    finally:
-        assert process.wait(timeout=30) == 0
-        os.close(master)
+    screen = _on_pty(["ls"], env, codes=(0,))
     lines = screen.decode().splitlines()
     assert lines[0].split() == ["ID", "LAST", "ACTIVITY", "STATE", "ENTRIES", "TASK"]
     assert lines[1].startswith("k3x9q2ab ") and "\x1b[" not in screen.decode()
