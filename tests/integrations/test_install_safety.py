@@ -24,24 +24,6 @@ from tests.integrations.test_agents import PROJECT, USER
 ROOT_VARIABLE = {"claude": "CLAUDE_CONFIG_DIR", "codex": "HOME", "gemini": "GEMINI_CLI_HOME"}
 
 
-@pytest.fixture
-def places(tmp_path, monkeypatch):
-    """A home directory, a git checkout whose subdirectory is the current directory, and an outside folder."""
-    home = tmp_path / "home"
-    home.mkdir()
-    monkeypatch.setenv("HOME", str(home))
-    for name in ("CLAUDE_CONFIG_DIR", "GEMINI_CLI_HOME"):
-        monkeypatch.delenv(name, raising=False)
-    top = tmp_path / "repo"
-    (top / ".git").mkdir(parents=True)
-    deep = top / "src"
-    deep.mkdir()
-    monkeypatch.chdir(deep)
-    outside = tmp_path / "outside"
-    outside.mkdir()
-    return home, top, outside
-
-
 def tree(root: Path) -> dict[str, tuple[int, int, bytes | str | None]]:
     """Every entry below ``root``, never following a link: relative path -> (mode, owner, content or target)."""
     found: dict[str, tuple[int, int, bytes | str | None]] = {}

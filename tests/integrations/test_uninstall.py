@@ -25,24 +25,6 @@ from tests.integrations.test_agents import PROJECT, SKILL, USER
 from tests.integrations.test_install_safety import refused_in_one_line, tree
 
 
-@pytest.fixture
-def places(tmp_path, monkeypatch):
-    """A home directory, a git checkout whose subdirectory is the current directory, and an outside folder."""
-    home = tmp_path / "home"
-    home.mkdir()
-    monkeypatch.setenv("HOME", str(home))
-    for name in ("CLAUDE_CONFIG_DIR", "GEMINI_CLI_HOME"):
-        monkeypatch.delenv(name, raising=False)
-    top = tmp_path / "repo"
-    (top / ".git").mkdir(parents=True)
-    deep = top / "src"
-    deep.mkdir()
-    monkeypatch.chdir(deep)
-    outside = tmp_path / "outside"
-    outside.mkdir()
-    return home, top, outside
-
-
 def _args(command: str, agent: str, scope: str, *more: str) -> list[str]:
     return [command, "--agent", agent, *(["--project"] if scope == "project" else []), *more]
 
