@@ -154,7 +154,10 @@ class Follower:
         quiet_s = max(0.0, time.time() - st.st_mtime)
         settled, self._changed_at = quiet_s >= self.settle_s, time.monotonic() - quiet_s
         data = data[: _in_flight(self.path, data, 0)]
-        if len(data) < document.size:
+        if len(data) != document.size:
+            # What the check parsed is not what was read: an append is part-way through, or one
+            # landed between the two reads. What is adopted below must be parsed from ``data``
+            # itself, or later looks find the file as adopted and never deliver that append.
             document = format.parse(data)
         entries = self._complete(document.entries, len(data), data.endswith(b"\n"), settled, shot.damage)
         skip = len(entries) if self._after is None else min(self._after, len(entries))
