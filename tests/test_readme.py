@@ -28,6 +28,7 @@ import os
 import re
 import shlex
 import shutil
+import signal
 import subprocess
 import sys
 import tomllib
@@ -464,16 +465,19 @@ def test_every_python_block_runs(tmp_path: Path, subprocess_env: dict[str, str])
     blocks = [f for f in parse(readme()).fences if f.lang == "python"]
     assert blocks, "the README has no python block"
     for fence in blocks:
-        done = subprocess.run(
-            [sys.executable, "-c", fence.text],
-            cwd=tmp_path,
-            env=subprocess_env | {"COLLAB_SESSION": "readme-python"},
-            capture_output=True,
-            text=True,
-            timeout=COMMAND_TIMEOUT,
-            check=False,
-        )
-        assert done.returncode == 0, f"README.md:{fence.line}: {done.stderr[-2000:]}"
+        # PYTHONFAULTHANDLER: a block that hangs is sent SIGABRT, and prints where each thread was
+        env = subprocess_env | {"COLLAB_SESSION": "readme-python", "PYTHONFAULTHANDLER": "1"}
+        with subprocess.Popen(
+            [sys.executable, "-c", fence.text], cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        ) as block:
+            try:
+                _out, err = block.communicate(timeout=COMMAND_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                block.send_signal(signal.SIGABRT)
+                _out, err = block.communicate(timeout=COMMAND_TIMEOUT)
+                threads = err.decode()[-4000:]
+                pytest.fail(f"README.md:{fence.line}: hung for {COMMAND_TIMEOUT} s; its threads:\n{threads}")
+        assert block.returncode == 0, f"README.md:{fence.line}: {err.decode()[-2000:]}"
 
 
 # ---- commands and options named in the text ----------------------------------------------------------
