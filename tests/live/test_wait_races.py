@@ -14,17 +14,22 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from collab.channel import Channel
+from tests.ledger.test_hand_writers import by_hand
 
 #: Seconds a round's wait may take: it returns at once when it works, and never when it misses.
 WAIT_S = 20.0
 
 
+@pytest.mark.parametrize("by", ["collab", "hand"])
 @pytest.mark.parametrize("rounds", [40, pytest.param(400, marks=pytest.mark.stress)])
-def test_a_wait_started_while_the_answer_lands_always_returns_it(channel: Channel, rounds: int) -> None:
+def test_a_wait_started_while_the_answer_lands_always_returns_it(channel: Channel, rounds: int, by: str) -> None:
     a, b = channel.seat("site-a"), channel.seat("site-b")
     with ThreadPoolExecutor(max_workers=1) as pool:
         for round_number in range(1, rounds + 1):
             waited = pool.submit(a.wait, timeout=WAIT_S, settle=0)
-            b.answer(f"answer of round {round_number}")
+            if by == "collab":
+                b.answer(f"answer of round {round_number}")
+            else:
+                by_hand(channel.path, f"\n### Answer {round_number} from site-b\nanswer of round {round_number}\n")
             bodies = [e.body for e in waited.result(timeout=WAIT_S + 10).entries]  # raises what the wait raised
             assert bodies == [f"answer of round {round_number}"], f"round {round_number}: the wait returned {bodies}"
