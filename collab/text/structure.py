@@ -267,6 +267,29 @@ def _closing(char: str, length: int) -> re.Pattern[str]:
     return re.compile(rf"^ {{0,3}}{re.escape(char)}{{{length},}}[ \t]*$", re.MULTILINE)
 
 
+#: The start of an HTML block of kinds 1 to 5 (CommonMark 4.6): ``<pre``, ``<script``, ``<style`` or
+#: ``<textarea`` then white space, ``>`` or the end; ``<!--``; ``<?``; ``<!`` and a letter; ``<![CDATA[``.
+_HTML_START = re.compile(r"<(?:(?a:pre|script|style|textarea)(?=\s|>|$)|!--|\?|![A-Za-z]|!\[CDATA\[)", re.IGNORECASE)
+
+
+def _interrupts_anything(line: str) -> bool:
+    """True when ``line``, at column 0, starts a top-level HTML block of kinds 1 to 6, however it is reached.
+
+    Such a line interrupts a paragraph (CommonMark 4.6), so it is never a lazy continuation line,
+    and at column 0 it continues no list item or block quote and no code block inside one (5.1,
+    5.2): every block open before it ends there, but a top-level fence or HTML block, which the
+    fast path either skips whole or hands to the parser from its start.
+    """
+    if not line.startswith("<"):
+        return False
+    if _HTML_START.match(line):
+        return True
+    from markdown_it.common.html_blocks import block_names  # kind 6: the parser is about to load anyway
+
+    match = re.match(r"</?([A-Za-z][A-Za-z0-9]*)(?=\s|/?>|$)", line)
+    return match is not None and match.group(1).lower() in block_names
+
+
 def is_plain_text(text: str) -> bool:
     """True when no line of ``text`` could start a heading, a fence, a container, HTML or an underline."""
     return _NOTABLE.search(text) is None
@@ -303,7 +326,10 @@ def top_headings(text: str, start: int = 0, keep: Callable[[int, str], bool] | N
                 level = 1 if "=" in line else 2
                 heading = TopHeading(level, _heading_text(text[first : position - 1]), first, next_line, "setext")
         elif not _is_plain(line):
-            resume = yield from _slow(text, checkpoint, next_line, keep)
+            # A line that starts a top-level block whatever is open is itself a checkpoint: the
+            # parse starts there, not back at the last one (a long list before it is not parsed).
+            origin = position if _interrupts_anything(line) else checkpoint
+            resume = yield from _slow(text, origin, next_line, keep)
             if resume is None:
                 return
             checkpoint = next_line = resume

@@ -18,6 +18,10 @@ LINES = st.sampled_from(
         "> quote", ">", "> ## Answers", "- item", "-", "1. item", "* item", "+ item", "---", "===", "- - -",
         "    indented code", "\tTabbed", "  ### Answer 3", "   ## Answers", "[ref]: /url", "[//]: # (hidden)",
         "Foo", "  - nested", "***", "Answer 1", "### Answer 9 ##", "#\tTab heading", "#5 not heading",
+        # lines that start a top-level block whatever is open (the parse restarts at them), and near misses
+        "<!-- collab: end of entry -->", "<!-- x", "<?x ?>", "<!DOCTYPE html>", "<PRE>x</PRE>", "<script",
+        "<details>", "</details>", "<h1>t</h1>", "<col/>", "<detailsx>", "<span>", "<a href='x'>", " <!-- x -->",
+        "1. ```", "- ~~~", "> ```", "1. <!-- open", "   more", "1. a", "   <div>", "2) b",
     ]
 )  # fmt: skip
 
@@ -76,6 +80,7 @@ SETEXT_LINES = st.sampled_from(
         "- ```", "* ```", "> ```", "1. ~~~", "<div>", "</div>", "<pre>", "</pre>", "<!--", "-->", "<span>",
         "## h", "#", "# a #", "#no", "\f", "- a\n\n   ---", "1. a\n\n   b", "- a\n  b", "> q\n>",
         "[a]: /url", "[b]:", "/url", "'ti", "tle'", '"t', "(t", "t)", "- [a]: /url", "> [a]: /url", "1. [a]: /u",
+        "<!-- x -->", "<?p ?>", "<details>", "<ul>",
     ]
 )  # fmt: skip
 
