@@ -18,7 +18,7 @@ import functools
 import re
 from typing import Any
 
-from collab.text import structure
+from collab.text import structure, windows
 from collab.text.grammar import is_entry_heading
 
 #: Info string of the fence that carries a body which could not be written as plain markdown.
@@ -151,7 +151,7 @@ def ends_open(body: str) -> bool:
     it and a blank line would join, so collab writes :data:`END_MARK` after it."""
     if _MAY_CONTINUE.search(body) is None:
         return False
-    tokens = structure.block_tokens(body)
+    tokens = windows.block_tokens(body)
     last = next((t for t in reversed(tokens) if t.level == 0), None)
     return last is not None and last.type in ("bullet_list_close", "ordered_list_close", "code_block")
 

@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
-from collab.text import structure
+from collab.text import structure, windows
 
 LINES = st.sampled_from(
     [
@@ -41,15 +41,15 @@ def scanned(text: str, start: int = 0) -> list[tuple[int, str, int]]:
 
 
 @settings(max_examples=400, deadline=None)
-@given(st.lists(LINES, max_size=40), st.sampled_from([structure.WINDOW, 8, 40]))
+@given(st.lists(LINES, max_size=40), st.sampled_from([windows.WINDOW, 8, 40]))
 def test_scanner_agrees_with_commonmark(lines: list[str], window: int) -> None:
     """Every top-level heading, and nothing else, for any mix of blocks; small windows included."""
     text = "\n".join(lines) + "\n"
-    old, structure.WINDOW = structure.WINDOW, window
+    old, windows.WINDOW = windows.WINDOW, window
     try:
         assert scanned(text) == reference(text)
     finally:
-        structure.WINDOW = old
+        windows.WINDOW = old
 
 
 @settings(max_examples=200, deadline=None)
@@ -103,29 +103,29 @@ def scanned_headings(text: str, start: int = 0) -> list[tuple[int, str, int, int
 
 
 @settings(max_examples=600, deadline=None)
-@given(st.lists(SETEXT_LINES, max_size=40), st.sampled_from([structure.WINDOW, 8, 40]), st.booleans())
+@given(st.lists(SETEXT_LINES, max_size=40), st.sampled_from([windows.WINDOW, 8, 40]), st.booleans())
 def test_setext_headings_are_read_as_commonmark_reads_them(lines: list[str], window: int, newline: bool) -> None:
     """Setext headings and underline-like lines: every top-level heading, its extent and its style."""
     text = "\n".join(lines) + ("\n" if newline else "")
-    old, structure.WINDOW = structure.WINDOW, window
+    old, windows.WINDOW = windows.WINDOW, window
     try:
         assert scanned_headings(text) == reference_headings(text)
     finally:
-        structure.WINDOW = old
+        windows.WINDOW = old
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.lists(SETEXT_LINES, max_size=30), st.sampled_from([structure.WINDOW, 8]))
+@given(st.lists(SETEXT_LINES, max_size=30), st.sampled_from([windows.WINDOW, 8]))
 def test_setext_heavy_channels_may_restart_at_any_top_level_heading(lines: list[str], window: int) -> None:
     """A checkpoint gives the same headings as reading from the top, setext headings included."""
     text = "\n".join(lines) + "\n"
-    old, structure.WINDOW = structure.WINDOW, window
+    old, windows.WINDOW = windows.WINDOW, window
     try:
         full = list(structure.top_headings(text))
         for i, heading in enumerate(full):
             assert list(structure.top_headings(text, heading.start)) == full[i:]
     finally:
-        structure.WINDOW = old
+        windows.WINDOW = old
 
 
 def test_simple_setext_headings_and_rules_are_read_without_a_parser(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -134,7 +134,7 @@ def test_simple_setext_headings_and_rules_are_read_without_a_parser(monkeypatch:
     def refuse(*_: object) -> None:
         raise AssertionError("the fast path handed this text to markdown-it-py")
 
-    monkeypatch.setattr(structure, "_slow_headings", refuse)
+    monkeypatch.setattr(windows, "_slow_headings", refuse)
     text = (
         "Title\n=====\nbody text\n\n---\n\nTwo line\nheading  \n  ---\n```\n===\n```\nSection 2\n-\n"
         "## Answers\n---\n12.5 percent\n==\n"
@@ -193,9 +193,9 @@ def test_markdown_it_py_parses_each_part_of_the_text_about_once(unit: str, monke
         parsed.append(end - start)
         return slow_headings(text, start, end, settled)
 
-    slow_headings = structure._slow_headings
-    monkeypatch.setattr(structure, "_slow_headings", counting)
-    monkeypatch.setattr(structure, "WINDOW", 1024)
+    slow_headings = windows._slow_headings
+    monkeypatch.setattr(windows, "_slow_headings", counting)
+    monkeypatch.setattr(windows, "WINDOW", 1024)
     text = unit * (20_000 // len(unit))
     assert scanned_headings(text) == reference_headings(text)
     assert sum(parsed) <= 1.25 * len(text)
@@ -214,7 +214,7 @@ def test_markdown_it_py_parses_each_part_of_the_text_about_once(unit: str, monke
 def test_a_window_never_ends_a_reference_definition_early(text: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """A window cut inside a definition's title (CommonMark 4.7) reads nothing the whole text does not."""
     for window in range(1, len(text) + 1):
-        monkeypatch.setattr(structure, "WINDOW", window)
+        monkeypatch.setattr(windows, "WINDOW", window)
         assert scanned_headings(text) == reference_headings(text), window
 
 
@@ -255,14 +255,14 @@ _INDENTED_BODIES = st.sampled_from(
 @settings(max_examples=500, deadline=None)
 @given(
     st.lists(st.builds(lambda i, b: i + b, _INDENTS, _INDENTED_BODIES), max_size=40),
-    st.one_of(st.just(structure.WINDOW), st.integers(1, 60)),
+    st.one_of(st.just(windows.WINDOW), st.integers(1, 60)),
 )
 def test_indented_lines_are_read_as_commonmark_reads_them(lines: list[str], window: int) -> None:
     """Indented lines (code, list continuations) stay on the fast path unless they could open a
     block a later column-0 line depends on: markdown-it-py must agree, with any window size."""
     text = "\n".join(lines) + "\n"
-    old, structure.WINDOW = structure.WINDOW, window
+    old, windows.WINDOW = windows.WINDOW, window
     try:
         assert scanned_headings(text) == reference_headings(text), text
     finally:
-        structure.WINDOW = old
+        windows.WINDOW = old
