@@ -86,7 +86,7 @@ def post(
     if re is not None and not isinstance(re, Ref):
         raise UsageError(f"re must be a collab.Ref, not {type(re).__name__}")
     author = checked_author(author)
-    body = bodies.checked_body(kind, body)
+    written_body = writer.written_body(bodies.checked_body(kind, body))  # before the lock: it costs a parse
     text, index = "", 0
 
     def compose(before: writer.Before) -> bytes:
@@ -104,7 +104,7 @@ def post(
         prefix = before.separator
         if kind == "question" and not counters.questions_line:
             prefix += format.QUESTIONS_LINE + "\n\n"
-        text, index = writer.compose_entry(kind, number, moment, author, re, body), counters.index + 1
+        text, index = writer.compose_entry(kind, number, moment, author, re, written_body), counters.index + 1
         return (prefix + text).encode("utf-8")
 
     written = writer.append(path, compose)

@@ -349,18 +349,29 @@ def _commit(path: Path, fd: int, ledger: Ledger | None, before: Before, payload:
     return landed
 
 
-def compose_entry(kind: str, number: int, moment: datetime, author: str | None, re_ref: Ref | None, body: str) -> str:
-    """The text a writer appends for one entry, after :attr:`Before.separator`: the heading, the
-    neutralised body, and a blank line.
+def written_body(body: str) -> str:
+    """``body`` as an entry holds it: neutralised (:func:`collab.text.blocks.neutralise`), and
+    followed by :data:`collab.text.blocks.END_MARK` when it ends in a list or indented code, which
+    the blank line after an entry does not end.
 
-    The blank line ends every block the body leaves open (CommonMark 0.31, section 4: a paragraph,
-    a block quote's lazy continuation, a table), so no line appended after it, such as a setext
-    underline ``---`` or ``===``, can reach back and change the body. A body that ends in a list
-    or indented code, which a blank line does not end, is followed by :data:`collab.text.blocks.END_MARK`.
-
-    ``body`` must be normalised (:func:`collab.text.blocks.normalize_body`) and non-empty.
+    It depends on the body alone, so a writer works it out before it takes the lock: a long list
+    costs its parse there, not the lock's holding time. ``body`` must be normalised
+    (:func:`collab.text.blocks.normalize_body`) and non-empty.
     """
     written = blocks.neutralise(body)
     if blocks.ends_open(written):  # a list or indented code: a hand line after a blank line would join it
         written += "\n\n" + blocks.END_MARK
+    return written
+
+
+def compose_entry(
+    kind: str, number: int, moment: datetime, author: str | None, re_ref: Ref | None, written: str
+) -> str:
+    """The text a writer appends for one entry, after :attr:`Before.separator`: the heading, the
+    body as :func:`written_body` gives it (``written``), and a blank line.
+
+    The blank line ends every block the body leaves open (CommonMark 0.31, section 4: a paragraph,
+    a block quote's lazy continuation, a table), so no line appended after it, such as a setext
+    underline ``---`` or ``===``, can reach back and change the body; the end mark ends the rest.
+    """
     return f"{compose_heading(kind, number, moment, author, re_ref)}\n{written}\n\n"

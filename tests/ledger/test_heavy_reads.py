@@ -92,3 +92,25 @@ def test_warnings_past_the_limit_are_counted_alike_by_the_ledger_and_a_full_pars
     assert len(full.warnings) == format.MAX_WARNINGS + 1
     assert full.warnings[-1] == f"{4500 - format.MAX_WARNINGS} more warnings like these (the first 1000 are listed)"
     assert journal.ledger_path(channel.path).stat().st_size < 400_000
+
+
+@pytest.mark.parametrize("body", ["1. a\n" * 20000, "    code\n" * 20000, "- item\n\nprose\n" * 5000])
+def test_a_writer_parses_its_own_long_body_before_it_takes_the_lock(
+    channel: Channel, monkeypatch: pytest.MonkeyPatch, body: str
+) -> None:
+    """Whether a body ends in a list (the end mark) is worked out before the lock: a long list costs
+    its writer a parse, and costs nobody waiting for the lock."""
+    from collab.text import blocks
+
+    looked: list[bool] = []
+    real = blocks.ends_open
+
+    def spy(text: str) -> bool:
+        looked.append(_locked_by_someone(channel.path))
+        return real(text)
+
+    monkeypatch.setattr(blocks, "ends_open", spy)
+    entry = channel.answer(body, author="site-b")
+    assert looked == [False]
+    assert entry.body == body.rstrip("\n") and channel.read().entries[-1].body == entry.body
+    assert channel.verify().ok
