@@ -3,7 +3,8 @@
 Cost, for N bytes and T from the last checkpoint on: ``start`` O(its texts); ``join`` parses all N.
 ``answer``/``ask``: under the lock, SHA-256 of the accepted bytes (O(N), no parse), a parse of O(T)
 (all N decoded for ``--re request:K``), then the entries after a lagging cursor; ``close`` as
-``answer``, but a cursor behind the last entry (one's own too) parses all N locked (no ``--force``).
+``answer``, and a cursor behind the last entry (one's own too) reads the entries after it, locked
+(no ``--force``).
 """
 
 # No ``from __future__ import annotations``: see :mod:`collab.cli.live`.

@@ -168,8 +168,10 @@ def close(
         if before.counters.closed:
             return None
         if seen is not None and not force and before.counters.index > seen:
-            entries = format.parse(before.data).entries
-            crossed = exchange.unseen(entries, seen, len(entries) + 1, own or exchange.by_name(author))
+            # Under the lock: only the entries after the cursor are read (the ledger's records say
+            # where they start), not the whole channel.
+            later = reading.entries_after(path, seen)
+            crossed = exchange.unseen(later, 0, len(later) + 1, own or exchange.by_name(author))
             if crossed:
                 names = ", ".join(e.describe() for e in crossed)
                 raise UnseenEntries(

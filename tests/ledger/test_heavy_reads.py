@@ -16,6 +16,7 @@ import pytest
 from collab.channel import Channel
 from collab.ledger import journal
 from collab.text import format
+from tests.conftest import NOW
 from tests.ledger.test_hand_writers import by_hand
 
 #: Text a command may parse while it holds the lock: about its own entry and the last one.
@@ -114,3 +115,25 @@ def test_a_writer_parses_its_own_long_body_before_it_takes_the_lock(
     assert looked == [False]
     assert entry.body == body.rstrip("\n") and channel.read().entries[-1].body == entry.body
     assert channel.verify().ok
+
+
+@pytest.mark.parametrize("cursor", [0, 7990])
+def test_a_close_behind_the_cursor_reads_only_the_unseen_entries_under_the_lock(
+    channel: Channel, parsed_under_lock: list[int], cursor: int
+) -> None:
+    """A close whose closer has not read everything checks what it has not read, under the lock;
+    that costs the entries after its cursor, not the channel (a heavy channel read back whole
+    held the lock for a second at 10 MB). It still refuses while any of them is unread."""
+    from collab.errors import UnseenEntries
+    from collab.ledger import entries
+
+    by_hand(channel.path, HEAVY["entries"])  # 8,000 entries from "hand"
+    channel.check()  # accepted: the ledger lists them
+    parsed_under_lock.clear()
+    with pytest.raises(UnseenEntries, match="Answer 8000"):
+        entries.close(channel.path, author="site-a", moment=NOW, seen=cursor)
+    if cursor:
+        assert max(parsed_under_lock, default=0) < SMALL
+    assert channel.read().closed is None  # nothing written
+    assert entries.close(channel.path, author="site-a", moment=NOW, seen=8000)
+    assert channel.read().closed is not None
