@@ -178,6 +178,19 @@ class Channel(_Located, appending.Appending, directory_ops.InDirectory):
         return appending.read(self.path)
 
     @guarded
+    def outline(self) -> Document:
+        """The channel read cheaply, as a listing reads it: its header, numbering and closing line,
+        with only the text from its last checkpoint parsed (``entries`` holds just those after it).
+        Nothing is checked or accepted (see :func:`collab.ledger.reading.summary`).
+
+        Raises:
+            ChannelNotFound, ChannelRefused, ChannelFormatError: the channel cannot be read.
+        """
+        from collab.ledger import reading
+
+        return reading.summary(self.path)
+
+    @guarded
     def source(self) -> bytes:
         """The channel file's bytes as they are now, opened as every read opens it (no link, no other owner's file).
 
@@ -237,7 +250,7 @@ class Channel(_Located, appending.Appending, directory_ops.InDirectory):
         from collab.integrations import templates
         from collab.text import bodies
 
-        document = document or self.read()
+        document = document or self.outline()
         word = templates.shell_word(self.path)
         task = bodies.title(document.header.task, limit=400) if document.header.task else ""
         text = templates.render("join.md", path=word, id=self.id, title=task or document.header.title or self.id)

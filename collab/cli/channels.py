@@ -1,6 +1,6 @@
 """Commands that create, join, append to and close a channel: ``start join answer ask close``.
 
-Cost, for N bytes and T from the last checkpoint on: ``start`` O(its texts); ``join`` parses all N.
+Cost, for N bytes and T from the last checkpoint on: ``start`` O(its texts); ``join`` O(T) parsed.
 ``answer``/``ask``: under the lock, SHA-256 of the accepted bytes (O(N), no parse), a parse of O(T)
 (all N decoded for ``--re request:K``), then the entries after a lagging cursor; ``close`` as
 ``answer``, and a cursor behind the last entry (one's own too) reads the entries after it, locked
@@ -172,7 +172,8 @@ def join(channel: ChannelArg, name: AsOpt = None, directory: DirOpt = None, as_j
     Example:
 
     \b
-      collab join k3x9q2ab | pbcopy
+      collab join k3x9q2ab             # in session B: read the rules there
+      collab join k3x9q2ab | wl-copy   # or xclip -selection clipboard, pbcopy
     """
     with reporting(as_json):
         if (where := remote.address(channel)) is not None:
@@ -188,7 +189,7 @@ def join(channel: ChannelArg, name: AsOpt = None, directory: DirOpt = None, as_j
                 print(for_terminal(message))
             return
         opened = Channel.open(channel, config.channel_dir(directory))
-        document = opened.read()
+        document = opened.outline()  # the header and the closing line: the entries are not needed
         if document.closed:
             raise ChannelClosed(
                 f"{opened.path} is closed: there is nothing to join (`collab show {opened.id}` shows the exchange)"

@@ -279,3 +279,18 @@ def test_a_wait_on_a_closed_channel_reads_receipts_and_summary_from_the_tail(
     with pytest.raises(CollabError, match="--after 999"):
         a.wait(timeout=0, after=999)
     assert not whole
+
+
+def test_a_join_message_reads_the_header_not_the_entries(channel: Channel, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``join`` needs the task, the path and whether the channel is closed: the tail is parsed, not
+    every entry; the message and header are those a full read gives."""
+    big(channel)
+    full = channel.read()
+    expected = channel.join_message(full)
+    whole = spy(monkeypatch, format, "parse")
+    parsed = spy(monkeypatch, format, "parse_tail")
+    assert channel.join_message() == expected
+    outline = channel.outline()
+    assert outline.closed is None and outline.header == full.header
+    assert not whole
+    assert parsed and all(len(args[0]) < SMALL for args, _ in parsed)
