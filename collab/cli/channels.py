@@ -227,7 +227,8 @@ def _append(
         if len(posted.unseen) > CROSSED_SHOWN:
             more = len(posted.unseen) - CROSSED_SHOWN
             sys.stderr.write(f"collab: before yours: {more} more entries (not read yet; collab wait returns them)\n")
-        print(f"{entry.label} appended to {_shown(shown)}")
+        by = f" as {entry.author}" if entry.author else ""  # the name this session writes as
+        print(f"{entry.label} appended to {_shown(shown)}{by}")
 
 
 #: How many crossed entries ``answer`` and ``ask`` name one by one on stderr (``--json`` lists all).
@@ -287,6 +288,12 @@ def close(
         str | None,
         typer.Argument(help="A summary written under '## Closed'; '-' reads it from stdin.", show_default=False),
     ] = None,
+    summary_option: Annotated[
+        str | None,
+        typer.Option(
+            "--summary", "-m", metavar="TEXT", help="The summary, as an option instead of TEXT.", show_default=False
+        ),
+    ] = None,
     force: Annotated[
         bool, typer.Option("--force", help="Close even with entries from others you have not read.")
     ] = False,
@@ -305,6 +312,9 @@ def close(
       collab close k3x9q2ab "Agreed: headers only, HMAC-SHA256."
     """
     with reporting(as_json):
+        if text is not None and summary_option is not None:
+            raise UsageError("give the summary once: as TEXT or with --summary, not both (see `collab close --help`)")
+        text = summary_option if text is None else text
         summary = read_text_arg(None, "summary") if text == "-" else text
         if (where := remote.address(channel)) is not None:
             found = _close_remote(where, summary, force, name)

@@ -73,7 +73,7 @@ def test_full_exchange(runner):
     assert json.loads(a1.stdout)["number"] == 1
     a2 = runner.invoke(app, ["answer", cid, "X-Sig and X-Time", "--re", "request:2", "--as", "site-b"])
     assert a2.exit_code == 0
-    assert a2.stdout.startswith("Answer 2 appended to ")
+    assert a2.stdout.startswith("Answer 2 appended to ") and a2.stdout.rstrip().endswith(" as site-b")
     q1 = runner.invoke(app, ["ask", cid, "-", "--as", "site-b", "--json"], input="Sign the body?")
     entry = json.loads(q1.stdout)
     assert (entry["kind"], entry["number"], entry["author"], entry["index"]) == ("question", 1, "site-b", 3)
@@ -246,3 +246,17 @@ def test_ids_are_read_in_any_case_and_verify_says_what_is_near(runner, channel, 
         assert result.exit_code == 1 and f"did you mean {channel.id}?" in result.stderr, command
     missing = runner.invoke(app, ["start", "x", "--request"])
     assert missing.exit_code == 2 and "(see `collab start --help`)" in missing.stderr
+
+
+def test_close_takes_the_summary_as_text_or_as_an_option_but_not_both(runner):
+    """``--summary``/``-m`` is what an agent guesses first; giving both is refused and writes nothing."""
+    started = _start(runner)
+    both = runner.invoke(app, ["close", started["id"], "one", "--summary", "two", "--as", "site-a"])
+    assert both.exit_code == 2 and "not both" in both.stderr and both.stderr.count("\n") == 1
+    assert Channel(Path(started["path"])).read().closed is None
+    closed = runner.invoke(app, ["close", started["id"], "-m", "Agreed: 2.1.0.", "--as", "site-a", "--json"])
+    assert closed.exit_code == 0, closed.stderr
+    assert Channel(Path(started["path"])).closing().summary == "Agreed: 2.1.0."
+    other = _start(runner)
+    piped = runner.invoke(app, ["close", other["id"], "--summary", "-", "--as", "site-a"], input="From stdin.\n")
+    assert piped.exit_code == 0 and Channel(Path(other["path"])).closing().summary == "From stdin."
