@@ -3,8 +3,8 @@ the host streams JSON lines (``watch --json``, hidden) and they are rendered her
 
 Cost, for N bytes and T from the last checkpoint on: the start of ``wait`` (a checked read of all N
 with every entry's body), then O(T + what is new) a change and the rendering of each entry shown
-(its body; all N with ``--from-start``). On a terminal it also parses all N once for the creator's
-name (its colour), and at the close it parses O(T) for the summary.
+(its body; all N with ``--from-start``). On a terminal it also reads the channel's outline once for
+the creator's name (its colour: O(T) parsed), and at the close it parses O(T) for the summary.
 """
 
 from __future__ import annotations
@@ -59,7 +59,7 @@ def watch(
         if as_json:
             _stream(opened, from_start, after)
             return
-        show = _Screen(lambda: opened.read().header.creator)
+        show = _Screen(lambda: opened.outline().header.creator)
         try:
             updates = opened.updates(from_start=from_start)
             first = next(updates)
