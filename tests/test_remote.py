@@ -8,6 +8,7 @@ import shlex
 import shutil
 import stat
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -336,6 +337,23 @@ def test_wait_over_ssh_is_turn_aware_and_moves_the_cursor_on_the_host(env: dict[
     assert [e["body"].strip() for e in json.loads(got.stdout)["entries"]] == ["first"]
     again = collab(env, "wait", url, "--as", "site-a", "--settle", "0", "--timeout", "1", "--json")
     assert again.returncode == 3 and json.loads(again.stdout)["entries"] == []
+
+
+def test_a_wait_over_ssh_takes_collab_settle_from_this_side(env: dict[str, str], server: Server) -> None:
+    """``COLLAB_SETTLE`` set where the person runs ``collab wait`` reaches the host's wait, as
+    ``--settle`` would. Without it, the host holds a hand entry for its own 30 s settle."""
+    url, there = started(env, server)
+    with open(there, "a", encoding="utf-8") as channel:  # the host is this machine: a hand append there
+        channel.write("\n### Answer 1 (2026-06-22T14:00:00Z) from site-b\nfirst, by hand\n")
+    began = time.monotonic()
+    got = collab(env | {"COLLAB_SETTLE": "0"}, "wait", url, "--as", "site-a", "--timeout", "100", "--json")
+    waited = time.monotonic() - began
+    assert got.returncode == 0, got.stderr
+    assert [e["body"].strip() for e in json.loads(got.stdout)["entries"]] == ["first, by hand"]
+    # why safe: it returns in about 1 s (one ssh call); the host's own settle would take 30 s
+    assert waited < 15
+    bad = collab(env | {"COLLAB_SETTLE": "soon"}, "wait", url, "--as", "site-a", "--timeout", "1")
+    assert bad.returncode == 2 and bad.stderr.startswith("collab: COLLAB_SETTLE=") and bad.stderr.count("\n") == 1
 
 
 def _children(pid: int) -> list[int]:

@@ -100,6 +100,9 @@ def wait(
 ) -> tuple[Waited, tuple[str, ...]]:
     """The host's ``wait``, retried across dropped connections; see the module's docstring.
 
+    ``settle`` None means this side's ``COLLAB_SETTLE`` (:func:`collab.config.settle`), which the
+    host's wait is given as ``--settle``; without it too, the host's own turn rule.
+
     Returns:
         The :class:`collab.Waited` and the host's lines for the person.
 
@@ -107,7 +110,12 @@ def wait(
         HostUnreachable: the first connection failed (a retry that cannot connect tries again
             until the timeout).
         CollabMissing, VersionMismatch, RemoteError: as :meth:`RemoteChannel.call`.
+        UsageError: ``COLLAB_SETTLE`` is malformed.
     """
+    if settle is None:
+        from collab import config
+
+        settle = config.settle()  # set where the person runs collab, not on the host
     remote.note_seat()  # the host's wait seats this session there
     deadline = None if timeout is None else clock() + timeout
     backoff, connected = FIRST_BACKOFF, False
