@@ -1,4 +1,4 @@
-"""The typer application, its shared options, and the one place errors become exit codes.
+"""The typer application, its commands on demand, and the one place errors become exit codes.
 
 Exit codes are contract section 4: 0 success, 1 error, 2 usage, 3 ``wait`` timed out, 4 integrity.
 Every error is one line on stderr (``collab: <what is wrong and what to do>``), or under ``--json``
@@ -14,18 +14,14 @@ import sys
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import click
 import typer
-from typer.core import TyperCommand, TyperGroup
+from typer.core import TyperGroup
 
-from collab.errors import CollabError, Exit, UsageError
-
-if TYPE_CHECKING:
-    from collab.channel import Channel
-    from collab.seat import Seat
+from collab.cli import output, params
+from collab.errors import CollabError, Exit
 
 _SETTINGS: dict[str, Any] = {
     "add_completion": False,  # the root app alone offers shell completion (see ``app`` below)
@@ -222,165 +218,24 @@ def _root(
             serve.accept(remote_client)
 
 
-class _DigitsOnly(click.ParamType):  # type: ignore[type-arg]  # generic from click 8.4 on, not before
-    """A number option's type, refusing what Python's ``int()``/``float()`` read but collab does not.
-
-    Both read other scripts' digits (a fullwidth one, an Arabic-Indic three) and read ``1_0`` as
-    10: collab's numbers are the ASCII digits 0-9 wherever it reads one, so these are usage
-    errors. Everything else (ranges, ``inf``) is left to the type it wraps and to the command.
-    """
-
-    def __init__(self, inner: click.ParamType[Any]) -> None:
-        self.inner = inner
-        self.name = inner.name
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        if isinstance(value, str) and not (value.isascii() and "_" not in value):
-            self.fail(f"{value!r} is not a number collab reads: write it with the digits 0-9", param, ctx)
-        return self.inner.convert(value, param, ctx)
-
-
-def _unusable(value: str) -> str | None:
-    """Why a command-line value cannot be used as text (not UTF-8, or a NUL in it), or None."""
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError as exc:
-        # Python keeps argv bytes that are not UTF-8 as lone surrogates (U+DC80-U+DCFF, PEP 383);
-        # no channel, path in a channel or message can hold them.
-        char = ord(value[exc.start])
-        what = f"byte 0x{char - 0xDC00:02x}" if 0xDC80 <= char <= 0xDCFF else f"unpaired surrogate U+{char:04X}"
-        offset = len(value[: exc.start].encode("utf-8"))
-        return f"it is not UTF-8 ({what} at offset {offset}); pass it as UTF-8 text"
-    nul = value.find("\x00")
-    if nul >= 0:
-        return f"it holds a NUL byte (at offset {len(value[:nul].encode())}); remove it"
-    return None
-
-
-class _CheckedCommand(TyperCommand):
-    """A collab command: every text value it is given must be usable text, every number ASCII digits.
-
-    Checked once here for every argument and option of every command (text, names, paths), so
-    that no command reaches a file or a message with a value it cannot write: each is a usage
-    error (exit 2) naming the argument, before anything is read or written.
-    """
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        for param in self.params:
-            if isinstance(param.type, click.types.IntParamType | click.types.FloatParamType):
-                param.type = _DigitsOnly(param.type)
-
-    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        rest = super().parse_args(ctx, args)
-        for param in self.get_params(ctx):
-            given = ctx.params.get(param.name or "")
-            for value in given if isinstance(given, list | tuple) else (given,):
-                text = os.fspath(value) if isinstance(value, os.PathLike) else value
-                problem = _unusable(text) if isinstance(text, str) else None
-                if problem:
-                    raise click.BadParameter(problem, ctx=ctx, param=param)
-        return rest
-
-
 def command(name: str | None = None) -> Callable[[Callable[..., None]], Callable[..., None]]:
     """Register a function as the collab command ``name`` (default: its name, ``_`` as ``-``)."""
 
     def register(function: Callable[..., None]) -> Callable[..., None]:
         single = typer.Typer(**_SETTINGS)
-        single.command(name, cls=_CheckedCommand)(function)
+        single.command(name, cls=params.CheckedCommand)(function)
         _REGISTERED[name or function.__name__.replace("_", "-")] = single
         return function
 
     return register
 
 
-def _complete_channel(incomplete: str) -> list[str]:
-    """Shell completion of CHANNEL: the ids of the channels in the channel directory."""
-    from collab import config
-
-    try:
-        ids = config.channel_ids()
-    except CollabError:
-        return []
-    return [i for i in ids if i.startswith(incomplete)]
-
-
-ChannelArg = Annotated[
-    str,
-    typer.Argument(
-        help="Channel path, or its id or a unique prefix of it (looked up in the channel directory).",
-        autocompletion=_complete_channel,
-    ),
-]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout (errors as JSON on stderr).")]
-AsOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--as",
-        help="Your name in the channel. Default: $COLLAB_AS, else the git top-level or cwd name.",
-        metavar="NAME",
-    ),
-]
-DirOpt = Annotated[
-    Path | None,
-    typer.Option("--dir", help="Where a channel id is looked up. Default: $COLLAB_DIR, else /tmp.", metavar="DIR"),
-]
-
-
-def warn(message: object) -> None:
-    """One warning line on stderr, with nothing in it that acts on a terminal."""
-    from collab.text.sanitize import for_terminal
-
-    sys.stderr.write(f"collab: warning: {for_terminal(str(message), one_line=True)}\n")
-
-
-#: How many warnings about a channel's text a command lists on stderr; ``collab show`` lists them all.
-WARNINGS_SHOWN = 10
-
-
-def warn_each(sentences: Sequence[str], channel_path: Path) -> None:
-    """Warn about each of ``sentences`` (what reading the channel found), at most :data:`WARNINGS_SHOWN`."""
-    for sentence in sentences[:WARNINGS_SHOWN]:
-        warn(sentence)
-    if len(sentences) > WARNINGS_SHOWN:
-        more = len(sentences) - WARNINGS_SHOWN
-        warn(f"{more} more warnings about this channel: `collab show {channel_path}` lists them all")
-
-
-def take_seat(channel: "Channel", name: str | None) -> "Seat":
-    """This session's seat in ``channel`` (:meth:`collab.Channel.seat`), saying so once when its
-    automatic name had to change."""
-    from collab.text.sanitize import for_terminal
-
-    seat = channel.seat(name)
-    if seat.notice:
-        sys.stderr.write(f"collab: {for_terminal(seat.notice, one_line=True)}\n")
-    return seat
-
-
 def _show_warning(message: Warning | str, category: type[Warning], *_args: Any, **_kwargs: Any) -> None:
     """Warnings from the library (a started ledger, a rolled-back append) as one line on stderr."""
-    warn(message)
+    output.warn(message)
 
 
 warnings.showwarning = _show_warning
-
-
-def emit_json(document: Any) -> None:
-    """Write one JSON document and a newline to stdout: indented on a terminal, compact on a pipe.
-
-    Control, bidirectional and invisible characters in strings are written as ``\\uXXXX`` escapes
-    (:func:`collab.text.sanitize.for_json`), so the document reads back the same yet carries nothing
-    raw that could act on a terminal it is printed on.
-    """
-    import json
-
-    from collab.text.sanitize import for_json
-
-    indent = 2 if sys.stdout.isatty() else None  # indenting makes json use its slow pure-Python encoder
-    sys.stdout.write(for_json(json.dumps(document, ensure_ascii=False, indent=indent)) + "\n")
-    sys.stdout.flush()
 
 
 def fail(message: str, code: int, as_json: bool) -> typer.Exit:
@@ -428,26 +283,3 @@ def reporting(as_json: bool = False) -> Iterator[None]:
         raise fail(
             f"internal error: {type(exc).__name__}: {exc} (set COLLAB_DEBUG=1 for details)", Exit.ERROR, as_json
         ) from None
-
-
-def read_text_arg(text: str | None, what: str) -> str:
-    """The body of an entry: ``text``, or standard input when ``text`` is ``-`` or absent.
-
-    Raises:
-        UsageError: no text and stdin is a terminal (collab never prompts), or the text on stdin is
-            not UTF-8 or is over the entry limit.
-    """
-    if text is not None and text != "-":
-        return text  # a command's arguments are checked as text when they are parsed (_CheckedCommand)
-    from collab.channel import Channel
-
-    if sys.stdin is None or sys.stdin.isatty():
-        raise UsageError(f"no {what} given: pass it as an argument, or pipe it on stdin with '-'")
-    limit = Channel.MAX_ENTRY_BYTES
-    data = sys.stdin.buffer.read(limit + 1)
-    if len(data) > limit:
-        raise UsageError(f"the {what} on stdin is over the {limit // 1048576} MiB entry limit; split it")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise UsageError(f"the {what} on stdin is not UTF-8 (bad byte at offset {exc.start})") from None

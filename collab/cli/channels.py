@@ -18,17 +18,9 @@ import typer
 from collab import Ref, config
 from collab.channel import JOIN_WIDTH, Channel
 from collab.cli import remote
-from collab.cli.app import (
-    AsOpt,
-    ChannelArg,
-    DirOpt,
-    JsonOpt,
-    command,
-    emit_json,
-    read_text_arg,
-    reporting,
-    take_seat,
-)
+from collab.cli.app import command, reporting
+from collab.cli.output import emit_json, take_seat
+from collab.cli.params import AsOpt, ChannelArg, DirOpt, JsonOpt, read_text_arg
 from collab.errors import ChannelClosed, UsageError
 from collab.text.sanitize import for_terminal
 

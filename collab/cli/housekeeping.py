@@ -17,7 +17,9 @@ import typer
 
 from collab import config
 from collab.channel import Channel
-from collab.cli.app import DirOpt, JsonOpt, _complete_channel, command, emit_json, fail, fail_quietly, reporting, warn
+from collab.cli.app import command, fail, fail_quietly, reporting
+from collab.cli.output import emit_json, warn
+from collab.cli.params import DirOpt, JsonOpt, complete_channel
 from collab.errors import ChannelNotFound, CollabError, Exit, UsageError
 from collab.text.sanitize import for_terminal
 
@@ -132,7 +134,7 @@ ChannelsArg = Annotated[
     typer.Argument(
         help="Channels to delete: paths, ids, or unique prefixes of ids (4+ characters).",
         metavar="CHANNEL...",
-        autocompletion=_complete_channel,
+        autocompletion=complete_channel,
         show_default=False,
     ),
 ]

@@ -18,20 +18,9 @@ import typer
 from collab import config
 from collab.channel import Channel
 from collab.cli import remote
-from collab.cli.app import (
-    AsOpt,
-    ChannelArg,
-    DirOpt,
-    JsonOpt,
-    command,
-    emit_json,
-    fail,
-    fail_quietly,
-    reporting,
-    take_seat,
-    warn,
-    warn_each,
-)
+from collab.cli.app import command, fail, fail_quietly, reporting
+from collab.cli.output import emit_json, take_seat, warn, warn_each
+from collab.cli.params import AsOpt, ChannelArg, DirOpt, JsonOpt
 from collab.errors import Exit, UsageError
 
 if TYPE_CHECKING:

@@ -25,7 +25,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, suppress
 from typing import IO, Any, TextIO, cast
 
-from collab.cli.app import warn
+from collab.cli.output import warn
 
 
 class _Quit(Exception):

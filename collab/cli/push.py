@@ -15,7 +15,8 @@ from typing import Annotated
 import typer
 
 from collab import config
-from collab.cli.app import command, emit_json, fail_quietly, reporting
+from collab.cli.app import command, fail_quietly, reporting
+from collab.cli.output import emit_json
 from collab.errors import CollabError, Exit
 
 

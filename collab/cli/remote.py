@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from collab.cli.app import emit_json
+from collab.cli.output import emit_json
 from collab.text.sanitize import for_terminal
 
 if TYPE_CHECKING:

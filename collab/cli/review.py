@@ -19,17 +19,9 @@ import typer
 from collab import config
 from collab.channel import Channel
 from collab.cli import remote
-from collab.cli.app import (
-    AsOpt,
-    ChannelArg,
-    DirOpt,
-    JsonOpt,
-    command,
-    emit_json,
-    reporting,
-    warn,
-    warn_each,
-)
+from collab.cli.app import command, reporting
+from collab.cli.output import emit_json, warn, warn_each
+from collab.cli.params import AsOpt, ChannelArg, DirOpt, JsonOpt
 from collab.errors import UsageError
 
 if TYPE_CHECKING:

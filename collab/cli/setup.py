@@ -11,7 +11,9 @@ from typing import Annotated, Any
 
 import typer
 
-from collab.cli.app import JsonOpt, command, emit_json, reporting
+from collab.cli.app import command, reporting
+from collab.cli.output import emit_json
+from collab.cli.params import JsonOpt
 from collab.text.sanitize import for_terminal
 
 

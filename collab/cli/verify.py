@@ -17,7 +17,9 @@ import typer
 from collab import config
 from collab.channel import Channel
 from collab.cli import remote
-from collab.cli.app import ChannelArg, DirOpt, JsonOpt, command, emit_json, fail, reporting, warn_each
+from collab.cli.app import command, fail, reporting
+from collab.cli.output import emit_json, warn_each
+from collab.cli.params import ChannelArg, DirOpt, JsonOpt
 from collab.errors import CollabError, IntegrityError
 from collab.text.sanitize import for_terminal
 

@@ -18,7 +18,9 @@ import typer
 from collab import config
 from collab.channel import Channel
 from collab.cli import remote
-from collab.cli.app import ChannelArg, DirOpt, command, emit_json, reporting
+from collab.cli.app import command, reporting
+from collab.cli.output import emit_json
+from collab.cli.params import ChannelArg, DirOpt
 from collab.errors import UsageError
 
 if TYPE_CHECKING:
