@@ -14,7 +14,6 @@ receipt on and the text from the checkpoint on.
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -31,11 +30,14 @@ if TYPE_CHECKING:
     from collab.text.grammar import Ref
 
 
-@dataclass(frozen=True, slots=True)
-class Read:
-    """A read receipt: the reader's own entry at ``index`` (``label``, e.g. ``Answer 3``) was read by ``read_by``."""
+class Read(NamedTuple):
+    """A read receipt: the reader's own entry at ``index`` (``label``, e.g. ``Answer 3``) was read by ``read_by``.
 
-    index: int
+    A NamedTuple (its ``index`` field hides ``tuple.index``, as :class:`collab.text.format.Entry`'s
+    does), not a dataclass, which would cost ``wait`` the import of :mod:`dataclasses` at start-up.
+    """
+
+    index: int  # type: ignore[assignment]  # the field's name; it hides tuple.index
     label: str
     read_by: tuple[str, ...]
 

@@ -12,7 +12,6 @@ cursor as it stood when this writer last heard (:func:`news`).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -29,14 +28,14 @@ class Reader(NamedTuple):
     seen_at: str | None
 
 
-@dataclass(frozen=True, slots=True)
-class Receipt:
+class Receipt(NamedTuple):
     """That the entry at ``index`` (1-based) was read by each name in ``by`` (sorted).
 
-    A frozen dataclass, not a NamedTuple: a tuple's field named ``index`` would hide ``tuple.index``.
+    A NamedTuple, as :class:`collab.text.format.Entry` is (its ``index`` field hides
+    ``tuple.index``): a dataclass would cost ``wait`` the import of :mod:`dataclasses` at start-up.
     """
 
-    index: int
+    index: int  # type: ignore[assignment]  # the field's name; it hides tuple.index
     by: tuple[str, ...]
 
 
