@@ -20,9 +20,11 @@ The fast path reads lines itself while every line is *plain*: at column 0, openi
 and no multi-line block other than a fenced code block at column 0 (whose lines it skips until
 the closing fence, CommonMark 4.5). It also reads a setext heading (CommonMark 4.3) whose paragraph
 is *simple* (:func:`_paragraph_start`), and a ``---`` thematic break at column 0 that no paragraph
-precedes (CommonMark 4.1). At any other line that is not plain, markdown-it-py parses a window from
-the last checkpoint, and the fast path resumes where the window's last top-level block starts (a
-checkpoint). The window doubles until that block starts after the line that stopped the fast path.
+precedes (CommonMark 4.1). At any other line that is not plain, markdown-it-py parses a window
+(:mod:`collab.text.windows`) from the last checkpoint, or from that line itself when it opens an
+HTML block that ends whatever is open (:func:`_interrupts_anything`; collab's end-of-entry mark is
+one), and the fast path resumes where the window's last top-level block starts (a checkpoint). The
+window doubles until that block starts after the line that stopped the fast path.
 So markdown-it-py's work stays proportional to the text: the doubled windows of one stop cost at
 most twice the last, and beyond where the fast path resumes the last parses only the top-level
 block it resumes at (and the lines after its last blank line when a link reference definition may
