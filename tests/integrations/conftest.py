@@ -5,7 +5,7 @@ import pytest
 
 @pytest.fixture
 def places(tmp_path, monkeypatch):
-    """A home directory, a git checkout whose subdirectory is the current directory, and an outside folder."""
+    """A home directory, a git checkout two levels above the current directory, and an outside folder."""
     home = tmp_path / "home"
     home.mkdir()
     monkeypatch.setenv("HOME", str(home))
@@ -13,8 +13,8 @@ def places(tmp_path, monkeypatch):
         monkeypatch.delenv(name, raising=False)
     top = tmp_path / "repo"
     (top / ".git").mkdir(parents=True)
-    deep = top / "src"
-    deep.mkdir()
+    deep = top / "src" / "deep"
+    deep.mkdir(parents=True)
     monkeypatch.chdir(deep)
     outside = tmp_path / "outside"
     outside.mkdir()

@@ -50,22 +50,6 @@ PROJECT = {
 }
 
 
-@pytest.fixture
-def places(tmp_path, monkeypatch):
-    """A home directory, and a git checkout whose subdirectory is the current directory."""
-    home = tmp_path / "home"
-    home.mkdir()
-    monkeypatch.setenv("HOME", str(home))
-    for name in ("CLAUDE_CONFIG_DIR", "GEMINI_CLI_HOME"):
-        monkeypatch.delenv(name, raising=False)
-    top = tmp_path / "repo"
-    (top / ".git").mkdir(parents=True)
-    deep = top / "src" / "deep"
-    deep.mkdir(parents=True)
-    monkeypatch.chdir(deep)
-    return home, top
-
-
 def _check_parses(path: Path) -> None:
     """The file is valid in its format, with only the documented fields."""
     text = path.read_text(encoding="utf-8")
@@ -91,7 +75,7 @@ def _check_parses(path: Path) -> None:
 @pytest.mark.parametrize("agent", agents.AGENTS)
 def test_each_agent_gets_its_files_where_it_reads_them(runner, places, agent, scope):
     """User-wide under the home directory; --project under the git top level, not the cwd."""
-    home, top = places
+    home, top, _ = places
     base, expected = (home, USER[agent]) if scope == "user" else (top, PROJECT[agent])
     args = ["install", "--agent", agent, "--json"] + (["--project"] if scope == "project" else [])
     result = runner.invoke(app, args)
@@ -111,7 +95,7 @@ def test_each_agent_gets_its_files_where_it_reads_them(runner, places, agent, sc
 
 def test_the_skill_is_one_text_shared_by_the_agents_that_read_agents_skills(runner, places):
     """codex, copilot, opencode and gemini read the same ~/.agents/skills file: the second install is a no-op."""
-    home, _ = places
+    home, _, _ = places
     assert runner.invoke(app, ["install", "--agent", "codex"]).exit_code == 0
     for agent in ("copilot", "opencode"):
         result = runner.invoke(app, ["install", "--agent", agent])
@@ -125,7 +109,7 @@ def test_the_skill_is_one_text_shared_by_the_agents_that_read_agents_skills(runn
 
 def test_a_different_file_is_refused_and_nothing_is_written(runner, places):
     """Without --force a foreign file stops the whole install (no half-installed agent); --force replaces it."""
-    home, _ = places
+    home, _, _ = places
     skill = home / SKILL
     skill.parent.mkdir(parents=True)
     skill.write_text("my own skill\n")
@@ -141,7 +125,7 @@ def test_a_different_file_is_refused_and_nothing_is_written(runner, places):
 
 
 def test_a_link_or_directory_in_the_way_is_refused_even_with_force(runner, places, tmp_path):
-    home, _ = places
+    home, _, _ = places
     target = home / ".cursor" / "skills" / "collab" / "SKILL.md"
     target.parent.mkdir(parents=True)
     elsewhere = tmp_path / "elsewhere.md"
@@ -154,7 +138,7 @@ def test_a_link_or_directory_in_the_way_is_refused_even_with_force(runner, place
 
 def test_plain_install_project_writes_at_the_git_top_level(runner, places):
     """Issue 14: `collab install --project` from a subdirectory writes the /collab command at the top level."""
-    _, top = places
+    _, top, _ = places
     result = runner.invoke(app, ["install", "--project"])
     assert result.exit_code == 0, result.stderr
     assert (top / ".claude" / "commands" / "collab.md").read_text() == agents.render_command()
@@ -188,7 +172,7 @@ def test_help_shows_the_choices_and_where_each_file_goes(runner):
 
 
 def test_an_unknown_agent_is_a_usage_error(runner, places):
-    home, _ = places
+    home, _, _ = places
     result = runner.invoke(app, ["install", "--agent", "emacs"])
     assert result.exit_code == 2 and "emacs" in result.stderr and result.stderr.count("\n") == 1
     assert not any(home.iterdir())
@@ -196,7 +180,7 @@ def test_an_unknown_agent_is_a_usage_error(runner, places):
 
 def test_the_installed_script_installs_for_an_agent(places, subprocess_env):
     """A real `collab install` process, run from a subdirectory of a checkout."""
-    home, top = places
+    home, top, _ = places
     env = {**subprocess_env, "HOME": str(home)}
     done = subprocess.run(
         [collab_bin(), "install", "--agent", "codex", "--project", "--json"],
