@@ -198,6 +198,8 @@ def _closing(char: str, length: int) -> re.Pattern[str]:
 #: The start of an HTML block of kinds 1 to 5 (CommonMark 4.6): ``<pre``, ``<script``, ``<style`` or
 #: ``<textarea`` then white space, ``>`` or the end; ``<!--``; ``<?``; ``<!`` and a letter; ``<![CDATA[``.
 _HTML_START = re.compile(r"<(?:(?a:pre|script|style|textarea)(?=\s|>|$)|!--|\?|![A-Za-z]|!\[CDATA\[)", re.IGNORECASE)
+#: A tag that may open an HTML block of kind 6 (CommonMark 4.6), if its name is a block name.
+_BLOCK_TAG = re.compile(r"</?([A-Za-z][A-Za-z0-9]*)(?=\s|/?>|$)")
 
 
 def _interrupts_anything(line: str) -> bool:
@@ -214,7 +216,7 @@ def _interrupts_anything(line: str) -> bool:
         return True
     from markdown_it.common.html_blocks import block_names  # kind 6: the parser is about to load anyway
 
-    match = re.match(r"</?([A-Za-z][A-Za-z0-9]*)(?=\s|/?>|$)", line)
+    match = _BLOCK_TAG.match(line)
     return match is not None and match.group(1).lower() in block_names
 
 
